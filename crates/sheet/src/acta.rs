@@ -1,0 +1,285 @@
+//! `acta/v1`: the signed tally sheet of one table.
+
+use std::fmt::Write as _;
+
+use acta_election::{time, Election, Table};
+
+use crate::text::{is_code, number, syntax, Lines};
+use crate::Error;
+
+/// The alarms a machine raises and cannot suppress (SYSTEM.md §5), in the fixed
+/// order they appear on the acta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Alarm {
+    /// More ballots than authenticated voters.
+    BallotsExceedAuthenticated,
+    /// Authentication overrides above the package threshold.
+    Overrides,
+    /// A vote attempted outside the schedule.
+    OutsideSchedule,
+    /// Votes faster than a human can vote.
+    Burst,
+    /// The machine restarted while the table was open.
+    Restart,
+    /// The clock went backwards or jumped.
+    ClockJump,
+    /// The same biometric template presented for two voter ids.
+    RepeatedTemplate,
+}
+
+/// Every alarm, in acta order.
+pub const ALARMS: [Alarm; 7] = [
+    Alarm::BallotsExceedAuthenticated,
+    Alarm::Overrides,
+    Alarm::OutsideSchedule,
+    Alarm::Burst,
+    Alarm::Restart,
+    Alarm::ClockJump,
+    Alarm::RepeatedTemplate,
+];
+
+impl Alarm {
+    /// The name written on the acta.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alarm::BallotsExceedAuthenticated => "ballots-exceed-authenticated",
+            Alarm::Overrides => "overrides",
+            Alarm::OutsideSchedule => "outside-schedule",
+            Alarm::Burst => "burst",
+            Alarm::Restart => "restart",
+            Alarm::ClockJump => "clock-jump",
+            Alarm::RepeatedTemplate => "repeated-template",
+        }
+    }
+    /// Position in [`ALARMS`].
+    pub fn index(self) -> usize {
+        ALARMS.iter().position(|a| *a == self).expect("listed")
+    }
+}
+
+/// The counts of one contest at one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContestCount {
+    /// Contest id.
+    pub contest: String,
+    /// Votes per choice code, sorted by code (see `Contest::choices`).
+    pub votes: Vec<(String, u32)>,
+    /// Ballots with nothing marked in this contest.
+    pub blank: u32,
+    /// Ballots deliberately voided in this contest.
+    pub null: u32,
+}
+
+/// The content of an acta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acta {
+    /// Election id.
+    pub election: String,
+    /// Table id.
+    pub table: String,
+    /// Machine id.
+    pub machine: String,
+    /// When the table opened.
+    pub opened: u64,
+    /// When the table closed.
+    pub closed: u64,
+    /// Voters on the roll.
+    pub registered: u32,
+    /// Voters authenticated (each at most once).
+    pub authenticated: u32,
+    /// Authentications that needed a one-time override code.
+    pub overrides: u32,
+    /// Ballots cast.
+    pub ballots: u32,
+    /// Counts per contest, sorted by contest id.
+    pub contests: Vec<ContestCount>,
+    /// RFC 9162 Merkle root over the table's ballot records, sorted.
+    pub records: [u8; 32],
+    /// Head of the machine's hash-chained journal at closing.
+    pub journal: [u8; 32],
+    /// Count of each alarm, in [`ALARMS`] order.
+    pub alarms: [u32; 7],
+}
+
+impl Acta {
+    /// The canonical text.
+    pub fn to_text(&self) -> String {
+        let mut s = String::with_capacity(1024);
+        let _ = write!(
+            s,
+            "acta/v1\nelection {}\ntable {}\nmachine {}\nopened {}\nclosed {}\nregistered {}\nauthenticated {}\noverrides {}\nballots {}\n",
+            self.election,
+            self.table,
+            self.machine,
+            time::format(self.opened),
+            time::format(self.closed),
+            self.registered,
+            self.authenticated,
+            self.overrides,
+            self.ballots
+        );
+        for c in &self.contests {
+            let _ = writeln!(s, "contest {}", c.contest);
+            for (choice, n) in &c.votes {
+                let _ = writeln!(s, "votes {choice} {n}");
+            }
+            let _ = write!(s, "blank {}\nnull {}\n", c.blank, c.null);
+        }
+        let _ = write!(s, "records {}\njournal {}\n", hex::encode(self.records), hex::encode(self.journal));
+        for (a, n) in ALARMS.iter().zip(self.alarms) {
+            let _ = writeln!(s, "alarm {} {n}", a.name());
+        }
+        s
+    }
+
+    /// Parses canonical `acta/v1` text; anything else is refused with the line
+    /// and the reason.
+    pub fn parse(text: &str) -> Result<Acta, Error> {
+        let mut l = Lines::new(text)?;
+        if l.field("acta/v1", 0).is_err() {
+            return Err(syntax(1, "first line must be 'acta/v1'"));
+        }
+        let election = l.code("election")?.to_string();
+        let table = l.code("table")?.to_string();
+        let machine = l.code("machine")?.to_string();
+        let opened = l.time("opened")?;
+        let closed = l.time("closed")?;
+        let registered = l.count("registered")?;
+        let authenticated = l.count("authenticated")?;
+        let overrides = l.count("overrides")?;
+        let ballots = l.count("ballots")?;
+        let mut contests: Vec<ContestCount> = Vec::new();
+        while l.peek_key() == Some("contest") {
+            let line = l.line_no();
+            let id = l.code("contest")?.to_string();
+            if contests.last().is_some_and(|c| c.contest >= id) {
+                return Err(syntax(line, format!("contest '{id}' is out of order or repeated: contests are sorted by id")));
+            }
+            let mut votes: Vec<(String, u32)> = Vec::new();
+            while l.peek_key() == Some("votes") {
+                let line = l.line_no();
+                let v = l.field("votes", 2)?;
+                if !is_code(v[0]) {
+                    return Err(syntax(line, format!("choice '{}' must use only A-Z, 0-9, '.', '-', '/'", v[0])));
+                }
+                let n = number(v[1]).ok_or_else(|| syntax(line, format!("vote count '{}' must be a number without sign or leading zeros", v[1])))?;
+                if votes.last().is_some_and(|(c, _)| c.as_str() >= v[0]) {
+                    return Err(syntax(line, format!("choice '{}' is out of order or repeated: choices are sorted", v[0])));
+                }
+                votes.push((v[0].to_string(), n));
+            }
+            let blank = l.count("blank")?;
+            let null = l.count("null")?;
+            contests.push(ContestCount { contest: id, votes, blank, null });
+        }
+        if contests.is_empty() {
+            return Err(syntax(l.line_no(), "expected at least one 'contest'"));
+        }
+        let records = l.hash("records")?;
+        let journal = l.hash("journal")?;
+        let mut alarms = [0u32; 7];
+        for (i, a) in ALARMS.iter().enumerate() {
+            let line = l.line_no();
+            let v = l.field("alarm", 2)?;
+            if v[0] != a.name() {
+                return Err(syntax(line, format!("expected 'alarm {}', found 'alarm {}'", a.name(), v[0])));
+            }
+            alarms[i] = number(v[1]).ok_or_else(|| syntax(line, "alarm count must be a number without sign or leading zeros"))?;
+        }
+        l.end()?;
+        let acta = Acta { election, table, machine, opened, closed, registered, authenticated, overrides, ballots, contests, records, journal, alarms };
+        debug_assert_eq!(acta.to_text(), text);
+        Ok(acta)
+    }
+
+    /// Checks the acta against the election package: same election, a real
+    /// table served by this machine, exactly the table's ballot and choices,
+    /// and counts that add up.
+    pub fn check(&self, election: &Election) -> Result<(), Error> {
+        let pkg = |m: String| Err(Error::Package(m));
+        if self.election != election.id {
+            return pkg(format!("acta is for election {}, package is {}", self.election, election.id));
+        }
+        let Some(table) = election.table(&self.table) else {
+            return pkg(format!("table {} is not in the election", self.table));
+        };
+        if table.machine != self.machine {
+            return pkg(format!("table {} is served by machine {}, not {}", self.table, table.machine, self.machine));
+        }
+        if self.registered != table.registered {
+            return pkg(format!("table {} has {} registered voters, acta says {}", self.table, table.registered, self.registered));
+        }
+        let ballot = election.ballot(&self.table);
+        let ids: Vec<&str> = self.contests.iter().map(|c| c.contest.as_str()).collect();
+        let want: Vec<&str> = ballot.iter().map(|c| c.id.as_str()).collect();
+        if ids != want {
+            return pkg(format!("table {} votes on [{}], acta counts [{}]", self.table, want.join(" "), ids.join(" ")));
+        }
+        let arith = |m: String| Err(Error::Arithmetic(m));
+        if self.opened >= self.closed {
+            return arith("closed before it opened".into());
+        }
+        if self.authenticated > self.registered || self.overrides > self.authenticated {
+            return arith(format!("authenticated {} / overrides {} / registered {}", self.authenticated, self.overrides, self.registered));
+        }
+        for (count, contest) in self.contests.iter().zip(ballot) {
+            let choices: Vec<&str> = count.votes.iter().map(|(c, _)| c.as_str()).collect();
+            if choices != contest.choices() {
+                return pkg(format!("contest {}: choices [{}] differ from the package's", contest.id, choices.join(" ")));
+            }
+            let marks: u64 = count.votes.iter().map(|(_, n)| *n as u64).sum();
+            let voided = count.blank as u64 + count.null as u64;
+            let ballots = self.ballots as u64;
+            let marked_ballots = ballots.checked_sub(voided);
+            let ok = match marked_ballots {
+                None => false,
+                Some(b) => marks >= b && marks <= b * contest.max_marks() as u64,
+            };
+            if !ok {
+                return arith(format!(
+                    "contest {}: {marks} votes, {} blank and {} null do not fit {} ballots",
+                    contest.id, count.blank, count.null, self.ballots
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The count for a contest.
+    pub fn contest(&self, id: &str) -> Option<&ContestCount> {
+        self.contests.iter().find(|c| c.contest == id)
+    }
+}
+
+/// A verified acta: the exact signed bytes, what they say, and whose table it is.
+#[derive(Debug, Clone)]
+pub struct OpenedActa<'e> {
+    /// The signed note, byte for byte as received.
+    pub signed: Vec<u8>,
+    /// The parsed content.
+    pub acta: Acta,
+    /// The table in the package.
+    pub table: &'e Table,
+}
+
+impl Acta {
+    /// Signs the acta with the machine key, giving the note to store and send.
+    pub fn sign(&self, machine: &acta_note::Signer) -> String {
+        acta_note::sign(&self.to_text(), &[machine]).expect("acta text is a valid note text")
+    }
+
+    /// Verifies a received signed acta against the package: the note must parse,
+    /// the acta must be canonical, it must be signed by the key certified for
+    /// *its* table's machine, and fit the package. Signature first, so that
+    /// nothing unsigned is ever examined further.
+    pub fn open<'e>(signed: &[u8], election: &'e Election) -> Result<OpenedActa<'e>, Error> {
+        let note = acta_note::Note::parse(signed)?;
+        let acta = Acta::parse(note.text)?;
+        let table = election.table(&acta.table).ok_or_else(|| Error::Package(format!("table {} is not in the election", acta.table)))?;
+        let key: acta_note::Verifier = table.key.parse()?;
+        acta_note::open(signed, &key)?;
+        acta.check(election)?;
+        Ok(OpenedActa { signed: signed.to_vec(), acta, table })
+    }
+}

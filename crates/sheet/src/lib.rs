@@ -1,0 +1,66 @@
+//! The acta: the tally sheet a polling-table machine signs when the table
+//! closes (SYSTEM.md §6), and the zero report it signs when the table opens.
+//!
+//! The text is `acta/v1`: ASCII lines `key value…`, one fixed field order, one
+//! spelling per value. The parser accepts only that canonical form, so the
+//! same count can never travel as two different byte strings, and whoever
+//! holds the bytes holds exactly what the machine signed. The acta is signed as
+//! a C2SP signed note by the machine's certified key; QR codes carry the whole
+//! signed note, split into hash-chained parts when it is long (see [`qr`]).
+//!
+//! This crate does no I/O: it takes bytes and returns values (the QR module
+//! renders and decodes PNG images in memory).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod acta;
+pub mod qr;
+mod text;
+mod zero;
+
+pub use acta::{Acta, Alarm, ContestCount, OpenedActa, ALARMS};
+pub use zero::ZeroReport;
+
+use sha2::{Digest, Sha256};
+
+/// Why an acta, zero report or QR payload was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The text is not canonical `acta/v1` (or `zero/v1`).
+    #[error("line {line}: {what}")]
+    Syntax {
+        /// 1-based line of the acta text.
+        line: usize,
+        /// What is wrong and what was expected.
+        what: String,
+    },
+    /// The note around the acta is malformed or its signature fails.
+    #[error("signature: {0}")]
+    Note(#[from] acta_note::Error),
+    /// The acta does not fit the election package.
+    #[error("does not match the election package: {0}")]
+    Package(String),
+    /// The acta's own numbers contradict each other.
+    #[error("inconsistent counts: {0}")]
+    Arithmetic(String),
+    /// QR parts are missing, duplicated, mixed or unreadable.
+    #[error("QR: {0}")]
+    Qr(String),
+}
+
+/// A short code printed under the QR codes so that a person can compare a
+/// paper acta with the one the center shows: the first 60 bits of SHA-256 of
+/// the signed bytes in Crockford base32, as `XXXX-XXXX-XXXX`.
+pub fn security_code(signed: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let d = Sha256::digest(signed);
+    let bits = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) >> 4;
+    let chars: Vec<u8> = (0..12).map(|i| ALPHABET[((bits >> (55 - 5 * i)) & 31) as usize]).collect();
+    format!(
+        "{}-{}-{}",
+        std::str::from_utf8(&chars[0..4]).expect("ascii"),
+        std::str::from_utf8(&chars[4..8]).expect("ascii"),
+        std::str::from_utf8(&chars[8..12]).expect("ascii")
+    )
+}

@@ -1,0 +1,157 @@
+//! QR codes for the printed acta. A signed acta that does not fit one code is
+//! cut into numbered parts `i/n`; each part also carries a link — the hash of
+//! the next part's content and link — so the parts form a hash chain.
+//! Scanned in any order, they are sorted by number; a missing part is
+//! detected by count, and a part from another acta breaks the chain.
+//!
+//! Part payload: `ACTA-QR/1 <i>/<n> <link>\n<chunk>` where `link` is 32 hex
+//! digits (the first 16 bytes of L(i+1)), with L(n+1) = 16 zero bytes and
+//! L(i) = SHA-256("i/n" ‖ 0x0A ‖ chunk(i) ‖ L(i+1))[..16].
+//! Codes use error correction level M, in byte mode.
+
+use image::{GrayImage, ImageFormat, Luma};
+use qrcode::{EcLevel, QrCode};
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+
+const MAGIC: &str = "ACTA-QR/1";
+/// Default chunk size: keeps each code at or below version 20 at level M,
+/// which phone cameras read reliably from thermal paper.
+pub const DEFAULT_CHUNK: usize = 600;
+
+fn link(i: usize, n: usize, chunk: &[u8], next: &[u8; 16]) -> [u8; 16] {
+    let d = Sha256::new().chain_update(format!("{i}/{n}\n")).chain_update(chunk).chain_update(next).finalize();
+    d[..16].try_into().expect("16 bytes")
+}
+
+/// Cuts a signed acta into QR payloads of at most `chunk` content bytes each.
+pub fn split(signed: &[u8], chunk: usize) -> Vec<Vec<u8>> {
+    let chunks: Vec<&[u8]> = signed.chunks(chunk.max(1)).collect();
+    let n = chunks.len();
+    let mut next = [0u8; 16];
+    let mut parts = vec![Vec::new(); n];
+    for i in (1..=n).rev() {
+        let mut p = format!("{MAGIC} {i}/{n} {}\n", hex::encode(next)).into_bytes();
+        p.extend_from_slice(chunks[i - 1]);
+        next = link(i, n, chunks[i - 1], &next);
+        parts[i - 1] = p;
+    }
+    parts
+}
+
+/// Reassembles payloads scanned in any order. Duplicate scans of the same
+/// part are tolerated; missing, conflicting or foreign parts are refused.
+pub fn join(payloads: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
+    let bad = |m: String| Error::Qr(m);
+    let mut parts: Vec<Option<(&[u8], [u8; 16])>> = Vec::new();
+    let mut total = None;
+    for p in payloads {
+        let nl = p.iter().position(|&b| b == b'\n').ok_or_else(|| bad("payload has no header line".into()))?;
+        let header = std::str::from_utf8(&p[..nl]).map_err(|_| bad("header is not text".into()))?;
+        let mut h = header.split(' ');
+        if h.next() != Some(MAGIC) {
+            return Err(bad(format!("not an acta QR code (header '{header}')")));
+        }
+        let (i, n) = h
+            .next()
+            .and_then(|s| s.split_once('/'))
+            .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            .filter(|&(i, n)| i >= 1 && i <= n && n <= 64)
+            .ok_or_else(|| bad(format!("bad part number in '{header}'")))?;
+        let next: [u8; 16] = h
+            .next()
+            .filter(|s| s.len() == 32)
+            .and_then(|s| hex::decode(s).ok())
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| bad(format!("bad link in '{header}'")))?;
+        if h.next().is_some() {
+            return Err(bad(format!("extra fields in '{header}'")));
+        }
+        match total {
+            None => {
+                total = Some(n);
+                parts = vec![None; n];
+            }
+            Some(t) if t != n => return Err(bad(format!("parts of different actas: one says {t} parts, another {n}"))),
+            _ => {}
+        }
+        let content = &p[nl + 1..];
+        match parts[i - 1] {
+            Some((c, l)) if c != content || l != next => return Err(bad(format!("two different scans of part {i}/{n}"))),
+            _ => parts[i - 1] = Some((content, next)),
+        }
+    }
+    let n = total.ok_or_else(|| bad("no QR codes".into()))?;
+    let missing: Vec<String> = (1..=n).filter(|i| parts[i - 1].is_none()).map(|i| format!("{i}/{n}")).collect();
+    if !missing.is_empty() {
+        return Err(bad(format!("missing part(s) {}", missing.join(", "))));
+    }
+    let mut expect = [0u8; 16];
+    for i in (1..=n).rev() {
+        let (content, next) = parts[i - 1].expect("checked");
+        if next != expect {
+            return Err(bad(format!("part {i}/{n} does not chain to part {}/{n}: parts from different actas", i + 1)));
+        }
+        expect = link(i, n, content, &next);
+    }
+    Ok(parts.iter().flat_map(|p| p.expect("checked").0.iter().copied()).collect())
+}
+
+/// Renders one payload as a QR code image, 4 pixels per module with quiet zone.
+pub fn render(payload: &[u8]) -> Result<GrayImage, Error> {
+    let code = QrCode::with_error_correction_level(payload, EcLevel::M).map_err(|e| Error::Qr(format!("cannot encode: {e}")))?;
+    Ok(code.render::<Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build())
+}
+
+/// Lays several images side by side (wrapping after `per_row`) on white.
+pub fn sheet(images: &[GrayImage], per_row: usize) -> GrayImage {
+    let w = images.iter().map(|i| i.width()).max().unwrap_or(1);
+    let h = images.iter().map(|i| i.height()).max().unwrap_or(1);
+    let cols = per_row.clamp(1, images.len().max(1)) as u32;
+    let rows = images.len().div_ceil(cols as usize).max(1) as u32;
+    let mut out = GrayImage::from_pixel(w * cols, h * rows, Luma([255]));
+    for (k, img) in images.iter().enumerate() {
+        let (x0, y0) = ((k as u32 % cols) * w, (k as u32 / cols) * h);
+        image::imageops::overlay(&mut out, img, x0 as i64, y0 as i64);
+    }
+    out
+}
+
+/// Encodes an image as PNG bytes.
+pub fn png(img: &GrayImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).expect("PNG encoding to memory cannot fail");
+    out.into_inner()
+}
+
+/// The signed acta as one PNG with all its QR parts.
+pub fn acta_png(signed: &[u8]) -> Result<Vec<u8>, Error> {
+    let imgs = split(signed, DEFAULT_CHUNK).iter().map(|p| render(p)).collect::<Result<Vec<_>, _>>()?;
+    Ok(png(&sheet(&imgs, 3)))
+}
+
+/// Finds and decodes every QR code in a PNG (or any format `image` reads).
+pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+    let img = image::load_from_memory(bytes).map_err(|e| Error::Qr(format!("unreadable image: {e}")))?.to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let mut out = Vec::new();
+    for grid in prepared.detect_grids() {
+        let mut payload = Vec::new();
+        grid.decode_to(&mut payload).map_err(|e| Error::Qr(format!("a code could not be read: {e}")))?;
+        out.push(payload);
+    }
+    if out.is_empty() {
+        return Err(Error::Qr("no QR code found in the image".into()));
+    }
+    Ok(out)
+}
+
+/// Reads a signed acta back from images of its parts, given in any order.
+pub fn read_pngs(images: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
+    let mut payloads = Vec::new();
+    for img in images {
+        payloads.extend(decode_png(img)?);
+    }
+    join(&payloads)
+}

@@ -1,0 +1,127 @@
+//! The line grammar shared by `acta/v1` and `zero/v1`: every line is a key
+//! and space-separated values, with no leading, trailing or doubled spaces.
+
+use crate::Error;
+
+/// A cursor over the lines of a canonical text.
+pub(crate) struct Lines<'a> {
+    lines: Vec<&'a str>,
+    pos: usize,
+}
+
+pub(crate) fn syntax(line: usize, what: impl Into<String>) -> Error {
+    Error::Syntax { line, what: what.into() }
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(text: &'a str) -> Result<Self, Error> {
+        if !text.is_ascii() {
+            let line = text[..text.bytes().position(|b| !b.is_ascii()).unwrap_or(0)].matches('\n').count() + 1;
+            return Err(syntax(line, "only ASCII is allowed"));
+        }
+        let body = text.strip_suffix('\n').ok_or_else(|| syntax(text.matches('\n').count() + 1, "text must end with a newline"))?;
+        let lines: Vec<&str> = body.split('\n').collect();
+        for (i, l) in lines.iter().enumerate() {
+            if l.is_empty() {
+                return Err(syntax(i + 1, "empty line"));
+            }
+            if l.starts_with(' ') || l.ends_with(' ') || l.contains("  ") {
+                return Err(syntax(i + 1, "leading, trailing or doubled space"));
+            }
+            if l.bytes().any(|b| b.is_ascii_control()) {
+                return Err(syntax(i + 1, "control character"));
+            }
+        }
+        Ok(Lines { lines, pos: 0 })
+    }
+
+    /// 1-based number of the next line.
+    pub(crate) fn line_no(&self) -> usize {
+        self.pos + 1
+    }
+
+    /// The key of the next line, if any.
+    pub(crate) fn peek_key(&self) -> Option<&'a str> {
+        self.lines.get(self.pos).map(|l| l.split(' ').next().unwrap_or(""))
+    }
+
+    /// Consumes a line that must start with `key` and have `n` values.
+    pub(crate) fn field(&mut self, key: &str, n: usize) -> Result<Vec<&'a str>, Error> {
+        let line = self.line_no();
+        let l = self.lines.get(self.pos).ok_or_else(|| syntax(line, format!("missing line '{key}'")))?;
+        let mut parts = l.split(' ');
+        let k = parts.next().unwrap_or("");
+        if k != key {
+            return Err(syntax(line, format!("expected '{key}', found '{k}'")));
+        }
+        let vals: Vec<&str> = parts.collect();
+        if vals.len() != n {
+            return Err(syntax(line, format!("'{key}' takes {n} value(s), found {}", vals.len())));
+        }
+        self.pos += 1;
+        Ok(vals)
+    }
+
+    /// Consumes a `key value` line.
+    pub(crate) fn one(&mut self, key: &str) -> Result<&'a str, Error> {
+        Ok(self.field(key, 1)?[0])
+    }
+
+    /// Consumes a `key <count>` line.
+    pub(crate) fn count(&mut self, key: &str) -> Result<u32, Error> {
+        let line = self.line_no();
+        let v = self.one(key)?;
+        number(v).ok_or_else(|| syntax(line, format!("'{key}' must be a number without sign or leading zeros, found '{v}'")))
+    }
+
+    /// Consumes a `key <time>` line.
+    pub(crate) fn time(&mut self, key: &str) -> Result<u64, Error> {
+        let line = self.line_no();
+        let v = self.one(key)?;
+        acta_election::time::parse(v).ok_or_else(|| syntax(line, format!("'{key}' must be a UTC time like 2026-12-06T10:00:00Z, found '{v}'")))
+    }
+
+    /// Consumes a `key <64 lowercase hex>` line.
+    pub(crate) fn hash(&mut self, key: &str) -> Result<[u8; 32], Error> {
+        let line = self.line_no();
+        let v = self.one(key)?;
+        hash(v).ok_or_else(|| syntax(line, format!("'{key}' must be 64 lowercase hex digits")))
+    }
+
+    /// Consumes a `key <code>` line whose value is a code of `[A-Z0-9.-]`.
+    pub(crate) fn code(&mut self, key: &str) -> Result<&'a str, Error> {
+        let line = self.line_no();
+        let v = self.one(key)?;
+        if !is_code(v) {
+            return Err(syntax(line, format!("'{key}' value '{v}' must use only A-Z, 0-9, '.', '-', '/'")));
+        }
+        Ok(v)
+    }
+
+    /// Fails unless every line was consumed.
+    pub(crate) fn end(&self) -> Result<(), Error> {
+        match self.lines.get(self.pos) {
+            None => Ok(()),
+            Some(l) => Err(syntax(self.line_no(), format!("unexpected line '{}'", l.split(' ').next().unwrap_or("")))),
+        }
+    }
+}
+
+pub(crate) fn is_code(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 40 && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"./-".contains(&b))
+}
+
+/// A canonical decimal count.
+pub(crate) fn number(v: &str) -> Option<u32> {
+    if v.is_empty() || v.len() > 10 || !v.bytes().all(|b| b.is_ascii_digit()) || (v.len() > 1 && v.starts_with('0')) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+pub(crate) fn hash(v: &str) -> Option<[u8; 32]> {
+    if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    hex::decode(v).ok()?.try_into().ok()
+}

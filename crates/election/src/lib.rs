@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 
 pub use apportion::{apportion, Method};
-pub use roll::{Roll, Voter};
+pub use roll::{override_code_hash, Roll, Voter};
 
 /// The first field of every package; bumped on any incompatible change.
 pub const FORMAT: &str = "election/v1";

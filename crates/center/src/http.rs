@@ -29,7 +29,10 @@ use crate::{Center, Error, Ingest, MAX_ACTA_BYTES};
 /// The center's routes.
 pub fn router(center: Center) -> Router {
     Router::new()
-        .route("/api/actas", post(submit).layer(DefaultBodyLimit::max(MAX_ACTA_BYTES)))
+        .route(
+            "/api/actas",
+            post(submit).layer(DefaultBodyLimit::max(MAX_ACTA_BYTES)),
+        )
         .route("/api/election", get(election))
         .route("/api/log/checkpoint", get(checkpoint))
         .route("/api/log/entries", get(entries))
@@ -99,10 +102,21 @@ struct Entry {
     acta: String,
 }
 
-async fn entries(State(c): State<Center>, Query(r): Query<Range>) -> Result<Json<Vec<Entry>>, ApiError> {
+async fn entries(
+    State(c): State<Center>,
+    Query(r): Query<Range>,
+) -> Result<Json<Vec<Entry>>, ApiError> {
     let end = r.end.min(r.start.saturating_add(1000));
     let rows = c.0.store.entries(r.start, end).await?;
-    Ok(Json(rows.into_iter().map(|(index, acta, counted)| Entry { index, counted, acta }).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|(index, acta, counted)| Entry {
+                index,
+                counted,
+                acta,
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -117,11 +131,19 @@ struct Proof {
 }
 
 fn proof(hashes: Vec<[u8; 32]>) -> Json<Proof> {
-    Json(Proof { hashes: hashes.iter().map(|h| B64.encode(h)).collect() })
+    Json(Proof {
+        hashes: hashes.iter().map(|h| B64.encode(h)).collect(),
+    })
 }
 
-async fn inclusion(State(c): State<Center>, Query(q): Query<InclusionQuery>) -> Result<Json<Proof>, ApiError> {
-    let p = c.with_log(|t| t.inclusion_proof(q.index, q.size)).await.map_err(Error::from)?;
+async fn inclusion(
+    State(c): State<Center>,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<Proof>, ApiError> {
+    let p = c
+        .with_log(|t| t.inclusion_proof(q.index, q.size))
+        .await
+        .map_err(Error::from)?;
     Ok(proof(p))
 }
 
@@ -131,8 +153,14 @@ struct ConsistencyQuery {
     new: u64,
 }
 
-async fn consistency(State(c): State<Center>, Query(q): Query<ConsistencyQuery>) -> Result<Json<Proof>, ApiError> {
-    let p = c.with_log(|t| t.consistency_proof(q.old, q.new)).await.map_err(Error::from)?;
+async fn consistency(
+    State(c): State<Center>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Proof>, ApiError> {
+    let p = c
+        .with_log(|t| t.consistency_proof(q.old, q.new))
+        .await
+        .map_err(Error::from)?;
     Ok(proof(p))
 }
 
@@ -140,9 +168,17 @@ async fn results(State(c): State<Center>) -> Result<Json<crate::Totals>, ApiErro
     Ok(Json(c.totals("").await?))
 }
 
-async fn area_results(State(c): State<Center>, Path(code): Path<String>) -> Result<Json<crate::Totals>, ApiError> {
+async fn area_results(
+    State(c): State<Center>,
+    Path(code): Path<String>,
+) -> Result<Json<crate::Totals>, ApiError> {
     match acta_election::Level::of(&code) {
-        Some(acta_election::Level::Table) | None => return Err(ApiError(StatusCode::BAD_REQUEST, format!("{code:?} is not an area code"))),
+        Some(acta_election::Level::Table) | None => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("{code:?} is not an area code"),
+            ))
+        }
         _ => {}
     }
     if c.election().area_name(&code).is_none() {
@@ -151,11 +187,16 @@ async fn area_results(State(c): State<Center>, Path(code): Path<String>) -> Resu
     Ok(Json(c.totals(&code).await?))
 }
 
-async fn table_results(State(c): State<Center>) -> Result<Json<Vec<crate::store::TableResult>>, ApiError> {
+async fn table_results(
+    State(c): State<Center>,
+) -> Result<Json<Vec<crate::store::TableResult>>, ApiError> {
     Ok(Json(c.0.store.table_results().await?))
 }
 
-async fn table(State(c): State<Center>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn table(
+    State(c): State<Center>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let Some(t) = c.election().table(&id) else {
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no table {id}")));
     };
@@ -171,7 +212,9 @@ async fn table(State(c): State<Center>, Path(id): Path<String>) -> Result<Json<s
         1 => "reported",
         _ => "conflict",
     };
-    Ok(Json(serde_json::json!({ "table": t.id, "machine": t.machine, "registered": t.registered, "status": status, "actas": actas })))
+    Ok(Json(
+        serde_json::json!({ "table": t.id, "machine": t.machine, "registered": t.registered, "status": status, "actas": actas }),
+    ))
 }
 
 async fn conflicts(State(c): State<Center>) -> Result<Json<serde_json::Value>, ApiError> {

@@ -114,9 +114,12 @@ pub struct Center(pub(crate) Arc<Inner>);
 impl Center {
     /// Opens the store, creating its schema, and rebuilds the log tree from it.
     pub async fn open(config: Config) -> Result<Center, Error> {
-        let election = Election::open(&config.package, &config.trust).map_err(|e| Error::Config(e.to_string()))?;
+        let election = Election::open(&config.package, &config.trust)
+            .map_err(|e| Error::Config(e.to_string()))?;
         if config.key.verifier().to_string() != election.center_key {
-            return Err(Error::Config("the center key is not the one named in the election package".into()));
+            return Err(Error::Config(
+                "the center key is not the one named in the election package".into(),
+            ));
         }
         let store = store::Store::connect(&config.database).await?;
         let leaves = store.leaf_hashes().await?;
@@ -150,16 +153,27 @@ impl Center {
         let counted = self.0.store.counted_index(&table).await?;
         let mut acta = opened.acta;
         let inflate = counted.is_none()
-            && self.0.tamper_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            && self
+                .0
+                .tamper_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
         if inflate {
             acta.authenticated += 1;
             acta.ballots += 1;
         }
-        self.0.store.append(index, &hex::encode(leaf), signed, &acta, counted.is_none()).await?;
+        self.0
+            .store
+            .append(index, &hex::encode(leaf), signed, &acta, counted.is_none())
+            .await?;
         log.append(leaf);
         Ok(match counted {
             None => Ingest::Accepted { index, table },
-            Some(c) => Ingest::Conflict { index, counted: c, table },
+            Some(c) => Ingest::Conflict {
+                index,
+                counted: c,
+                table,
+            },
         })
     }
 
@@ -170,7 +184,11 @@ impl Center {
     }
 
     fn sign_checkpoint(&self, log: &Tree) -> String {
-        let cp = Checkpoint { origin: self.0.election.log_origin.clone(), size: log.size(), root: log.root() };
+        let cp = Checkpoint {
+            origin: self.0.election.log_origin.clone(),
+            size: log.size(),
+            root: log.root(),
+        };
         acta_note::sign(&cp.to_text(), &[&self.0.key]).expect("checkpoint text is valid")
     }
 
@@ -185,7 +203,11 @@ impl Center {
     pub async fn announce(&self) -> Result<String, Error> {
         let log = self.0.log.lock().await;
         let totals = self.0.store.totals(&self.0.election, "").await?;
-        let cp = Checkpoint { origin: self.0.election.log_origin.clone(), size: log.size(), root: log.root() };
+        let cp = Checkpoint {
+            origin: self.0.election.log_origin.clone(),
+            size: log.size(),
+            root: log.root(),
+        };
         let text = announcement_text(&self.0.election.id, &cp, &totals);
         let note = acta_note::sign(&text, &[&self.0.key]).expect("valid text");
         self.0.store.save_announcement(log.size(), &note).await?;
@@ -225,5 +247,10 @@ pub fn announcement_text(election: &str, cp: &Checkpoint, t: &Totals) -> String 
 
 /// The levels below the country, for per-area totals.
 pub fn area_levels() -> [Level; 4] {
-    [Level::State, Level::Municipality, Level::Parish, Level::Center]
+    [
+        Level::State,
+        Level::Municipality,
+        Level::Parish,
+        Level::Center,
+    ]
 }

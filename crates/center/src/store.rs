@@ -91,8 +91,15 @@ fn like(area: &str) -> String {
 impl Store {
     pub(crate) async fn connect(url: &str) -> Result<Store, Error> {
         sqlx::any::install_default_drivers();
-        let url = if url.starts_with("sqlite:") && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_string() };
-        let pool = AnyPoolOptions::new().max_connections(if url.starts_with("sqlite:") { 1 } else { 8 }).connect(&url).await?;
+        let url = if url.starts_with("sqlite:") && !url.contains('?') {
+            format!("{url}?mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if url.starts_with("sqlite:") { 1 } else { 8 })
+            .connect(&url)
+            .await?;
         for stmt in SCHEMA {
             sqlx::query(stmt).execute(&pool).await?;
         }
@@ -100,25 +107,45 @@ impl Store {
     }
 
     pub(crate) async fn leaf_hashes(&self) -> Result<Vec<[u8; 32]>, Error> {
-        let rows = sqlx::query("SELECT leaf FROM log_entries ORDER BY idx").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT leaf FROM log_entries ORDER BY idx")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .iter()
-            .map(|r| hex::decode(r.get::<String, _>(0)).ok().and_then(|v| v.try_into().ok()).unwrap_or([0; 32]))
+            .map(|r| {
+                hex::decode(r.get::<String, _>(0))
+                    .ok()
+                    .and_then(|v| v.try_into().ok())
+                    .unwrap_or([0; 32])
+            })
             .collect())
     }
 
     pub(crate) async fn find_entry(&self, leaf: &str) -> Result<Option<u64>, Error> {
-        let row = sqlx::query("SELECT idx FROM log_entries WHERE leaf = $1").bind(leaf).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT idx FROM log_entries WHERE leaf = $1")
+            .bind(leaf)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.get::<i64, _>(0) as u64))
     }
 
     pub(crate) async fn counted_index(&self, table: &str) -> Result<Option<u64>, Error> {
-        let row = sqlx::query("SELECT idx FROM table_results WHERE table_id = $1").bind(table).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT idx FROM table_results WHERE table_id = $1")
+            .bind(table)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.get::<i64, _>(0) as u64))
     }
 
     /// Appends a log entry, and counts it when `count` is set, in one transaction.
-    pub(crate) async fn append(&self, index: u64, leaf: &str, signed: &[u8], acta: &Acta, count: bool) -> Result<(), Error> {
+    pub(crate) async fn append(
+        &self,
+        index: u64,
+        leaf: &str,
+        signed: &[u8],
+        acta: &Acta,
+        count: bool,
+    ) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO log_entries (idx, leaf, table_id, counted, acta) VALUES ($1, $2, $3, $4, $5)")
             .bind(index as i64)
@@ -139,7 +166,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             for c in &acta.contests {
-                let rows = c.votes.iter().map(|(ch, n)| (ch.as_str(), *n)).chain([(BLANK, c.blank), (NULL, c.null)]);
+                let rows = c
+                    .votes
+                    .iter()
+                    .map(|(ch, n)| (ch.as_str(), *n))
+                    .chain([(BLANK, c.blank), (NULL, c.null)]);
                 for (choice, n) in rows {
                     sqlx::query("INSERT INTO votes (table_id, contest, choice, votes) VALUES ($1, $2, $3, $4)")
                         .bind(&acta.table)
@@ -155,23 +186,68 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) async fn entries(&self, start: u64, end: u64) -> Result<Vec<(u64, String, bool)>, Error> {
-        let rows = sqlx::query("SELECT idx, acta, counted FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
-            .bind(start as i64)
-            .bind(end as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get::<i64, _>(0) as u64, r.get::<String, _>(1), r.get::<i64, _>(2) != 0)).collect())
+    pub(crate) async fn entries(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, String, bool)>, Error> {
+        let rows = sqlx::query(
+            "SELECT idx, acta, counted FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<i64, _>(0) as u64,
+                    r.get::<String, _>(1),
+                    r.get::<i64, _>(2) != 0,
+                )
+            })
+            .collect())
     }
 
-    pub(crate) async fn table_entries(&self, table: &str) -> Result<Vec<(u64, String, bool)>, Error> {
-        let rows = sqlx::query("SELECT idx, acta, counted FROM log_entries WHERE table_id = $1 ORDER BY idx").bind(table).fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get::<i64, _>(0) as u64, r.get::<String, _>(1), r.get::<i64, _>(2) != 0)).collect())
+    pub(crate) async fn table_entries(
+        &self,
+        table: &str,
+    ) -> Result<Vec<(u64, String, bool)>, Error> {
+        let rows = sqlx::query(
+            "SELECT idx, acta, counted FROM log_entries WHERE table_id = $1 ORDER BY idx",
+        )
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<i64, _>(0) as u64,
+                    r.get::<String, _>(1),
+                    r.get::<i64, _>(2) != 0,
+                )
+            })
+            .collect())
     }
 
     pub(crate) async fn conflicts(&self) -> Result<Vec<(u64, String, String)>, Error> {
-        let rows = sqlx::query("SELECT idx, table_id, acta FROM log_entries WHERE counted = 0 ORDER BY idx").fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get::<i64, _>(0) as u64, r.get::<String, _>(1), r.get::<String, _>(2))).collect())
+        let rows = sqlx::query(
+            "SELECT idx, table_id, acta FROM log_entries WHERE counted = 0 ORDER BY idx",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<i64, _>(0) as u64,
+                    r.get::<String, _>(1),
+                    r.get::<String, _>(2),
+                )
+            })
+            .collect())
     }
 
     /// The per-table figures the center counts (what its totals are made of).
@@ -188,7 +264,10 @@ impl Store {
                 votes: BTreeMap::new(),
             })
             .collect();
-        let votes = sqlx::query("SELECT table_id, contest, choice, votes FROM votes ORDER BY table_id").fetch_all(&self.pool).await?;
+        let votes =
+            sqlx::query("SELECT table_id, contest, choice, votes FROM votes ORDER BY table_id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut k = 0;
         for v in &votes {
             let t: String = v.get(0);
@@ -196,7 +275,11 @@ impl Store {
                 k += 1;
             }
             if k < out.len() && out[k].table == t {
-                out[k].votes.entry(v.get(1)).or_default().insert(v.get(2), v.get::<i64, _>(3) as u64);
+                out[k]
+                    .votes
+                    .entry(v.get(1))
+                    .or_default()
+                    .insert(v.get(2), v.get::<i64, _>(3) as u64);
             }
         }
         Ok(out)
@@ -219,14 +302,24 @@ impl Store {
             let contest: String = r.get(0);
             let choice: String = r.get(1);
             let n = r.get::<i64, _>(2) as u64;
-            let c = by.entry(contest.clone()).or_insert_with(|| ContestTotals { contest, votes: vec![], blank: 0, null: 0, seats: vec![] });
+            let c = by.entry(contest.clone()).or_insert_with(|| ContestTotals {
+                contest,
+                votes: vec![],
+                blank: 0,
+                null: 0,
+                seats: vec![],
+            });
             match choice.as_str() {
                 BLANK => c.blank = n,
                 NULL => c.null = n,
                 _ => c.votes.push((choice, n)),
             }
         }
-        let in_area: Vec<_> = election.tables.iter().filter(|t| area.is_empty() || t.id.starts_with(&format!("{area}."))).collect();
+        let in_area: Vec<_> = election
+            .tables
+            .iter()
+            .filter(|t| area.is_empty() || t.id.starts_with(&format!("{area}.")))
+            .collect();
         let mut contests: Vec<ContestTotals> = by.into_values().collect();
         for c in &mut contests {
             if let Some(def) = election.contest(&c.contest) {
@@ -246,8 +339,15 @@ impl Store {
     }
 
     pub(crate) async fn save_announcement(&self, size: u64, note: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM announcements WHERE size = $1").bind(size as i64).execute(&self.pool).await?;
-        sqlx::query("INSERT INTO announcements (size, note) VALUES ($1, $2)").bind(size as i64).bind(note).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM announcements WHERE size = $1")
+            .bind(size as i64)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO announcements (size, note) VALUES ($1, $2)")
+            .bind(size as i64)
+            .bind(note)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
@@ -258,8 +358,17 @@ pub fn seats(contest: &acta_election::Contest, votes: &[(String, u64)]) -> Vec<(
     match contest.kind {
         Kind::PartyList => {
             let method = contest.method.unwrap_or(acta_election::Method::DHondt);
-            let won = apportion(method, &votes.iter().map(|(_, n)| *n).collect::<Vec<_>>(), contest.seats);
-            votes.iter().zip(won).filter(|(_, s)| *s > 0).map(|((c, _), s)| (c.clone(), s)).collect()
+            let won = apportion(
+                method,
+                &votes.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+                contest.seats,
+            );
+            votes
+                .iter()
+                .zip(won)
+                .filter(|(_, s)| *s > 0)
+                .map(|((c, _), s)| (c.clone(), s))
+                .collect()
         }
         Kind::Plurality => {
             let mut per: BTreeMap<&str, u64> = BTreeMap::new();
@@ -268,7 +377,12 @@ pub fn seats(contest: &acta_election::Contest, votes: &[(String, u64)]) -> Vec<(
             }
             let mut ranked: Vec<(&str, u64)> = per.into_iter().collect();
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            ranked.iter().take(contest.seats as usize).filter(|(_, n)| *n > 0).map(|(c, _)| (c.to_string(), 1)).collect()
+            ranked
+                .iter()
+                .take(contest.seats as usize)
+                .filter(|(_, n)| *n > 0)
+                .map(|(c, _)| (c.to_string(), 1))
+                .collect()
         }
         _ => Vec::new(),
     }

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::rng::SplitMix;
 use crate::roll::override_code_hash;
-use crate::{Area, Candidate, Contest, Election, Kind, Method, Party, Roll, Table, Trust, Voter, FORMAT};
+use crate::{
+    Area, Candidate, Contest, Election, Kind, Method, Party, Roll, Table, Trust, Voter, FORMAT,
+};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -30,7 +32,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 2026, tables: 300, auditors: 3, quorum: 3 }
+        Options {
+            seed: 2026,
+            tables: 300,
+            auditors: 3,
+            quorum: 3,
+        }
     }
 }
 
@@ -57,7 +64,11 @@ pub struct Generated {
 pub const OVERRIDE_CODES_PER_TABLE: usize = 10;
 
 fn sub_seed(seed: u64, what: &str, index: u64) -> u64 {
-    let d = Sha256::new().chain_update(seed.to_be_bytes()).chain_update(what.as_bytes()).chain_update(index.to_be_bytes()).finalize();
+    let d = Sha256::new()
+        .chain_update(seed.to_be_bytes())
+        .chain_update(what.as_bytes())
+        .chain_update(index.to_be_bytes())
+        .finalize();
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
@@ -78,14 +89,27 @@ pub fn roll(seed: u64, election: &Election, index: usize) -> (Roll, Vec<String>)
     let voters = (0..t.registered as u64)
         .map(|i| {
             let id = format!("V{}", 10_000_000 + index as u64 * 1000 + i);
-            Voter { id, template: r.bytes32() }
+            Voter {
+                id,
+                template: r.bytes32(),
+            }
         })
         .collect();
-    let codes: Vec<String> = (0..OVERRIDE_CODES_PER_TABLE).map(|_| format!("{:08}", r.below(100_000_000))).collect();
+    let codes: Vec<String> = (0..OVERRIDE_CODES_PER_TABLE)
+        .map(|_| format!("{:08}", r.below(100_000_000)))
+        .collect();
     let mut hashes: Vec<[u8; 32]> = codes.iter().map(|c| override_code_hash(c)).collect();
     hashes.sort();
     hashes.dedup();
-    (Roll { election: election.id.clone(), table: t.id.clone(), voters, override_codes: hashes }, codes)
+    (
+        Roll {
+            election: election.id.clone(),
+            table: t.id.clone(),
+            voters,
+            override_codes: hashes,
+        },
+        codes,
+    )
 }
 
 const PARTIES: [(&str, &str); 8] = [
@@ -100,18 +124,36 @@ const PARTIES: [(&str, &str); 8] = [
 ];
 
 fn candidate(id: &str, name: String, cards: &[&str]) -> Candidate {
-    Candidate { id: id.to_string(), name, cards: cards.iter().map(|s| s.to_string()).collect() }
+    Candidate {
+        id: id.to_string(),
+        name,
+        cards: cards.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 /// Generates an election.
 pub fn generate(opts: &Options) -> Generated {
     assert!(opts.tables >= 1, "an election needs at least one table");
     let mut r = SplitMix::new(sub_seed(opts.seed, "shape", 0));
-    let authority = Signer::from_seed("authority", SplitMix::new(sub_seed(opts.seed, "authority", 0)).bytes32()).expect("name");
+    let authority = Signer::from_seed(
+        "authority",
+        SplitMix::new(sub_seed(opts.seed, "authority", 0)).bytes32(),
+    )
+    .expect("name");
     let auditors: Vec<Signer> = (0..opts.auditors)
-        .map(|i| Signer::from_seed(&format!("auditor-{}", i + 1), SplitMix::new(sub_seed(opts.seed, "auditor", i as u64)).bytes32()).expect("name"))
+        .map(|i| {
+            Signer::from_seed(
+                &format!("auditor-{}", i + 1),
+                SplitMix::new(sub_seed(opts.seed, "auditor", i as u64)).bytes32(),
+            )
+            .expect("name")
+        })
         .collect();
-    let center = Signer::from_seed("center", SplitMix::new(sub_seed(opts.seed, "center", 0)).bytes32()).expect("name");
+    let center = Signer::from_seed(
+        "center",
+        SplitMix::new(sub_seed(opts.seed, "center", 0)).bytes32(),
+    )
+    .expect("name");
 
     // Geography, scaled from Venezuela's proportions.
     let n = opts.tables;
@@ -122,13 +164,22 @@ pub fn generate(opts: &Options) -> Generated {
     let mut parishes = Vec::new();
     for s in 1..=states {
         let sc = format!("{s:02}");
-        areas.push(Area { code: sc.clone(), name: format!("Estado {s}") });
+        areas.push(Area {
+            code: sc.clone(),
+            name: format!("Estado {s}"),
+        });
         for m in 1..=munis_per_state {
             let mc = format!("{sc}.{m:03}");
-            areas.push(Area { code: mc.clone(), name: format!("Municipio {s}-{m}") });
+            areas.push(Area {
+                code: mc.clone(),
+                name: format!("Municipio {s}-{m}"),
+            });
             for p in 1..=parishes_per_muni {
                 let pc = format!("{mc}.{p:02}");
-                areas.push(Area { code: pc.clone(), name: format!("Parroquia {s}-{m}-{p}") });
+                areas.push(Area {
+                    code: pc.clone(),
+                    name: format!("Parroquia {s}-{m}-{p}"),
+                });
                 parishes.push((pc, 0usize));
             }
         }
@@ -143,11 +194,20 @@ pub fn generate(opts: &Options) -> Generated {
         let (pc, centers) = &mut parishes[k % np];
         *centers += 1;
         let cc = format!("{pc}.{:04}", *centers);
-        areas.push(Area { code: cc.clone(), name: format!("Centro {cc}") });
+        areas.push(Area {
+            code: cc.clone(),
+            name: format!("Centro {cc}"),
+        });
         for t in 1..=here {
             // Register sizes: mean about 700, sd about 180, bounded as a real table is.
             let registered = (700.0 + 180.0 * r.normal()).round().clamp(120.0, 990.0) as u32;
-            tables.push(Table { id: format!("{cc}.{t:02}"), registered, roll: String::new(), machine: String::new(), key: String::new() });
+            tables.push(Table {
+                id: format!("{cc}.{t:02}"),
+                registered,
+                roll: String::new(),
+                machine: String::new(),
+                key: String::new(),
+            });
         }
         remaining -= here;
         k += 1;
@@ -159,7 +219,13 @@ pub fn generate(opts: &Options) -> Generated {
         t.key = machine_key(opts.seed, i).verifier().to_string();
     }
 
-    let parties: Vec<Party> = PARTIES.iter().map(|(id, name)| Party { id: id.to_string(), name: name.to_string() }).collect();
+    let parties: Vec<Party> = PARTIES
+        .iter()
+        .map(|(id, name)| Party {
+            id: id.to_string(),
+            name: name.to_string(),
+        })
+        .collect();
     let mut contests = vec![
         Contest {
             id: "PRES".into(),
@@ -220,7 +286,15 @@ pub fn generate(opts: &Options) -> Generated {
             kind: Kind::Plurality,
             seats: 3,
             method: None,
-            candidates: (1..=5).map(|c| candidate(&format!("L{c}"), format!("Legislador {c} del Estado {s}"), &[PARTIES[(c - 1) % 6].0])).collect(),
+            candidates: (1..=5)
+                .map(|c| {
+                    candidate(
+                        &format!("L{c}"),
+                        format!("Legislador {c} del Estado {s}"),
+                        &[PARTIES[(c - 1) % 6].0],
+                    )
+                })
+                .collect(),
             lists: vec![],
         });
         contests.push(Contest {
@@ -243,7 +317,9 @@ pub fn generate(opts: &Options) -> Generated {
         name: format!("Eleccion sintetica {} ({} mesas)", opts.seed, n),
         opens: "2026-12-06T10:00:00Z".into(),
         closes: "2026-12-06T22:00:00Z".into(),
-        software: hex::encode(Sha256::digest(format!("acta-station {}", env!("CARGO_PKG_VERSION")).as_bytes())),
+        software: hex::encode(Sha256::digest(
+            format!("acta-station {}", env!("CARGO_PKG_VERSION")).as_bytes(),
+        )),
         log_origin: format!("acta.example/log/{}", id.to_ascii_lowercase()),
         center_key: center.verifier().to_string(),
         override_alarm: 5,
@@ -264,6 +340,19 @@ pub fn generate(opts: &Options) -> Generated {
     }
     let mut verifiers = vec![authority.verifier()];
     verifiers.extend(auditors.iter().map(|a| a.verifier()));
-    let trust = Trust { quorum: acta_note::Quorum { verifiers, need: opts.quorum.min(1 + opts.auditors).max(1) } };
-    Generated { options: opts.clone(), election, package, trust, authority, auditors, center }
+    let trust = Trust {
+        quorum: acta_note::Quorum {
+            verifiers,
+            need: opts.quorum.min(1 + opts.auditors).max(1),
+        },
+    };
+    Generated {
+        options: opts.clone(),
+        election,
+        package,
+        trust,
+        authority,
+        auditors,
+        center,
+    }
 }

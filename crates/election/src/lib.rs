@@ -153,7 +153,9 @@ impl Contest {
 
     /// Whether a table votes on this contest.
     pub fn applies_to(&self, table_id: &str) -> bool {
-        self.scope.is_empty() || (table_id.starts_with(&self.scope) && table_id.as_bytes().get(self.scope.len()) == Some(&b'.'))
+        self.scope.is_empty()
+            || (table_id.starts_with(&self.scope)
+                && table_id.as_bytes().get(self.scope.len()) == Some(&b'.'))
     }
 }
 
@@ -221,12 +223,23 @@ impl Level {
                 return None;
             }
         }
-        Some([Level::State, Level::Municipality, Level::Parish, Level::Center, Level::Table][parts.len() - 1])
+        Some(
+            [
+                Level::State,
+                Level::Municipality,
+                Level::Parish,
+                Level::Center,
+                Level::Table,
+            ][parts.len() - 1],
+        )
     }
 
     /// The enclosing areas of a table id, from the state down to its center.
     pub fn ancestors(table_id: &str) -> Vec<&str> {
-        table_id.match_indices('.').map(|(i, _)| &table_id[..i]).collect()
+        table_id
+            .match_indices('.')
+            .map(|(i, _)| &table_id[..i])
+            .collect()
     }
 }
 
@@ -263,11 +276,16 @@ pub struct Election {
 }
 
 fn is_code(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn is_hex32(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Election {
@@ -280,11 +298,17 @@ impl Election {
 
     /// Parses a package text, demanding canonical form and a valid structure.
     pub fn parse(text: &str) -> Result<Election, Error> {
-        let body = text.strip_suffix('\n').ok_or_else(|| Error::Invalid("package text must end with a newline".into()))?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or_else(|| Error::Invalid("package text must end with a newline".into()))?;
         let e: Election = serde_json::from_str(body).map_err(|err| Error::Json(err.to_string()))?;
         let again = e.to_text();
         if again != text {
-            let at = again.bytes().zip(text.bytes()).position(|(a, b)| a != b).unwrap_or(again.len().min(text.len()));
+            let at = again
+                .bytes()
+                .zip(text.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(again.len().min(text.len()));
             return Err(Error::NotCanonical(at));
         }
         e.validate()?;
@@ -304,10 +328,16 @@ impl Election {
             return bad(format!("format is {:?}, expected {FORMAT:?}", self.format));
         }
         if !is_code(&self.id) {
-            return bad(format!("election id {:?} must be 1-32 of A-Z, 0-9, '-'", self.id));
+            return bad(format!(
+                "election id {:?} must be 1-32 of A-Z, 0-9, '-'",
+                self.id
+            ));
         }
-        let (Some(opens), Some(closes)) = (time::parse(&self.opens), time::parse(&self.closes)) else {
-            return bad("opens/closes must be canonical UTC times like 2026-12-06T06:00:00Z".into());
+        let (Some(opens), Some(closes)) = (time::parse(&self.opens), time::parse(&self.closes))
+        else {
+            return bad(
+                "opens/closes must be canonical UTC times like 2026-12-06T06:00:00Z".into(),
+            );
         };
         if opens >= closes {
             return bad("the table must open before it closes".into());
@@ -328,7 +358,12 @@ impl Election {
         }
         for a in &self.areas {
             match Level::of(&a.code) {
-                Some(Level::Country) | Some(Level::Table) | None => return bad(format!("area code {:?} is not a state, municipality, parish or center", a.code)),
+                Some(Level::Country) | Some(Level::Table) | None => {
+                    return bad(format!(
+                        "area code {:?} is not a state, municipality, parish or center",
+                        a.code
+                    ))
+                }
                 _ => {}
             }
         }
@@ -344,20 +379,45 @@ impl Election {
             }
             let ok = match c.kind {
                 Kind::Plurality => {
-                    c.method.is_none() && c.lists.is_empty() && c.seats >= 1 && (c.seats as usize) < c.candidates.len().max(2)
-                        && c.candidates.iter().all(|k| is_code(&k.id) && !k.cards.is_empty() && k.cards.iter().all(|p| parties.contains(p.as_str())))
-                        && c.candidates.iter().map(|k| &k.id).collect::<HashSet<_>>().len() == c.candidates.len()
-                        && c.candidates.iter().all(|k| k.cards.iter().collect::<HashSet<_>>().len() == k.cards.len())
+                    c.method.is_none()
+                        && c.lists.is_empty()
+                        && c.seats >= 1
+                        && (c.seats as usize) < c.candidates.len().max(2)
+                        && c.candidates.iter().all(|k| {
+                            is_code(&k.id)
+                                && !k.cards.is_empty()
+                                && k.cards.iter().all(|p| parties.contains(p.as_str()))
+                        })
+                        && c.candidates
+                            .iter()
+                            .map(|k| &k.id)
+                            .collect::<HashSet<_>>()
+                            .len()
+                            == c.candidates.len()
+                        && c.candidates
+                            .iter()
+                            .all(|k| k.cards.iter().collect::<HashSet<_>>().len() == k.cards.len())
                 }
-                Kind::Referendum => c.method.is_none() && c.seats == 0 && c.candidates.is_empty() && c.lists.is_empty(),
+                Kind::Referendum => {
+                    c.method.is_none()
+                        && c.seats == 0
+                        && c.candidates.is_empty()
+                        && c.lists.is_empty()
+                }
                 Kind::PartyList => {
-                    c.method.is_some() && c.seats >= 1 && c.candidates.is_empty() && !c.lists.is_empty()
+                    c.method.is_some()
+                        && c.seats >= 1
+                        && c.candidates.is_empty()
+                        && !c.lists.is_empty()
                         && c.lists.iter().all(|p| parties.contains(p.as_str()))
                         && c.lists.iter().collect::<HashSet<_>>().len() == c.lists.len()
                 }
             };
             if !ok {
-                return bad(format!("contest {} is not a well-formed {:?} contest", c.id, c.kind));
+                return bad(format!(
+                    "contest {} is not a well-formed {:?} contest",
+                    c.id, c.kind
+                ));
             }
         }
         if self.tables.is_empty() || !self.tables.windows(2).all(|w| w[0].id < w[1].id) {
@@ -368,18 +428,33 @@ impl Election {
             if Level::of(&t.id) != Some(Level::Table) {
                 return bad(format!("table id {:?} is not SS.MMM.PP.CCCC.TT", t.id));
             }
-            if let Some(a) = Level::ancestors(&t.id).into_iter().find(|a| !areas.contains(a)) {
+            if let Some(a) = Level::ancestors(&t.id)
+                .into_iter()
+                .find(|a| !areas.contains(a))
+            {
                 return bad(format!("table {} lies in undeclared area {a}", t.id));
             }
             if !is_hex32(&t.roll) {
-                return bad(format!("table {}: roll must be a lowercase hex SHA-256", t.id));
+                return bad(format!(
+                    "table {}: roll must be a lowercase hex SHA-256",
+                    t.id
+                ));
             }
-            let key: acta_note::Verifier = t.key.parse().map_err(|e| Error::Invalid(format!("table {}: machine key: {e}", t.id)))?;
+            let key: acta_note::Verifier = t
+                .key
+                .parse()
+                .map_err(|e| Error::Invalid(format!("table {}: machine key: {e}", t.id)))?;
             if key.name() != t.machine || !is_code(&t.machine) {
-                return bad(format!("table {}: machine key must be named after machine {}", t.id, t.machine));
+                return bad(format!(
+                    "table {}: machine key must be named after machine {}",
+                    t.id, t.machine
+                ));
             }
             if !machines.insert(t.machine.as_str()) {
-                return bad(format!("machine {} is certified for more than one table", t.machine));
+                return bad(format!(
+                    "machine {} is certified for more than one table",
+                    t.machine
+                ));
             }
         }
         Ok(())
@@ -387,12 +462,18 @@ impl Election {
 
     /// The table with this id.
     pub fn table(&self, id: &str) -> Option<&Table> {
-        self.tables.binary_search_by(|t| t.id.as_str().cmp(id)).ok().map(|i| &self.tables[i])
+        self.tables
+            .binary_search_by(|t| t.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.tables[i])
     }
 
     /// The contests on the ballot of a table, sorted by id.
     pub fn ballot(&self, table_id: &str) -> Vec<&Contest> {
-        self.contests.iter().filter(|c| c.applies_to(table_id)).collect()
+        self.contests
+            .iter()
+            .filter(|c| c.applies_to(table_id))
+            .collect()
     }
 
     /// The contest with this id.
@@ -407,7 +488,10 @@ impl Election {
 
     /// The area codes at a level (states, municipalities, ...).
     pub fn areas_at(&self, level: Level) -> Vec<&Area> {
-        self.areas.iter().filter(|a| Level::of(&a.code) == Some(level)).collect()
+        self.areas
+            .iter()
+            .filter(|a| Level::of(&a.code) == Some(level))
+            .collect()
     }
 
     /// Names of every area, for display.
@@ -415,12 +499,18 @@ impl Election {
         if code.is_empty() {
             return Some(&self.name);
         }
-        self.areas.binary_search_by(|a| a.code.as_str().cmp(code)).ok().map(|i| self.areas[i].name.as_str())
+        self.areas
+            .binary_search_by(|a| a.code.as_str().cmp(code))
+            .ok()
+            .map(|i| self.areas[i].name.as_str())
     }
 
     /// The distinct codes of all contests' choices, for sanity checks.
     pub fn all_choices(&self) -> BTreeSet<(String, String)> {
-        self.contests.iter().flat_map(|c| c.choices().into_iter().map(move |ch| (c.id.clone(), ch))).collect()
+        self.contests
+            .iter()
+            .flat_map(|c| c.choices().into_iter().map(move |ch| (c.id.clone(), ch)))
+            .collect()
     }
 }
 
@@ -445,7 +535,10 @@ impl Trust {
 
     /// Parses the text form strictly.
     pub fn parse(text: &str) -> Result<Trust, Error> {
-        let bad = |line, what: &str| Error::Trust { line, what: what.to_string() };
+        let bad = |line, what: &str| Error::Trust {
+            line,
+            what: what.to_string(),
+        };
         let mut lines = text.lines().enumerate();
         let (_, first) = lines.next().ok_or_else(|| bad(1, "empty trust file"))?;
         let need: usize = first
@@ -455,12 +548,19 @@ impl Trust {
             .ok_or_else(|| bad(1, "first line must be 'quorum N' with N >= 1"))?;
         let mut verifiers = Vec::new();
         for (i, line) in lines {
-            let key = line.strip_prefix("key ").ok_or_else(|| bad(i + 1, "expected 'key <verifier key>'"))?;
-            verifiers.push(key.parse().map_err(|e: acta_note::Error| bad(i + 1, &e.to_string()))?);
+            let key = line
+                .strip_prefix("key ")
+                .ok_or_else(|| bad(i + 1, "expected 'key <verifier key>'"))?;
+            verifiers.push(
+                key.parse()
+                    .map_err(|e: acta_note::Error| bad(i + 1, &e.to_string()))?,
+            );
         }
         if verifiers.len() < need {
             return Err(bad(1, "quorum is larger than the number of keys"));
         }
-        Ok(Trust { quorum: acta_note::Quorum { verifiers, need } })
+        Ok(Trust {
+            quorum: acta_note::Quorum { verifiers, need },
+        })
     }
 }

@@ -37,7 +37,10 @@ pub fn override_code_hash(code: &str) -> [u8; 32] {
 impl Roll {
     /// Canonical text: `roll/v1`, election, table, then `voter` and `override` lines.
     pub fn to_text(&self) -> String {
-        let mut s = format!("roll/v1\nelection {}\ntable {}\n", self.election, self.table);
+        let mut s = format!(
+            "roll/v1\nelection {}\ntable {}\n",
+            self.election, self.table
+        );
         for v in &self.voters {
             s.push_str(&format!("voter {} {}\n", v.id, hex::encode(v.template)));
         }
@@ -54,19 +57,31 @@ impl Roll {
 
     /// Parses a roll text strictly (sorted, no duplicates, canonical hex).
     pub fn parse(text: &str) -> Result<Roll, Error> {
-        let bad = |line: usize, what: &str| Error::Roll { line, what: what.to_string() };
-        let body = text.strip_suffix('\n').ok_or_else(|| bad(0, "roll must end with a newline"))?;
+        let bad = |line: usize, what: &str| Error::Roll {
+            line,
+            what: what.to_string(),
+        };
+        let body = text
+            .strip_suffix('\n')
+            .ok_or_else(|| bad(0, "roll must end with a newline"))?;
         let mut lines = body.split('\n').enumerate().map(|(i, l)| (i + 1, l));
         let mut expect = |prefix: &str| -> Result<String, Error> {
             let (n, l) = lines.next().ok_or_else(|| bad(0, "roll is truncated"))?;
-            l.strip_prefix(prefix).map(str::to_string).ok_or_else(|| bad(n, &format!("expected '{prefix}…'")))
+            l.strip_prefix(prefix)
+                .map(str::to_string)
+                .ok_or_else(|| bad(n, &format!("expected '{prefix}…'")))
         };
         if expect("roll/v1")? != "" {
             return Err(bad(1, "first line must be 'roll/v1'"));
         }
         let election = expect("election ")?;
         let table = expect("table ")?;
-        let mut roll = Roll { election, table, voters: Vec::new(), override_codes: Vec::new() };
+        let mut roll = Roll {
+            election,
+            table,
+            voters: Vec::new(),
+            override_codes: Vec::new(),
+        };
         for (n, l) in lines {
             let hex32 = |s: &str| -> Result<[u8; 32], Error> {
                 if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -79,14 +94,19 @@ impl Roll {
                 if !roll.override_codes.is_empty() {
                     return Err(bad(n, "voter lines must come before override lines"));
                 }
-                let (id, t) = rest.split_once(' ').ok_or_else(|| bad(n, "expected 'voter <id> <template hash>'"))?;
+                let (id, t) = rest
+                    .split_once(' ')
+                    .ok_or_else(|| bad(n, "expected 'voter <id> <template hash>'"))?;
                 if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
                     return Err(bad(n, "voter id must be alphanumeric"));
                 }
                 if roll.voters.last().is_some_and(|v| v.id.as_str() >= id) {
                     return Err(bad(n, "voters must be sorted by id without duplicates"));
                 }
-                roll.voters.push(Voter { id: id.to_string(), template: hex32(t)? });
+                roll.voters.push(Voter {
+                    id: id.to_string(),
+                    template: hex32(t)?,
+                });
             } else if let Some(rest) = l.strip_prefix("override ") {
                 let h = hex32(rest)?;
                 if roll.override_codes.last().is_some_and(|c| *c >= h) {
@@ -102,6 +122,9 @@ impl Roll {
 
     /// The voter with this id.
     pub fn voter(&self, id: &str) -> Option<&Voter> {
-        self.voters.binary_search_by(|v| v.id.as_str().cmp(id)).ok().map(|i| &self.voters[i])
+        self.voters
+            .binary_search_by(|v| v.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.voters[i])
     }
 }

@@ -3,7 +3,11 @@ use acta_election::{apportion, time, Election, Error, Level, Method, Roll, Trust
 use proptest::prelude::*;
 
 fn small() -> acta_election::generate::Generated {
-    generate(&Options { seed: 7, tables: 40, ..Options::default() })
+    generate(&Options {
+        seed: 7,
+        tables: 40,
+        ..Options::default()
+    })
 }
 
 #[test]
@@ -14,7 +18,14 @@ fn generated_package_opens_under_its_trust_and_needs_the_quorum() {
     assert_eq!(e.tables.len(), 40);
     // Only the authority's signature: below a quorum of 3.
     let lone = acta_note::sign(&g.election.to_text(), &[&g.authority]).unwrap();
-    assert!(matches!(Election::open(lone.as_bytes(), &g.trust), Err(Error::Signature(acta_note::Error::Quorum { got: 1, need: 3, .. }))));
+    assert!(matches!(
+        Election::open(lone.as_bytes(), &g.trust),
+        Err(Error::Signature(acta_note::Error::Quorum {
+            got: 1,
+            need: 3,
+            ..
+        }))
+    ));
     // The trust file survives its text form.
     let t = Trust::parse(&g.trust.to_text()).unwrap();
     assert_eq!(t.to_text(), g.trust.to_text());
@@ -23,7 +34,11 @@ fn generated_package_opens_under_its_trust_and_needs_the_quorum() {
 #[test]
 fn same_seed_same_election_other_seed_other_keys() {
     assert_eq!(small().package, small().package);
-    let other = generate(&Options { seed: 8, tables: 40, ..Options::default() });
+    let other = generate(&Options {
+        seed: 8,
+        tables: 40,
+        ..Options::default()
+    });
     assert_ne!(other.election.tables[0].key, small().election.tables[0].key);
 }
 
@@ -31,8 +46,13 @@ fn same_seed_same_election_other_seed_other_keys() {
 fn non_canonical_package_text_is_rejected() {
     let text = small().election.to_text();
     let spaced = text.replacen("{\"format\":", "{ \"format\":", 1);
-    assert!(matches!(Election::parse(&spaced), Err(Error::NotCanonical(1))));
-    let reordered = text.replacen("\"format\":\"election/v1\",\"id\"", "\"id\"", 1).replacen("\"name\"", "\"format\":\"election/v1\",\"name\"", 1);
+    assert!(matches!(
+        Election::parse(&spaced),
+        Err(Error::NotCanonical(1))
+    ));
+    let reordered = text
+        .replacen("\"format\":\"election/v1\",\"id\"", "\"id\"", 1)
+        .replacen("\"name\"", "\"format\":\"election/v1\",\"name\"", 1);
     assert!(Election::parse(&reordered).is_err());
     let unknown = text.replacen("{\"format\"", "{\"extra\":1,\"format\"", 1);
     assert!(matches!(Election::parse(&unknown), Err(Error::Json(_))));
@@ -52,8 +72,14 @@ fn rolls_match_their_commitment_and_parse_back() {
     let (r, _) = roll(7, &g.election, 0);
     let text = r.to_text();
     let lines: Vec<&str> = text.lines().collect();
-    let swapped = [&lines[..3], &[lines[4], lines[3]], &lines[5..]].concat().join("\n") + "\n";
-    assert!(Roll::parse(&swapped).unwrap_err().to_string().contains("line 5"));
+    let swapped = [&lines[..3], &[lines[4], lines[3]], &lines[5..]]
+        .concat()
+        .join("\n")
+        + "\n";
+    assert!(Roll::parse(&swapped)
+        .unwrap_err()
+        .to_string()
+        .contains("line 5"));
 }
 
 #[test]
@@ -62,24 +88,41 @@ fn geography_levels_and_ballots() {
     let t = &g.election.tables[0];
     assert_eq!(Level::of(&t.id), Some(Level::Table));
     assert_eq!(Level::ancestors(&t.id).len(), 4);
-    let ballot: Vec<&str> = g.election.ballot(&t.id).iter().map(|c| c.id.as_str()).collect();
+    let ballot: Vec<&str> = g
+        .election
+        .ballot(&t.id)
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
     let state = &t.id[..2];
     assert!(ballot.contains(&"PRES") && ballot.contains(&format!("GOB-{state}").as_str()));
-    assert!(g.election.contests.iter().filter(|c| !c.scope.is_empty() && c.scope != state).all(|c| !ballot.contains(&c.id.as_str())));
+    assert!(g
+        .election
+        .contests
+        .iter()
+        .filter(|c| !c.scope.is_empty() && c.scope != state)
+        .all(|c| !ballot.contains(&c.id.as_str())));
     assert_eq!(Level::of("01.02"), None);
     assert_eq!(Level::of("01.002"), Some(Level::Municipality));
 }
 
 #[test]
 fn national_scale_has_venezuelan_proportions() {
-    let g = generate(&Options { seed: 1, tables: 30_000, ..Options::default() });
+    let g = generate(&Options {
+        seed: 1,
+        tables: 30_000,
+        ..Options::default()
+    });
     let e = &g.election;
     assert_eq!(e.areas_at(Level::State).len(), 24);
     assert_eq!(e.areas_at(Level::Municipality).len(), 336);
     let centers = e.areas_at(Level::Center).len();
     assert!((12_000..20_000).contains(&centers), "{centers} centers");
     let voters = e.registered();
-    assert!((19_000_000..23_000_000).contains(&voters), "{voters} voters");
+    assert!(
+        (19_000_000..23_000_000).contains(&voters),
+        "{voters} voters"
+    );
 }
 
 /// Wikipedia's worked examples of the D'Hondt and Sainte-Laguë methods:
@@ -96,7 +139,13 @@ fn apportionment_known_answers() {
 fn times_have_one_spelling() {
     assert_eq!(time::parse("1970-01-01T00:00:00Z"), Some(0));
     assert_eq!(time::parse("2026-12-06T10:00:00Z"), Some(1_796_551_200));
-    for bad in ["2026-02-30T10:00:00Z", "2026-12-06 10:00:00Z", "2026-12-06T10:00:00+00:00", "2026-12-06T24:00:00Z", "2026-12-6T10:00:00Z"] {
+    for bad in [
+        "2026-02-30T10:00:00Z",
+        "2026-12-06 10:00:00Z",
+        "2026-12-06T10:00:00+00:00",
+        "2026-12-06T24:00:00Z",
+        "2026-12-6T10:00:00Z",
+    ] {
         assert_eq!(time::parse(bad), None, "{bad}");
     }
 }

@@ -147,7 +147,11 @@ impl Signer {
         check_name(name)?;
         let key = SigningKey::from_bytes(&seed);
         let id = key_id(name, key.verifying_key().as_bytes());
-        Ok(Signer { name: name.to_string(), id, key })
+        Ok(Signer {
+            name: name.to_string(),
+            id,
+            key,
+        })
     }
 
     /// Parses Go's `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>` form.
@@ -173,7 +177,12 @@ impl Signer {
     pub fn to_private_key(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.id, B64.encode(raw))
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            self.id,
+            B64.encode(raw)
+        )
     }
 
     /// The key name.
@@ -183,7 +192,11 @@ impl Signer {
 
     /// The public half, to hand to verifiers.
     pub fn verifier(&self) -> Verifier {
-        Verifier { name: self.name.clone(), id: self.id, key: self.key.verifying_key() }
+        Verifier {
+            name: self.name.clone(),
+            id: self.id,
+            key: self.key.verifying_key(),
+        }
     }
 
     /// The signature line this key makes over `text` (without the trailing newline).
@@ -201,11 +214,17 @@ fn split_key(s: &str) -> Result<(&str, u32, Vec<u8>), Error> {
     let id = parts.next().ok_or(Error::BadKey("missing key id"))?;
     let b64 = parts.next().ok_or(Error::BadKey("missing key material"))?;
     check_name(name)?;
-    if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if id.len() != 8
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(Error::BadKey("key id must be 8 lowercase hex digits"));
     }
     let id = u32::from_str_radix(id, 16).map_err(|_| Error::BadKey("key id is not hex"))?;
-    let raw = B64.decode(b64).map_err(|_| Error::BadKey("key material is not canonical base64"))?;
+    let raw = B64
+        .decode(b64)
+        .map_err(|_| Error::BadKey("key material is not canonical base64"))?;
     Ok((name, id, raw))
 }
 
@@ -248,7 +267,11 @@ impl std::str::FromStr for Verifier {
         if key.is_weak() {
             return Err(Error::BadKey("weak Ed25519 key"));
         }
-        Ok(Verifier { name: name.to_string(), id, key })
+        Ok(Verifier {
+            name: name.to_string(),
+            id,
+            key,
+        })
     }
 }
 
@@ -270,10 +293,16 @@ impl Verifier {
         check_name(name)?;
         let key = VerifyingKey::from_bytes(&public)
             .map_err(|_| Error::BadKey("not a valid Ed25519 point"))?;
-        Ok(Verifier { name: name.to_string(), id: key_id(name, &public), key })
+        Ok(Verifier {
+            name: name.to_string(),
+            id: key_id(name, &public),
+            key,
+        })
     }
     fn verify(&self, text: &str, sig: &[u8]) -> bool {
-        let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else { return false };
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
+            return false;
+        };
         self.key.verify_strict(text.as_bytes(), &sig).is_ok()
     }
 }
@@ -308,7 +337,10 @@ impl<'a> Note<'a> {
         let sigs = &s[split + 2..];
         check_text(text)?;
         if sigs.is_empty() || !sigs.ends_with('\n') {
-            return Err(Error::BadSignatureLine { line: 1, what: "signature block must end with a newline" });
+            return Err(Error::BadSignatureLine {
+                line: 1,
+                what: "signature block must end with a newline",
+            });
         }
         let mut signatures = Vec::new();
         let mut seen = HashSet::new();
@@ -317,19 +349,36 @@ impl<'a> Note<'a> {
             if signatures.len() >= MAX_SIGNATURES {
                 return Err(Error::TooManySignatures);
             }
-            let bad = |what| Error::BadSignatureLine { line: line_no, what };
-            let rest = line.strip_prefix(SIG_PREFIX).ok_or(bad("must start with an em dash and a space"))?;
-            let (name, b64) = rest.split_once(' ').ok_or(bad("must be '— <name> <base64>'"))?;
+            let bad = |what| Error::BadSignatureLine {
+                line: line_no,
+                what,
+            };
+            let rest = line
+                .strip_prefix(SIG_PREFIX)
+                .ok_or(bad("must start with an em dash and a space"))?;
+            let (name, b64) = rest
+                .split_once(' ')
+                .ok_or(bad("must be '— <name> <base64>'"))?;
             check_name(name).map_err(|_| bad("key name is empty or has a space or '+'"))?;
-            let raw = B64.decode(b64).map_err(|_| bad("signature is not canonical base64"))?;
+            let raw = B64
+                .decode(b64)
+                .map_err(|_| bad("signature is not canonical base64"))?;
             if raw.len() < 5 {
                 return Err(bad("signature is shorter than a key id and one byte"));
             }
             let key_id = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
             if !seen.insert((name.to_string(), key_id)) {
-                return Err(Error::DuplicateSignature { line: line_no, name: name.to_string(), key_id });
+                return Err(Error::DuplicateSignature {
+                    line: line_no,
+                    name: name.to_string(),
+                    key_id,
+                });
             }
-            signatures.push(Signature { name: name.to_string(), key_id, bytes: raw[4..].to_vec() });
+            signatures.push(Signature {
+                name: name.to_string(),
+                key_id,
+                bytes: raw[4..].to_vec(),
+            });
         }
         Ok(Note { text, signatures })
     }
@@ -340,11 +389,17 @@ impl<'a> Note<'a> {
     pub fn verified_by<'v>(&self, verifiers: &'v [Verifier]) -> Result<Vec<&'v Verifier>, Error> {
         let mut by = Vec::new();
         for sig in &self.signatures {
-            let Some(v) = verifiers.iter().find(|v| v.name == sig.name && v.id == sig.key_id) else {
+            let Some(v) = verifiers
+                .iter()
+                .find(|v| v.name == sig.name && v.id == sig.key_id)
+            else {
                 continue;
             };
             if !v.verify(self.text, &sig.bytes) {
-                return Err(Error::InvalidSignature { name: sig.name.clone(), key_id: sig.key_id });
+                return Err(Error::InvalidSignature {
+                    name: sig.name.clone(),
+                    key_id: sig.key_id,
+                });
             }
             by.push(v);
         }
@@ -358,7 +413,10 @@ fn check_text(text: &str) -> Result<(), Error> {
     }
     for (i, line) in text.split('\n').enumerate() {
         if let Some(c) = line.chars().find(|c| c.is_control()) {
-            return Err(Error::ControlCharacter { line: i + 1, code: c as u32 });
+            return Err(Error::ControlCharacter {
+                line: i + 1,
+                code: c as u32,
+            });
         }
     }
     Ok(())
@@ -382,10 +440,19 @@ pub fn sign(text: &str, signers: &[&Signer]) -> Result<String, Error> {
 /// existing byte as it was.
 pub fn countersign(note: &[u8], signer: &Signer) -> Result<String, Error> {
     let parsed = Note::parse(note)?;
-    if parsed.signatures.iter().any(|s| s.name == signer.name && s.key_id == signer.id) {
-        return Err(Error::DuplicateSignature { line: 0, name: signer.name.clone(), key_id: signer.id });
+    if parsed
+        .signatures
+        .iter()
+        .any(|s| s.name == signer.name && s.key_id == signer.id)
+    {
+        return Err(Error::DuplicateSignature {
+            line: 0,
+            name: signer.name.clone(),
+            key_id: signer.id,
+        });
     }
-    let mut out = String::from_utf8(note.to_vec()).map_err(|e| Error::NotUtf8(e.utf8_error().valid_up_to()))?;
+    let mut out = String::from_utf8(note.to_vec())
+        .map_err(|e| Error::NotUtf8(e.utf8_error().valid_up_to()))?;
     out.push_str(&signer.signature_line(parsed.text));
     out.push('\n');
     Ok(out)
@@ -403,7 +470,10 @@ pub struct Quorum {
 impl Quorum {
     /// A single trusted key.
     pub fn one(v: Verifier) -> Self {
-        Quorum { verifiers: vec![v], need: 1 }
+        Quorum {
+            verifiers: vec![v],
+            need: 1,
+        }
     }
 
     /// Verifies `msg` and returns its text if at least `need` distinct trusted
@@ -413,7 +483,11 @@ impl Quorum {
         let by = note.verified_by(&self.verifiers)?;
         if by.len() < self.need.max(1) {
             let names: Vec<_> = by.iter().map(|v| v.name.as_str()).collect();
-            return Err(Error::Quorum { got: by.len(), need: self.need.max(1), names: names.join(", ") });
+            return Err(Error::Quorum {
+                got: by.len(),
+                need: self.need.max(1),
+                names: names.join(", "),
+            });
         }
         Ok(note.text)
     }
@@ -421,5 +495,9 @@ impl Quorum {
 
 /// Opens a note that must carry a valid signature by `verifier`.
 pub fn open<'a>(msg: &'a [u8], verifier: &Verifier) -> Result<&'a str, Error> {
-    Quorum { verifiers: vec![verifier.clone()], need: 1 }.open(msg)
+    Quorum {
+        verifiers: vec![verifier.clone()],
+        need: 1,
+    }
+    .open(msg)
 }

@@ -30,7 +30,10 @@ fn go_reference_note_opens_and_a_changed_letter_does_not() {
     let v: Verifier = VKEY.parse().unwrap();
     assert_eq!(open(SIGNED.as_bytes(), &v).unwrap(), TEXT);
     let forged = SIGNED.replacen("cryptography", "cryptographY", 1);
-    assert!(matches!(open(forged.as_bytes(), &v), Err(Error::InvalidSignature { .. })));
+    assert!(matches!(
+        open(forged.as_bytes(), &v),
+        Err(Error::InvalidSignature { .. })
+    ));
 }
 
 #[test]
@@ -41,15 +44,28 @@ fn unknown_keys_are_ignored_and_quorum_counts_distinct_known_keys() {
     let stranger = Signer::from_seed("stranger", [4; 32]).unwrap();
     let note = sign("election package\n", &[&stranger, &a]).unwrap();
     let note = countersign(note.as_bytes(), &b).unwrap();
-    let q = Quorum { verifiers: vec![a.verifier(), b.verifier(), c.verifier()], need: 2 };
+    let q = Quorum {
+        verifiers: vec![a.verifier(), b.verifier(), c.verifier()],
+        need: 2,
+    };
     assert_eq!(q.open(note.as_bytes()).unwrap(), "election package\n");
-    let q3 = Quorum { need: 3, ..q.clone() };
+    let q3 = Quorum {
+        need: 3,
+        ..q.clone()
+    };
     match q3.open(note.as_bytes()) {
-        Err(Error::Quorum { got: 2, need: 3, names }) => assert_eq!(names, "authority, party-a"),
+        Err(Error::Quorum {
+            got: 2,
+            need: 3,
+            names,
+        }) => assert_eq!(names, "authority, party-a"),
         other => panic!("expected quorum failure, got {other:?}"),
     }
     // Countersigning twice with the same key is refused, so quorum cannot be padded.
-    assert!(matches!(countersign(note.as_bytes(), &b), Err(Error::DuplicateSignature { .. })));
+    assert!(matches!(
+        countersign(note.as_bytes(), &b),
+        Err(Error::DuplicateSignature { .. })
+    ));
 }
 
 #[test]
@@ -57,7 +73,10 @@ fn a_note_signed_only_by_unknown_keys_is_rejected() {
     let stranger = Signer::from_seed("stranger", [4; 32]).unwrap();
     let note = sign("hello\n", &[&stranger]).unwrap();
     let v: Verifier = VKEY.parse().unwrap();
-    assert!(matches!(open(note.as_bytes(), &v), Err(Error::Quorum { got: 0, .. })));
+    assert!(matches!(
+        open(note.as_bytes(), &v),
+        Err(Error::Quorum { got: 0, .. })
+    ));
 }
 
 #[test]
@@ -75,18 +94,36 @@ fn malformed_notes_are_rejected_with_the_reason() {
     ];
     for (input, want) in cases {
         let err = Note::parse(input.as_bytes()).unwrap_err().to_string();
-        assert!(err.contains(want), "{input:?}: error {err:?} should mention {want:?}");
+        assert!(
+            err.contains(want),
+            "{input:?}: error {err:?} should mention {want:?}"
+        );
     }
     let dup = format!("{SIGNED}\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n");
-    assert!(matches!(Note::parse(dup.as_bytes()), Err(Error::DuplicateSignature { line: 2, .. })));
+    assert!(matches!(
+        Note::parse(dup.as_bytes()),
+        Err(Error::DuplicateSignature { line: 2, .. })
+    ));
     assert!(matches!(Note::parse(b"\xff\n\n"), Err(Error::NotUtf8(0))));
 }
 
 #[test]
 fn verifier_strings_with_wrong_id_or_size_are_rejected() {
-    assert!("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW".parse::<Verifier>().is_err());
-    assert!("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10".parse::<Verifier>().is_err());
-    assert!("PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW".parse::<Verifier>().is_err());
+    assert!(
+        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            .parse::<Verifier>()
+            .is_err()
+    );
+    assert!(
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10"
+            .parse::<Verifier>()
+            .is_err()
+    );
+    assert!(
+        "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            .parse::<Verifier>()
+            .is_err()
+    );
     assert!("PeterNeumann".parse::<Verifier>().is_err());
 }
 

@@ -163,8 +163,16 @@ struct Client {
 impl Client {
     async fn text(&self, path: &str) -> Result<String, Error> {
         let url = format!("{}{path}", self.base);
-        let err = |what: String| Error::Http { url: url.clone(), what };
-        let resp = self.http.get(&url).send().await.map_err(|e| err(e.to_string()))?;
+        let err = |what: String| Error::Http {
+            url: url.clone(),
+            what,
+        };
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| err(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(err(format!("HTTP {}", resp.status())));
         }
@@ -173,7 +181,10 @@ impl Client {
 
     async fn json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, Error> {
         let body = self.text(path).await?;
-        serde_json::from_str(&body).map_err(|e| Error::Http { url: format!("{}{path}", self.base), what: format!("unexpected JSON: {e}") })
+        serde_json::from_str(&body).map_err(|e| Error::Http {
+            url: format!("{}{path}", self.base),
+            what: format!("unexpected JSON: {e}"),
+        })
     }
 
     async fn proof(&self, path: &str) -> Result<Vec<Hash>, Error> {
@@ -182,25 +193,42 @@ impl Client {
             .iter()
             .map(|h| B64.decode(h).ok().and_then(|v| v.try_into().ok()))
             .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| Error::Http { url: path.into(), what: "proof hash is not 32 bytes of base64".into() })
+            .ok_or_else(|| Error::Http {
+                url: path.into(),
+                what: "proof hash is not 32 bytes of base64".into(),
+            })
     }
 }
 
 /// Observes the center at `url`, trusting `trust` for the package. If
 /// `evidence` is given, signed notes behind the findings are saved there.
 /// `progress` is told what is happening, for long mirrors.
-pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress: &dyn Fn(&str)) -> Result<Report, Error> {
-    let client = Client { base: url.trim_end_matches('/').to_string(), http: reqwest::Client::new() };
+pub async fn observe(
+    url: &str,
+    trust: &Trust,
+    evidence: Option<&Path>,
+    progress: &dyn Fn(&str),
+) -> Result<Report, Error> {
+    let client = Client {
+        base: url.trim_end_matches('/').to_string(),
+        http: reqwest::Client::new(),
+    };
     progress("fetching the election package");
     let package = client.text("/api/election").await?;
     let election = Election::open(package.as_bytes(), trust)?;
-    let center_key: acta_note::Verifier = election.center_key.parse().map_err(acta_tlog::Error::from)?;
+    let center_key: acta_note::Verifier = election
+        .center_key
+        .parse()
+        .map_err(acta_tlog::Error::from)?;
 
     progress("fetching the signed checkpoint");
     let cp_note = client.text("/api/log/checkpoint").await?;
     let cp = Checkpoint::open(cp_note.as_bytes(), &center_key)?;
     if cp.origin != election.log_origin {
-        return Err(Error::Checkpoint(acta_tlog::Error::BadCheckpoint { line: 1, what: "origin is not the package's log origin" }));
+        return Err(Error::Checkpoint(acta_tlog::Error::BadCheckpoint {
+            line: 1,
+            what: "origin is not the package's log origin",
+        }));
     }
     let mut findings = Vec::new();
     let mut save: Vec<(String, String)> = vec![("checkpoint.note".into(), cp_note.clone())];
@@ -209,14 +237,29 @@ pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress
     let mut entries: Vec<String> = Vec::with_capacity(cp.size as usize);
     while (entries.len() as u64) < cp.size {
         let start = entries.len() as u64;
-        progress(&format!("mirroring log entries {start}..{} of {}", (start + 1000).min(cp.size), cp.size));
-        let page: Vec<Entry> = client.json(&format!("/api/log/entries?start={start}&end={}", cp.size)).await?;
+        progress(&format!(
+            "mirroring log entries {start}..{} of {}",
+            (start + 1000).min(cp.size),
+            cp.size
+        ));
+        let page: Vec<Entry> = client
+            .json(&format!("/api/log/entries?start={start}&end={}", cp.size))
+            .await?;
         if page.is_empty() {
-            return Err(Error::Http { url: url.into(), what: format!("log entries stop at {start} but the checkpoint says {}", cp.size) });
+            return Err(Error::Http {
+                url: url.into(),
+                what: format!(
+                    "log entries stop at {start} but the checkpoint says {}",
+                    cp.size
+                ),
+            });
         }
         for e in page {
             if e.index != entries.len() as u64 {
-                return Err(Error::Http { url: url.into(), what: format!("entry {} served out of order", e.index) });
+                return Err(Error::Http {
+                    url: url.into(),
+                    what: format!("entry {} served out of order", e.index),
+                });
             }
             entries.push(e.acta);
         }
@@ -239,8 +282,21 @@ pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress
         if i % 500 == 0 {
             progress(&format!("verifying inclusion proofs {i}/{}", cp.size));
         }
-        let p = client.proof(&format!("/api/log/proof/inclusion?index={i}&size={}", cp.size)).await?;
-        if acta_tlog::verify_inclusion(i as u64, cp.size, &acta_tlog::leaf_hash(a.as_bytes()), &p, &cp.root).is_err() {
+        let p = client
+            .proof(&format!(
+                "/api/log/proof/inclusion?index={i}&size={}",
+                cp.size
+            ))
+            .await?;
+        if acta_tlog::verify_inclusion(
+            i as u64,
+            cp.size,
+            &acta_tlog::leaf_hash(a.as_bytes()),
+            &p,
+            &cp.root,
+        )
+        .is_err()
+        {
             findings.push(Finding {
                 kind: "inclusion-proof".into(),
                 place: format!("log entry {i}"),
@@ -317,16 +373,28 @@ pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress
         let mut mine = Sums::default();
         mine.add(acta);
         let mut diffs = Vec::new();
-        for (fig, c, m) in [("registered", ct.registered, mine.registered), ("authenticated", ct.authenticated, mine.authenticated), ("ballots", ct.ballots, mine.ballots)] {
+        for (fig, c, m) in [
+            ("registered", ct.registered, mine.registered),
+            ("authenticated", ct.authenticated, mine.authenticated),
+            ("ballots", ct.ballots, mine.ballots),
+        ] {
             if c != m {
                 diffs.push((fig.to_string(), c.to_string(), m.to_string()));
             }
         }
         if ct.votes != mine.votes {
-            diffs.push(("votes".into(), format!("{:?}", ct.votes), format!("{:?}", mine.votes)));
+            diffs.push((
+                "votes".into(),
+                format!("{:?}", ct.votes),
+                format!("{:?}", mine.votes),
+            ));
         }
         if ct.index != *index {
-            diffs.push(("counted acta".into(), format!("log entry {}", ct.index), format!("log entry {index}")));
+            diffs.push((
+                "counted acta".into(),
+                format!("log entry {}", ct.index),
+                format!("log entry {index}"),
+            ));
         }
         for (figure, center, machines) in diffs {
             findings.push(Finding {
@@ -358,25 +426,41 @@ pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress
     let national: CenterTotals = client.json("/api/results").await?;
     compare_totals("country", "results", &national, &running, &mut findings);
     for state in election.areas_at(acta_election::Level::State) {
-        let t: CenterTotals = client.json(&format!("/api/results/area/{}", state.code)).await?;
+        let t: CenterTotals = client
+            .json(&format!("/api/results/area/{}", state.code))
+            .await?;
         let mut s = Sums::default();
         for (id, (_, a, _)) in &counted {
             if id.starts_with(&format!("{}.", state.code)) {
                 s.add(a);
             }
         }
-        compare_totals(&format!("state {}", state.code), "results", &t, &s, &mut findings);
+        compare_totals(
+            &format!("state {}", state.code),
+            "results",
+            &t,
+            &s,
+            &mut findings,
+        );
     }
 
     // The signed announcement, at its own checkpoint.
     progress("checking the signed announcement");
     let ann_note = client.text("/api/announcement").await?;
     save.push(("announcement.note".into(), ann_note.clone()));
-    match acta_note::open(ann_note.as_bytes(), &center_key).map_err(|e| e.to_string()).and_then(parse_announcement) {
+    match acta_note::open(ann_note.as_bytes(), &center_key)
+        .map_err(|e| e.to_string())
+        .and_then(parse_announcement)
+    {
         Ok((size, root, totals)) => {
             if size > cp.size {
                 // Newer than our mirror: prove the mirror is a prefix of it.
-                let p = client.proof(&format!("/api/log/proof/consistency?old={}&new={size}", cp.size)).await?;
+                let p = client
+                    .proof(&format!(
+                        "/api/log/proof/consistency?old={}&new={size}",
+                        cp.size
+                    ))
+                    .await?;
                 if acta_tlog::verify_consistency(cp.size, size, &p, &cp.root, &root).is_err() {
                     findings.push(consistency_finding(cp.size, size));
                 }
@@ -390,12 +474,23 @@ pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress
                     evidence: "announcement.note: run the observer again to cover it".into(),
                 });
             } else {
-                let p = client.proof(&format!("/api/log/proof/consistency?old={size}&new={}", cp.size)).await?;
-                if acta_tlog::verify_consistency(size, cp.size, &p, &root, &cp.root).is_err() || tree.root_at(size).ok() != Some(root) {
+                let p = client
+                    .proof(&format!(
+                        "/api/log/proof/consistency?old={size}&new={}",
+                        cp.size
+                    ))
+                    .await?;
+                if acta_tlog::verify_consistency(size, cp.size, &p, &root, &cp.root).is_err()
+                    || tree.root_at(size).ok() != Some(root)
+                {
                     findings.push(consistency_finding(size, cp.size));
                 }
                 proofs += 1;
-                let at = if size == 0 { Sums::default() } else { prefix_sums[size as usize - 1].clone() };
+                let at = if size == 0 {
+                    Sums::default()
+                } else {
+                    prefix_sums[size as usize - 1].clone()
+                };
                 compare_totals("country", "announcement", &totals, &at, &mut findings);
             }
         }
@@ -417,7 +512,12 @@ pub async fn observe(url: &str, trust: &Trust, evidence: Option<&Path>, progress
         std::fs::write(dir.join("package.note"), &package)?;
     }
     Ok(Report {
-        verdict: if findings.is_empty() { "consistent" } else { "discrepancies" }.into(),
+        verdict: if findings.is_empty() {
+            "consistent"
+        } else {
+            "discrepancies"
+        }
+        .into(),
         election: election.id.clone(),
         log_size: cp.size,
         log_root: B64.encode(cp.root),
@@ -441,9 +541,23 @@ fn consistency_finding(old: u64, new: u64) -> Finding {
     }
 }
 
-fn compare_totals(place: &str, source: &str, c: &CenterTotals, s: &Sums, findings: &mut Vec<Finding>) {
-    let evidence = if source == "announcement" { "announcement.note (signed by the center)".to_string() } else { format!("center {source} endpoint vs the signed actas in the log") };
-    let kind = if source == "announcement" { "announcement-figure" } else { "area-figure" };
+fn compare_totals(
+    place: &str,
+    source: &str,
+    c: &CenterTotals,
+    s: &Sums,
+    findings: &mut Vec<Finding>,
+) {
+    let evidence = if source == "announcement" {
+        "announcement.note (signed by the center)".to_string()
+    } else {
+        format!("center {source} endpoint vs the signed actas in the log")
+    };
+    let kind = if source == "announcement" {
+        "announcement-figure"
+    } else {
+        "area-figure"
+    };
     let mut push = |figure: String, center: u64, machines: u64| {
         if center != machines {
             findings.push(Finding {
@@ -475,7 +589,11 @@ fn compare_totals(place: &str, source: &str, c: &CenterTotals, s: &Sums, finding
         let mut choices: std::collections::BTreeSet<&String> = cm.keys().collect();
         choices.extend(mm.keys());
         for ch in choices {
-            push(format!("{contest} {ch}"), cm.get(ch).copied().unwrap_or(0), mm.get(ch).copied().unwrap_or(0));
+            push(
+                format!("{contest} {ch}"),
+                cm.get(ch).copied().unwrap_or(0),
+                mm.get(ch).copied().unwrap_or(0),
+            );
         }
     }
 }
@@ -484,7 +602,9 @@ fn compare_totals(place: &str, source: &str, c: &CenterTotals, s: &Sums, finding
 fn parse_announcement(text: &str) -> Result<(u64, Hash, CenterTotals), String> {
     let mut lines = text.lines();
     let mut next = |key: &str| -> Result<Vec<String>, String> {
-        let l = lines.next().ok_or(format!("announcement ends before '{key}'"))?;
+        let l = lines
+            .next()
+            .ok_or(format!("announcement ends before '{key}'"))?;
         let mut p = l.split(' ');
         if p.next() != Some(key) {
             return Err(format!("announcement: expected '{key}', found '{l}'"));
@@ -494,12 +614,19 @@ fn parse_announcement(text: &str) -> Result<(u64, Hash, CenterTotals), String> {
     next("acta-announcement/v1")?;
     next("election")?;
     let cp = next("checkpoint")?;
-    let num = |s: &str| s.parse::<u64>().map_err(|_| format!("announcement: bad number '{s}'"));
+    let num = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("announcement: bad number '{s}'"))
+    };
     if cp.len() != 3 {
         return Err("announcement: bad checkpoint line".into());
     }
     let size = num(&cp[1])?;
-    let root: Hash = B64.decode(&cp[2]).ok().and_then(|v| v.try_into().ok()).ok_or("announcement: bad root")?;
+    let root: Hash = B64
+        .decode(&cp[2])
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or("announcement: bad root")?;
     let tables = next("tables")?;
     let mut t = CenterTotals {
         tables_reported: num(tables.first().ok_or("announcement: bad tables line")?)?,
@@ -511,8 +638,16 @@ fn parse_announcement(text: &str) -> Result<(u64, Hash, CenterTotals), String> {
     let rest: Vec<&str> = lines.collect();
     let mut i = 0;
     while i < rest.len() {
-        let id = rest[i].strip_prefix("contest ").ok_or(format!("announcement: expected 'contest', found '{}'", rest[i]))?;
-        let mut c = CenterContest { contest: id.to_string(), votes: vec![], blank: 0, null: 0 };
+        let id = rest[i].strip_prefix("contest ").ok_or(format!(
+            "announcement: expected 'contest', found '{}'",
+            rest[i]
+        ))?;
+        let mut c = CenterContest {
+            contest: id.to_string(),
+            votes: vec![],
+            blank: 0,
+            null: 0,
+        };
         i += 1;
         while i < rest.len() && rest[i].starts_with("votes ") {
             let p: Vec<&str> = rest[i].split(' ').collect();
@@ -522,8 +657,14 @@ fn parse_announcement(text: &str) -> Result<(u64, Hash, CenterTotals), String> {
             c.votes.push((p[1].to_string(), num(p[2])?));
             i += 1;
         }
-        c.blank = num(rest.get(i).and_then(|l| l.strip_prefix("blank ")).ok_or("announcement: expected 'blank'")?)?;
-        c.null = num(rest.get(i + 1).and_then(|l| l.strip_prefix("null ")).ok_or("announcement: expected 'null'")?)?;
+        c.blank = num(rest
+            .get(i)
+            .and_then(|l| l.strip_prefix("blank "))
+            .ok_or("announcement: expected 'blank'")?)?;
+        c.null = num(rest
+            .get(i + 1)
+            .and_then(|l| l.strip_prefix("null "))
+            .ok_or("announcement: expected 'null'")?)?;
         i += 2;
         t.contests.push(c);
     }

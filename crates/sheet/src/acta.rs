@@ -126,7 +126,12 @@ impl Acta {
             }
             let _ = write!(s, "blank {}\nnull {}\n", c.blank, c.null);
         }
-        let _ = write!(s, "records {}\njournal {}\n", hex::encode(self.records), hex::encode(self.journal));
+        let _ = write!(
+            s,
+            "records {}\njournal {}\n",
+            hex::encode(self.records),
+            hex::encode(self.journal)
+        );
         for (a, n) in ALARMS.iter().zip(self.alarms) {
             let _ = writeln!(s, "alarm {} {n}", a.name());
         }
@@ -154,24 +159,51 @@ impl Acta {
             let line = l.line_no();
             let id = l.code("contest")?.to_string();
             if contests.last().is_some_and(|c| c.contest >= id) {
-                return Err(syntax(line, format!("contest '{id}' is out of order or repeated: contests are sorted by id")));
+                return Err(syntax(
+                    line,
+                    format!(
+                        "contest '{id}' is out of order or repeated: contests are sorted by id"
+                    ),
+                ));
             }
             let mut votes: Vec<(String, u32)> = Vec::new();
             while l.peek_key() == Some("votes") {
                 let line = l.line_no();
                 let v = l.field("votes", 2)?;
                 if !is_code(v[0]) {
-                    return Err(syntax(line, format!("choice '{}' must use only A-Z, 0-9, '.', '-', '/'", v[0])));
+                    return Err(syntax(
+                        line,
+                        format!("choice '{}' must use only A-Z, 0-9, '.', '-', '/'", v[0]),
+                    ));
                 }
-                let n = number(v[1]).ok_or_else(|| syntax(line, format!("vote count '{}' must be a number without sign or leading zeros", v[1])))?;
+                let n = number(v[1]).ok_or_else(|| {
+                    syntax(
+                        line,
+                        format!(
+                            "vote count '{}' must be a number without sign or leading zeros",
+                            v[1]
+                        ),
+                    )
+                })?;
                 if votes.last().is_some_and(|(c, _)| c.as_str() >= v[0]) {
-                    return Err(syntax(line, format!("choice '{}' is out of order or repeated: choices are sorted", v[0])));
+                    return Err(syntax(
+                        line,
+                        format!(
+                            "choice '{}' is out of order or repeated: choices are sorted",
+                            v[0]
+                        ),
+                    ));
                 }
                 votes.push((v[0].to_string(), n));
             }
             let blank = l.count("blank")?;
             let null = l.count("null")?;
-            contests.push(ContestCount { contest: id, votes, blank, null });
+            contests.push(ContestCount {
+                contest: id,
+                votes,
+                blank,
+                null,
+            });
         }
         if contests.is_empty() {
             return Err(syntax(l.line_no(), "expected at least one 'contest'"));
@@ -183,12 +215,34 @@ impl Acta {
             let line = l.line_no();
             let v = l.field("alarm", 2)?;
             if v[0] != a.name() {
-                return Err(syntax(line, format!("expected 'alarm {}', found 'alarm {}'", a.name(), v[0])));
+                return Err(syntax(
+                    line,
+                    format!("expected 'alarm {}', found 'alarm {}'", a.name(), v[0]),
+                ));
             }
-            alarms[i] = number(v[1]).ok_or_else(|| syntax(line, "alarm count must be a number without sign or leading zeros"))?;
+            alarms[i] = number(v[1]).ok_or_else(|| {
+                syntax(
+                    line,
+                    "alarm count must be a number without sign or leading zeros",
+                )
+            })?;
         }
         l.end()?;
-        let acta = Acta { election, table, machine, opened, closed, registered, authenticated, overrides, ballots, contests, records, journal, alarms };
+        let acta = Acta {
+            election,
+            table,
+            machine,
+            opened,
+            closed,
+            registered,
+            authenticated,
+            overrides,
+            ballots,
+            contests,
+            records,
+            journal,
+            alarms,
+        };
         debug_assert_eq!(acta.to_text(), text);
         Ok(acta)
     }
@@ -199,34 +253,55 @@ impl Acta {
     pub fn check(&self, election: &Election) -> Result<(), Error> {
         let pkg = |m: String| Err(Error::Package(m));
         if self.election != election.id {
-            return pkg(format!("acta is for election {}, package is {}", self.election, election.id));
+            return pkg(format!(
+                "acta is for election {}, package is {}",
+                self.election, election.id
+            ));
         }
         let Some(table) = election.table(&self.table) else {
             return pkg(format!("table {} is not in the election", self.table));
         };
         if table.machine != self.machine {
-            return pkg(format!("table {} is served by machine {}, not {}", self.table, table.machine, self.machine));
+            return pkg(format!(
+                "table {} is served by machine {}, not {}",
+                self.table, table.machine, self.machine
+            ));
         }
         if self.registered != table.registered {
-            return pkg(format!("table {} has {} registered voters, acta says {}", self.table, table.registered, self.registered));
+            return pkg(format!(
+                "table {} has {} registered voters, acta says {}",
+                self.table, table.registered, self.registered
+            ));
         }
         let ballot = election.ballot(&self.table);
         let ids: Vec<&str> = self.contests.iter().map(|c| c.contest.as_str()).collect();
         let want: Vec<&str> = ballot.iter().map(|c| c.id.as_str()).collect();
         if ids != want {
-            return pkg(format!("table {} votes on [{}], acta counts [{}]", self.table, want.join(" "), ids.join(" ")));
+            return pkg(format!(
+                "table {} votes on [{}], acta counts [{}]",
+                self.table,
+                want.join(" "),
+                ids.join(" ")
+            ));
         }
         let arith = |m: String| Err(Error::Arithmetic(m));
         if self.opened >= self.closed {
             return arith("closed before it opened".into());
         }
         if self.authenticated > self.registered || self.overrides > self.authenticated {
-            return arith(format!("authenticated {} / overrides {} / registered {}", self.authenticated, self.overrides, self.registered));
+            return arith(format!(
+                "authenticated {} / overrides {} / registered {}",
+                self.authenticated, self.overrides, self.registered
+            ));
         }
         for (count, contest) in self.contests.iter().zip(ballot) {
             let choices: Vec<&str> = count.votes.iter().map(|(c, _)| c.as_str()).collect();
             if choices != contest.choices() {
-                return pkg(format!("contest {}: choices [{}] differ from the package's", contest.id, choices.join(" ")));
+                return pkg(format!(
+                    "contest {}: choices [{}] differ from the package's",
+                    contest.id,
+                    choices.join(" ")
+                ));
             }
             let marks: u64 = count.votes.iter().map(|(_, n)| *n as u64).sum();
             let voided = count.blank as u64 + count.null as u64;
@@ -276,10 +351,16 @@ impl Acta {
     pub fn open<'e>(signed: &[u8], election: &'e Election) -> Result<OpenedActa<'e>, Error> {
         let note = acta_note::Note::parse(signed)?;
         let acta = Acta::parse(note.text)?;
-        let table = election.table(&acta.table).ok_or_else(|| Error::Package(format!("table {} is not in the election", acta.table)))?;
+        let table = election.table(&acta.table).ok_or_else(|| {
+            Error::Package(format!("table {} is not in the election", acta.table))
+        })?;
         let key: acta_note::Verifier = table.key.parse()?;
         acta_note::open(signed, &key)?;
         acta.check(election)?;
-        Ok(OpenedActa { signed: signed.to_vec(), acta, table })
+        Ok(OpenedActa {
+            signed: signed.to_vec(),
+            acta,
+            table,
+        })
     }
 }

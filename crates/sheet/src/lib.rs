@@ -56,7 +56,9 @@ pub fn security_code(signed: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let d = Sha256::digest(signed);
     let bits = u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) >> 4;
-    let chars: Vec<u8> = (0..12).map(|i| ALPHABET[((bits >> (55 - 5 * i)) & 31) as usize]).collect();
+    let chars: Vec<u8> = (0..12)
+        .map(|i| ALPHABET[((bits >> (55 - 5 * i)) & 31) as usize])
+        .collect();
     format!(
         "{}-{}-{}",
         std::str::from_utf8(&chars[0..4]).expect("ascii"),

@@ -21,7 +21,11 @@ const MAGIC: &str = "ACTA-QR/1";
 pub const DEFAULT_CHUNK: usize = 600;
 
 fn link(i: usize, n: usize, chunk: &[u8], next: &[u8; 16]) -> [u8; 16] {
-    let d = Sha256::new().chain_update(format!("{i}/{n}\n")).chain_update(chunk).chain_update(next).finalize();
+    let d = Sha256::new()
+        .chain_update(format!("{i}/{n}\n"))
+        .chain_update(chunk)
+        .chain_update(next)
+        .finalize();
     d[..16].try_into().expect("16 bytes")
 }
 
@@ -47,7 +51,10 @@ pub fn join(payloads: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
     let mut parts: Vec<Option<(&[u8], [u8; 16])>> = Vec::new();
     let mut total = None;
     for p in payloads {
-        let nl = p.iter().position(|&b| b == b'\n').ok_or_else(|| bad("payload has no header line".into()))?;
+        let nl = p
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| bad("payload has no header line".into()))?;
         let header = std::str::from_utf8(&p[..nl]).map_err(|_| bad("header is not text".into()))?;
         let mut h = header.split(' ');
         if h.next() != Some(MAGIC) {
@@ -73,17 +80,26 @@ pub fn join(payloads: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
                 total = Some(n);
                 parts = vec![None; n];
             }
-            Some(t) if t != n => return Err(bad(format!("parts of different actas: one says {t} parts, another {n}"))),
+            Some(t) if t != n => {
+                return Err(bad(format!(
+                    "parts of different actas: one says {t} parts, another {n}"
+                )))
+            }
             _ => {}
         }
         let content = &p[nl + 1..];
         match parts[i - 1] {
-            Some((c, l)) if c != content || l != next => return Err(bad(format!("two different scans of part {i}/{n}"))),
+            Some((c, l)) if c != content || l != next => {
+                return Err(bad(format!("two different scans of part {i}/{n}")))
+            }
             _ => parts[i - 1] = Some((content, next)),
         }
     }
     let n = total.ok_or_else(|| bad("no QR codes".into()))?;
-    let missing: Vec<String> = (1..=n).filter(|i| parts[i - 1].is_none()).map(|i| format!("{i}/{n}")).collect();
+    let missing: Vec<String> = (1..=n)
+        .filter(|i| parts[i - 1].is_none())
+        .map(|i| format!("{i}/{n}"))
+        .collect();
     if !missing.is_empty() {
         return Err(bad(format!("missing part(s) {}", missing.join(", "))));
     }
@@ -91,17 +107,28 @@ pub fn join(payloads: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
     for i in (1..=n).rev() {
         let (content, next) = parts[i - 1].expect("checked");
         if next != expect {
-            return Err(bad(format!("part {i}/{n} does not chain to part {}/{n}: parts from different actas", i + 1)));
+            return Err(bad(format!(
+                "part {i}/{n} does not chain to part {}/{n}: parts from different actas",
+                i + 1
+            )));
         }
         expect = link(i, n, content, &next);
     }
-    Ok(parts.iter().flat_map(|p| p.expect("checked").0.iter().copied()).collect())
+    Ok(parts
+        .iter()
+        .flat_map(|p| p.expect("checked").0.iter().copied())
+        .collect())
 }
 
 /// Renders one payload as a QR code image, 4 pixels per module with quiet zone.
 pub fn render(payload: &[u8]) -> Result<GrayImage, Error> {
-    let code = QrCode::with_error_correction_level(payload, EcLevel::M).map_err(|e| Error::Qr(format!("cannot encode: {e}")))?;
-    Ok(code.render::<Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build())
+    let code = QrCode::with_error_correction_level(payload, EcLevel::M)
+        .map_err(|e| Error::Qr(format!("cannot encode: {e}")))?;
+    Ok(code
+        .render::<Luma<u8>>()
+        .module_dimensions(4, 4)
+        .quiet_zone(true)
+        .build())
 }
 
 /// Lays several images side by side (wrapping after `per_row`) on white.
@@ -121,24 +148,31 @@ pub fn sheet(images: &[GrayImage], per_row: usize) -> GrayImage {
 /// Encodes an image as PNG bytes.
 pub fn png(img: &GrayImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).expect("PNG encoding to memory cannot fail");
+    img.write_to(&mut out, ImageFormat::Png)
+        .expect("PNG encoding to memory cannot fail");
     out.into_inner()
 }
 
 /// The signed acta as one PNG with all its QR parts.
 pub fn acta_png(signed: &[u8]) -> Result<Vec<u8>, Error> {
-    let imgs = split(signed, DEFAULT_CHUNK).iter().map(|p| render(p)).collect::<Result<Vec<_>, _>>()?;
+    let imgs = split(signed, DEFAULT_CHUNK)
+        .iter()
+        .map(|p| render(p))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(png(&sheet(&imgs, 3)))
 }
 
 /// Finds and decodes every QR code in a PNG (or any format `image` reads).
 pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-    let img = image::load_from_memory(bytes).map_err(|e| Error::Qr(format!("unreadable image: {e}")))?.to_luma8();
+    let img = image::load_from_memory(bytes)
+        .map_err(|e| Error::Qr(format!("unreadable image: {e}")))?
+        .to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let mut out = Vec::new();
     for grid in prepared.detect_grids() {
         let mut payload = Vec::new();
-        grid.decode_to(&mut payload).map_err(|e| Error::Qr(format!("a code could not be read: {e}")))?;
+        grid.decode_to(&mut payload)
+            .map_err(|e| Error::Qr(format!("a code could not be read: {e}")))?;
         out.push(payload);
     }
     if out.is_empty() {

@@ -10,16 +10,27 @@ pub(crate) struct Lines<'a> {
 }
 
 pub(crate) fn syntax(line: usize, what: impl Into<String>) -> Error {
-    Error::Syntax { line, what: what.into() }
+    Error::Syntax {
+        line,
+        what: what.into(),
+    }
 }
 
 impl<'a> Lines<'a> {
     pub(crate) fn new(text: &'a str) -> Result<Self, Error> {
         if !text.is_ascii() {
-            let line = text[..text.bytes().position(|b| !b.is_ascii()).unwrap_or(0)].matches('\n').count() + 1;
+            let line = text[..text.bytes().position(|b| !b.is_ascii()).unwrap_or(0)]
+                .matches('\n')
+                .count()
+                + 1;
             return Err(syntax(line, "only ASCII is allowed"));
         }
-        let body = text.strip_suffix('\n').ok_or_else(|| syntax(text.matches('\n').count() + 1, "text must end with a newline"))?;
+        let body = text.strip_suffix('\n').ok_or_else(|| {
+            syntax(
+                text.matches('\n').count() + 1,
+                "text must end with a newline",
+            )
+        })?;
         let lines: Vec<&str> = body.split('\n').collect();
         for (i, l) in lines.iter().enumerate() {
             if l.is_empty() {
@@ -42,13 +53,18 @@ impl<'a> Lines<'a> {
 
     /// The key of the next line, if any.
     pub(crate) fn peek_key(&self) -> Option<&'a str> {
-        self.lines.get(self.pos).map(|l| l.split(' ').next().unwrap_or(""))
+        self.lines
+            .get(self.pos)
+            .map(|l| l.split(' ').next().unwrap_or(""))
     }
 
     /// Consumes a line that must start with `key` and have `n` values.
     pub(crate) fn field(&mut self, key: &str, n: usize) -> Result<Vec<&'a str>, Error> {
         let line = self.line_no();
-        let l = self.lines.get(self.pos).ok_or_else(|| syntax(line, format!("missing line '{key}'")))?;
+        let l = self
+            .lines
+            .get(self.pos)
+            .ok_or_else(|| syntax(line, format!("missing line '{key}'")))?;
         let mut parts = l.split(' ');
         let k = parts.next().unwrap_or("");
         if k != key {
@@ -56,7 +72,10 @@ impl<'a> Lines<'a> {
         }
         let vals: Vec<&str> = parts.collect();
         if vals.len() != n {
-            return Err(syntax(line, format!("'{key}' takes {n} value(s), found {}", vals.len())));
+            return Err(syntax(
+                line,
+                format!("'{key}' takes {n} value(s), found {}", vals.len()),
+            ));
         }
         self.pos += 1;
         Ok(vals)
@@ -71,14 +90,24 @@ impl<'a> Lines<'a> {
     pub(crate) fn count(&mut self, key: &str) -> Result<u32, Error> {
         let line = self.line_no();
         let v = self.one(key)?;
-        number(v).ok_or_else(|| syntax(line, format!("'{key}' must be a number without sign or leading zeros, found '{v}'")))
+        number(v).ok_or_else(|| {
+            syntax(
+                line,
+                format!("'{key}' must be a number without sign or leading zeros, found '{v}'"),
+            )
+        })
     }
 
     /// Consumes a `key <time>` line.
     pub(crate) fn time(&mut self, key: &str) -> Result<u64, Error> {
         let line = self.line_no();
         let v = self.one(key)?;
-        acta_election::time::parse(v).ok_or_else(|| syntax(line, format!("'{key}' must be a UTC time like 2026-12-06T10:00:00Z, found '{v}'")))
+        acta_election::time::parse(v).ok_or_else(|| {
+            syntax(
+                line,
+                format!("'{key}' must be a UTC time like 2026-12-06T10:00:00Z, found '{v}'"),
+            )
+        })
     }
 
     /// Consumes a `key <64 lowercase hex>` line.
@@ -93,7 +122,10 @@ impl<'a> Lines<'a> {
         let line = self.line_no();
         let v = self.one(key)?;
         if !is_code(v) {
-            return Err(syntax(line, format!("'{key}' value '{v}' must use only A-Z, 0-9, '.', '-', '/'")));
+            return Err(syntax(
+                line,
+                format!("'{key}' value '{v}' must use only A-Z, 0-9, '.', '-', '/'"),
+            ));
         }
         Ok(v)
     }
@@ -102,25 +134,39 @@ impl<'a> Lines<'a> {
     pub(crate) fn end(&self) -> Result<(), Error> {
         match self.lines.get(self.pos) {
             None => Ok(()),
-            Some(l) => Err(syntax(self.line_no(), format!("unexpected line '{}'", l.split(' ').next().unwrap_or("")))),
+            Some(l) => Err(syntax(
+                self.line_no(),
+                format!("unexpected line '{}'", l.split(' ').next().unwrap_or("")),
+            )),
         }
     }
 }
 
 pub(crate) fn is_code(v: &str) -> bool {
-    !v.is_empty() && v.len() <= 40 && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"./-".contains(&b))
+    !v.is_empty()
+        && v.len() <= 40
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"./-".contains(&b))
 }
 
 /// A canonical decimal count.
 pub(crate) fn number(v: &str) -> Option<u32> {
-    if v.is_empty() || v.len() > 10 || !v.bytes().all(|b| b.is_ascii_digit()) || (v.len() > 1 && v.starts_with('0')) {
+    if v.is_empty()
+        || v.len() > 10
+        || !v.bytes().all(|b| b.is_ascii_digit())
+        || (v.len() > 1 && v.starts_with('0'))
+    {
         return None;
     }
     v.parse().ok()
 }
 
 pub(crate) fn hash(v: &str) -> Option<[u8; 32]> {
-    if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if v.len() != 64
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     hex::decode(v).ok()?.try_into().ok()

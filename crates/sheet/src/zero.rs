@@ -78,6 +78,15 @@ impl ZeroReport {
         }
         let journal = l.hash("journal")?;
         l.end()?;
-        Ok(ZeroReport { election, table, machine, software, opened, registered, contests, journal })
+        Ok(ZeroReport {
+            election,
+            table,
+            machine,
+            software,
+            opened,
+            registered,
+            contests,
+            journal,
+        })
     }
 }

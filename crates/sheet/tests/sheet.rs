@@ -5,7 +5,13 @@ use std::sync::OnceLock;
 
 fn election() -> &'static Generated {
     static G: OnceLock<Generated> = OnceLock::new();
-    G.get_or_init(|| generate(&Options { seed: 11, tables: 12, ..Options::default() }))
+    G.get_or_init(|| {
+        generate(&Options {
+            seed: 11,
+            tables: 12,
+            ..Options::default()
+        })
+    })
 }
 
 /// A consistent acta for table `index`, with counts drawn from `seed`.
@@ -25,7 +31,12 @@ fn acta_for(index: usize, seed: u64) -> Acta {
                 let k = (b as u64 * 7 + seed) as usize % votes.len();
                 votes[k].1 += 1;
             }
-            ContestCount { contest: c.id.clone(), votes, blank, null }
+            ContestCount {
+                contest: c.id.clone(),
+                votes,
+                blank,
+                null,
+            }
         })
         .collect();
     Acta {
@@ -62,7 +73,10 @@ fn a_signed_acta_opens_against_the_package() {
 fn an_acta_signed_by_another_tables_machine_is_rejected() {
     let forged = acta_for(3, 42).sign(&machine_key(11, 4));
     let err = Acta::open(forged.as_bytes(), &election().election).unwrap_err();
-    assert!(matches!(err, Error::Note(acta_note::Error::Quorum { got: 0, .. })), "{err}");
+    assert!(
+        matches!(err, Error::Note(acta_note::Error::Quorum { got: 0, .. })),
+        "{err}"
+    );
     // Claiming the other machine's id in the text does not help: the table's certificate names its machine.
     let mut a = acta_for(3, 42);
     a.machine = election().election.tables[4].machine.clone();
@@ -93,7 +107,10 @@ fn every_non_canonical_variant_is_rejected() {
         l[i] = new;
         l.join("\n") + "\n"
     };
-    let ballots_line = lines.iter().position(|l| l.starts_with("ballots ")).unwrap();
+    let ballots_line = lines
+        .iter()
+        .position(|l| l.starts_with("ballots "))
+        .unwrap();
     let first_votes = lines.iter().position(|l| l.starts_with("votes ")).unwrap();
     let ballots_value = &lines[ballots_line][8..];
     let leading_zero = format!("ballots 0{ballots_value}");
@@ -121,7 +138,11 @@ fn every_non_canonical_variant_is_rejected() {
         l.join("\n") + "\n"
     };
     let cases: Vec<(String, &str, usize)> = vec![
-        (with(ballots_line, &leading_zero), "leading zeros", ballots_line + 1),
+        (
+            with(ballots_line, &leading_zero),
+            "leading zeros",
+            ballots_line + 1,
+        ),
         (with(ballots_line, &plus), "leading zeros", ballots_line + 1),
         (with(ballots_line, &trailing), "trailing", ballots_line + 1),
         (with(ballots_line, &double), "doubled", ballots_line + 1),
@@ -129,25 +150,43 @@ fn every_non_canonical_variant_is_rejected() {
         (swapped_votes, "out of order", first_votes + 2),
         (duplicated, "at least one 'contest'", ballots_line + 2),
         (dup_votes, "out of order or repeated", first_votes + 2),
-        (text.trim_end().to_string(), "end with a newline", lines.len()),
+        (
+            text.trim_end().to_string(),
+            "end with a newline",
+            lines.len(),
+        ),
         (text.replace('\n', "\r\n"), "control character", 1),
         (text.replacen("acta/v1", "acta/v2", 1), "acta/v1", 1),
         (with(4, "opened 2026-12-06T10:00:00+00:00"), "UTC time", 5),
-        (with(lines.len() - 1, "alarm burst 0"), "alarm repeated-template", lines.len()),
-        (format!("{text}extra 1\n"), "unexpected line", lines.len() + 1),
+        (
+            with(lines.len() - 1, "alarm burst 0"),
+            "alarm repeated-template",
+            lines.len(),
+        ),
+        (
+            format!("{text}extra 1\n"),
+            "unexpected line",
+            lines.len() + 1,
+        ),
         (text.replacen("table ", "table \u{e9}", 1), "ASCII", 3),
     ];
     for (bad, want, line) in cases {
         let err = Acta::parse(&bad).expect_err(&bad);
         let msg = err.to_string();
         assert!(msg.contains(want), "wanted {want:?} in {msg:?}");
-        assert!(matches!(err, Error::Syntax { line: l, .. } if l == line), "wanted line {line}: {msg}");
+        assert!(
+            matches!(err, Error::Syntax { line: l, .. } if l == line),
+            "wanted line {line}: {msg}"
+        );
     }
     // Uppercase hex in a hash is another spelling of the same bytes.
     let text = acta_for(1, 0xab).to_text();
     let upper = text.replace(&hex::encode([0xabu8; 32]), &hex::encode_upper([0xabu8; 32]));
     assert_ne!(upper, text);
-    assert!(Acta::parse(&upper).unwrap_err().to_string().contains("lowercase hex"));
+    assert!(Acta::parse(&upper)
+        .unwrap_err()
+        .to_string()
+        .contains("lowercase hex"));
 }
 
 #[test]
@@ -171,8 +210,15 @@ fn zero_report_round_trips_and_refuses_non_zero() {
 fn qr_parts_decode_from_png_in_any_order() {
     let s = signed(5, 77);
     let parts = qr::split(s.as_bytes(), 400);
-    assert!(parts.len() >= 3, "a typical acta needs several 400-byte parts, got {}", parts.len());
-    let mut pngs: Vec<Vec<u8>> = parts.iter().map(|p| qr::png(&qr::render(p).unwrap())).collect();
+    assert!(
+        parts.len() >= 3,
+        "a typical acta needs several 400-byte parts, got {}",
+        parts.len()
+    );
+    let mut pngs: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| qr::png(&qr::render(p).unwrap()))
+        .collect();
     pngs.reverse();
     pngs.swap(0, 1);
     assert_eq!(qr::read_pngs(&pngs).unwrap(), s.as_bytes());
@@ -192,7 +238,7 @@ fn qr_parts_from_two_actas_do_not_mix() {
     let mut mixed = a.clone();
     mixed[1] = b[1].clone();
     let err = qr::join(&mixed).unwrap_err().to_string();
-    assert!(err.contains("does not chain") , "{err}");
+    assert!(err.contains("does not chain"), "{err}");
     // Scanning a part twice is harmless.
     let mut twice = a.clone();
     twice.push(a[0].clone());

@@ -139,20 +139,41 @@ fn random_below(n: usize) -> usize {
 impl Station {
     /// Sets up the machine for its table: the key must be the one certified for
     /// the table, and the roll must be the one the package commits to.
-    pub fn provision(election: &Election, table_id: &str, roll: Roll, key: Signer) -> Result<Station, Error> {
-        let table = election.table(table_id).ok_or_else(|| Error::Provision(format!("table {table_id} is not in the election")))?.clone();
+    pub fn provision(
+        election: &Election,
+        table_id: &str,
+        roll: Roll,
+        key: Signer,
+    ) -> Result<Station, Error> {
+        let table = election
+            .table(table_id)
+            .ok_or_else(|| Error::Provision(format!("table {table_id} is not in the election")))?
+            .clone();
         if key.verifier().to_string() != table.key {
-            return Err(Error::Provision(format!("this key is not the one certified for table {table_id} (machine {})", table.machine)));
+            return Err(Error::Provision(format!(
+                "this key is not the one certified for table {table_id} (machine {})",
+                table.machine
+            )));
         }
         if roll.hash() != table.roll || roll.table != table.id || roll.election != election.id {
-            return Err(Error::Provision(format!("the roll does not match the package's commitment for table {table_id}")));
+            return Err(Error::Provision(format!(
+                "the roll does not match the package's commitment for table {table_id}"
+            )));
         }
         let ballot: Vec<Contest> = election.ballot(table_id).into_iter().cloned().collect();
         let counts = ballot
             .iter()
-            .map(|c| (c.id.clone(), (c.choices().into_iter().map(|ch| (ch, 0)).collect(), 0, 0)))
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    (c.choices().into_iter().map(|ch| (ch, 0)).collect(), 0, 0),
+                )
+            })
             .collect();
-        let software: [u8; 32] = hex::decode(&election.software).ok().and_then(|v| v.try_into().ok()).ok_or_else(|| Error::Provision("bad software hash".into()))?;
+        let software: [u8; 32] = hex::decode(&election.software)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| Error::Provision("bad software hash".into()))?;
         Ok(Station {
             election_id: election.id.clone(),
             opens: time::parse(&election.opens).expect("validated"),
@@ -214,7 +235,10 @@ impl Station {
     fn log(&mut self, now: u64, event: &str) {
         let line = format!("{} {event}", time::format(now));
         let prev = hex::decode(&self.state.journal_head).expect("own hex");
-        let head = Sha256::new().chain_update(prev).chain_update(line.as_bytes()).finalize();
+        let head = Sha256::new()
+            .chain_update(prev)
+            .chain_update(line.as_bytes())
+            .finalize();
         self.state.journal_head = hex::encode(head);
         self.state.journal.push(line);
     }
@@ -227,7 +251,11 @@ impl Station {
     /// Observes the clock: a clock that goes backwards raises an alarm.
     fn tick(&mut self, now: u64) {
         if now < self.state.last_time {
-            let detail = format!("from {} back to {}", time::format(self.state.last_time), time::format(now));
+            let detail = format!(
+                "from {} back to {}",
+                time::format(self.state.last_time),
+                time::format(now)
+            );
             self.alarm(now, Alarm::ClockJump, &detail);
         }
         self.state.last_time = self.state.last_time.max(now);
@@ -236,7 +264,10 @@ impl Station {
     fn in_schedule(&mut self, now: u64, what: &str) -> Result<(), Error> {
         if now < self.opens || now > self.closes {
             self.alarm(now, Alarm::OutsideSchedule, what);
-            return Err(Error::OutsideSchedule { opens: time::format(self.opens), closes: time::format(self.closes) });
+            return Err(Error::OutsideSchedule {
+                opens: time::format(self.opens),
+                closes: time::format(self.closes),
+            });
         }
         Ok(())
     }
@@ -251,7 +282,13 @@ impl Station {
         self.in_schedule(now, "open")?;
         self.state.phase = Phase::Open;
         self.state.opened = Some(now);
-        self.log(now, &format!("open table {} machine {} registered {}", self.table.id, self.table.machine, self.table.registered));
+        self.log(
+            now,
+            &format!(
+                "open table {} machine {} registered {}",
+                self.table.id, self.table.machine, self.table.registered
+            ),
+        );
         let zero = ZeroReport {
             election: self.election_id.clone(),
             table: self.table.id.clone(),
@@ -266,7 +303,10 @@ impl Station {
     }
 
     fn head(&self) -> [u8; 32] {
-        hex::decode(&self.state.journal_head).expect("own hex").try_into().expect("32 bytes")
+        hex::decode(&self.state.journal_head)
+            .expect("own hex")
+            .try_into()
+            .expect("32 bytes")
     }
 
     fn require_open(&self) -> Result<(), Error> {
@@ -279,22 +319,43 @@ impl Station {
 
     /// Authenticates a voter by id and presented biometric template hash. A
     /// mismatch needs an unused one-time override code from the roll.
-    pub fn authenticate(&mut self, now: u64, voter: &str, template: [u8; 32], override_code: Option<&str>) -> Result<(), Error> {
+    pub fn authenticate(
+        &mut self,
+        now: u64,
+        voter: &str,
+        template: [u8; 32],
+        override_code: Option<&str>,
+    ) -> Result<(), Error> {
         self.tick(now);
         self.require_open()?;
         self.in_schedule(now, "authenticate")?;
         if self.state.waiting {
-            return Err(Error::Sequence("the previous voter has not cast a ballot yet"));
+            return Err(Error::Sequence(
+                "the previous voter has not cast a ballot yet",
+            ));
         }
-        let enrolled = self.roll.voter(voter).ok_or_else(|| Error::NotOnRoll(voter.to_string()))?.template;
-        if self.state.authenticated.binary_search_by(|v| v.as_str().cmp(voter)).is_ok() {
+        let enrolled = self
+            .roll
+            .voter(voter)
+            .ok_or_else(|| Error::NotOnRoll(voter.to_string()))?
+            .template;
+        if self
+            .state
+            .authenticated
+            .binary_search_by(|v| v.as_str().cmp(voter))
+            .is_ok()
+        {
             self.log(now, &format!("refused {voter} already-voted"));
             return Err(Error::AlreadyVoted(voter.to_string()));
         }
         let presented = hex::encode(template);
         if let Some(other) = self.state.templates.get(&presented).cloned() {
             if other != voter {
-                self.alarm(now, Alarm::RepeatedTemplate, &format!("{voter} presented the template of {other}"));
+                self.alarm(
+                    now,
+                    Alarm::RepeatedTemplate,
+                    &format!("{voter} presented the template of {other}"),
+                );
             }
         }
         let mut overridden = false;
@@ -310,13 +371,26 @@ impl Station {
             self.state.overrides += 1;
             overridden = true;
         }
-        let pos = self.state.authenticated.binary_search_by(|v| v.as_str().cmp(voter)).unwrap_err();
+        let pos = self
+            .state
+            .authenticated
+            .binary_search_by(|v| v.as_str().cmp(voter))
+            .unwrap_err();
         self.state.authenticated.insert(pos, voter.to_string());
         self.state.templates.insert(presented, voter.to_string());
         self.state.waiting = true;
-        self.log(now, &format!("authenticated {voter}{}", if overridden { " override" } else { "" }));
+        self.log(
+            now,
+            &format!(
+                "authenticated {voter}{}",
+                if overridden { " override" } else { "" }
+            ),
+        );
         if overridden && self.state.overrides > self.override_alarm {
-            let detail = format!("{} overrides, threshold {}", self.state.overrides, self.override_alarm);
+            let detail = format!(
+                "{} overrides, threshold {}",
+                self.state.overrides, self.override_alarm
+            );
             self.alarm(now, Alarm::Overrides, &detail);
         }
         Ok(())
@@ -329,11 +403,19 @@ impl Station {
         self.require_open()?;
         self.in_schedule(now, "cast")?;
         if !self.state.waiting {
-            self.alarm(now, Alarm::BallotsExceedAuthenticated, "ballot attempted without an authenticated voter");
+            self.alarm(
+                now,
+                Alarm::BallotsExceedAuthenticated,
+                "ballot attempted without an authenticated voter",
+            );
             return Err(Error::Sequence("no authenticated voter is waiting to vote"));
         }
         if marks.len() != self.ballot.len() {
-            return Err(Error::Ballot(format!("{} contests on this ballot, {} marked", self.ballot.len(), marks.len())));
+            return Err(Error::Ballot(format!(
+                "{} contests on this ballot, {} marked",
+                self.ballot.len(),
+                marks.len()
+            )));
         }
         let mut record = String::from("ballot/v1\n");
         for (contest, mark) in self.ballot.iter().zip(marks) {
@@ -346,14 +428,32 @@ impl Station {
                     cs.sort();
                     cs.dedup();
                     if cs.is_empty() || cs.len() > contest.max_marks() as usize {
-                        return Err(Error::Ballot(format!("contest {}: mark 1 to {} choices", contest.id, contest.max_marks())));
+                        return Err(Error::Ballot(format!(
+                            "contest {}: mark 1 to {} choices",
+                            contest.id,
+                            contest.max_marks()
+                        )));
                     }
                     if let Some(bad) = cs.iter().find(|c| !valid.contains(c)) {
-                        return Err(Error::Ballot(format!("contest {}: no choice {bad}", contest.id)));
+                        return Err(Error::Ballot(format!(
+                            "contest {}: no choice {bad}",
+                            contest.id
+                        )));
                     }
-                    let candidates: Vec<&str> = cs.iter().map(|c| c.split('/').next().unwrap_or(c)).collect();
-                    if candidates.iter().collect::<std::collections::HashSet<_>>().len() != candidates.len() {
-                        return Err(Error::Ballot(format!("contest {}: one candidate marked on two cards", contest.id)));
+                    let candidates: Vec<&str> = cs
+                        .iter()
+                        .map(|c| c.split('/').next().unwrap_or(c))
+                        .collect();
+                    if candidates
+                        .iter()
+                        .collect::<std::collections::HashSet<_>>()
+                        .len()
+                        != candidates.len()
+                    {
+                        return Err(Error::Ballot(format!(
+                            "contest {}: one candidate marked on two cards",
+                            contest.id
+                        )));
                     }
                     record.push_str(&format!("{} {}\n", contest.id, cs.join(",")));
                 }
@@ -361,7 +461,11 @@ impl Station {
         }
         // All checks passed: now count.
         for (contest, mark) in self.ballot.iter().zip(marks) {
-            let entry = self.state.counts.get_mut(&contest.id).expect("every contest counted");
+            let entry = self
+                .state
+                .counts
+                .get_mut(&contest.id)
+                .expect("every contest counted");
             match mark {
                 Mark::Blank => entry.1 += 1,
                 Mark::Null => entry.2 += 1,
@@ -377,7 +481,11 @@ impl Station {
         }
         if let Some(prev) = self.state.last_ballot {
             if now.saturating_sub(prev) < BURST_SECONDS {
-                self.alarm(now, Alarm::Burst, &format!("{}s after the previous ballot", now.saturating_sub(prev)));
+                self.alarm(
+                    now,
+                    Alarm::Burst,
+                    &format!("{}s after the previous ballot", now.saturating_sub(prev)),
+                );
             }
         }
         self.state.last_ballot = Some(now);
@@ -404,7 +512,12 @@ impl Station {
     /// The RFC 9162 root over the ballot records' leaf hashes, sorted, so it
     /// does not depend on the order of voting or of storage.
     pub fn records_root(&self) -> [u8; 32] {
-        let mut leaves: Vec<[u8; 32]> = self.state.records.iter().map(|r| acta_tlog::leaf_hash(r.as_bytes())).collect();
+        let mut leaves: Vec<[u8; 32]> = self
+            .state
+            .records
+            .iter()
+            .map(|r| acta_tlog::leaf_hash(r.as_bytes()))
+            .collect();
         leaves.sort();
         acta_tlog::root_of(&leaves)
     }
@@ -464,11 +577,21 @@ impl Station {
         self.state.clean = clean;
         let json = serde_json::to_vec(&self.state).map_err(|e| Error::Io(e.to_string()))?;
         write_atomic(&dir.join("state.json"), &json)?;
-        write_atomic(&dir.join("journal.log"), (self.state.journal.join("\n") + "\n").as_bytes())
+        write_atomic(
+            &dir.join("journal.log"),
+            (self.state.journal.join("\n") + "\n").as_bytes(),
+        )
     }
 
     /// Creates a station directory with everything the machine needs.
-    pub fn create(dir: &Path, package: &[u8], trust: &str, roll: &Roll, key: &Signer, table_id: &str) -> Result<Station, Error> {
+    pub fn create(
+        dir: &Path,
+        package: &[u8],
+        trust: &str,
+        roll: &Roll,
+        key: &Signer,
+        table_id: &str,
+    ) -> Result<Station, Error> {
         let t = acta_election::Trust::parse(trust).map_err(|e| Error::Provision(e.to_string()))?;
         let election = Election::open(package, &t).map_err(|e| Error::Provision(e.to_string()))?;
         let mut s = Station::provision(&election, table_id, roll.clone(), key.clone())?;
@@ -476,7 +599,10 @@ impl Station {
         write_atomic(&dir.join("package.note"), package)?;
         write_atomic(&dir.join("trust.txt"), trust.as_bytes())?;
         write_atomic(&dir.join("roll.txt"), roll.to_text().as_bytes())?;
-        write_atomic(&dir.join("machine.key"), format!("{}\ntable {table_id}\n", key.to_private_key()).as_bytes())?;
+        write_atomic(
+            &dir.join("machine.key"),
+            format!("{}\ntable {table_id}\n", key.to_private_key()).as_bytes(),
+        )?;
         s.save(dir, true)?;
         Ok(s)
     }
@@ -486,18 +612,30 @@ impl Station {
     /// before [`Station::save`] with `clean = true`, the next load raises the
     /// restart alarm.
     pub fn load(dir: &Path, now: u64) -> Result<Station, Error> {
-        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| Error::Io(format!("{}: {e}", dir.join(name).display())));
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| Error::Io(format!("{}: {e}", dir.join(name).display())))
+        };
         let package = read("package.note")?;
         let trust = String::from_utf8(read("trust.txt")?).map_err(|e| Error::Io(e.to_string()))?;
         let t = acta_election::Trust::parse(&trust).map_err(|e| Error::Provision(e.to_string()))?;
         let election = Election::open(&package, &t).map_err(|e| Error::Provision(e.to_string()))?;
-        let roll = Roll::parse(&String::from_utf8(read("roll.txt")?).map_err(|e| Error::Io(e.to_string()))?).map_err(|e| Error::Provision(e.to_string()))?;
-        let keyfile = String::from_utf8(read("machine.key")?).map_err(|e| Error::Io(e.to_string()))?;
+        let roll = Roll::parse(
+            &String::from_utf8(read("roll.txt")?).map_err(|e| Error::Io(e.to_string()))?,
+        )
+        .map_err(|e| Error::Provision(e.to_string()))?;
+        let keyfile =
+            String::from_utf8(read("machine.key")?).map_err(|e| Error::Io(e.to_string()))?;
         let mut lines = keyfile.lines();
-        let key = Signer::from_private_key(lines.next().unwrap_or("")).map_err(|e| Error::Provision(e.to_string()))?;
-        let table_id = lines.next().and_then(|l| l.strip_prefix("table ")).ok_or_else(|| Error::Provision("machine.key lacks its table line".into()))?;
+        let key = Signer::from_private_key(lines.next().unwrap_or(""))
+            .map_err(|e| Error::Provision(e.to_string()))?;
+        let table_id = lines
+            .next()
+            .and_then(|l| l.strip_prefix("table "))
+            .ok_or_else(|| Error::Provision("machine.key lacks its table line".into()))?;
         let mut s = Station::provision(&election, table_id, roll, key)?;
-        s.state = serde_json::from_slice(&read("state.json")?).map_err(|e| Error::Io(format!("state.json: {e}")))?;
+        s.state = serde_json::from_slice(&read("state.json")?)
+            .map_err(|e| Error::Io(format!("state.json: {e}")))?;
         if !s.state.clean && s.state.phase == Phase::Open {
             s.tick(now);
             s.alarm(now, Alarm::Restart, "resumed after an unclean stop");

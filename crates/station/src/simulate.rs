@@ -49,7 +49,14 @@ fn pick(w: &[f64], r: &mut SplitMix) -> usize {
 }
 
 /// Runs a full day at one table: open, every voter who turns out, close.
-pub fn run_table(election: &Election, index: usize, roll: Roll, codes: &[String], key: Signer, seed: u64) -> Result<(Station, TableDay), Error> {
+pub fn run_table(
+    election: &Election,
+    index: usize,
+    roll: Roll,
+    codes: &[String],
+    key: Signer,
+    seed: u64,
+) -> Result<(Station, TableDay), Error> {
     let table = &election.tables[index];
     let mut r = SplitMix::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut station = Station::provision(election, &table.id, roll.clone(), key)?;
@@ -69,14 +76,21 @@ pub fn run_table(election: &Election, index: usize, roll: Roll, codes: &[String]
             (choices, w)
         })
         .collect();
-    let voters: Vec<_> = roll.voters.iter().filter(|_| r.unit() < turnout).cloned().collect();
+    let voters: Vec<_> = roll
+        .voters
+        .iter()
+        .filter(|_| r.unit() < turnout)
+        .cloned()
+        .collect();
+    // Arrivals spread over the day; a voter waits while the previous one votes.
     let span = closes - opens - 600;
-    let gap = (span / (voters.len() as u64 + 1)).max(BURST_GAP);
-    let mut now = opens;
+    let mut arrivals: Vec<u64> = voters.iter().map(|_| opens + 60 + r.below(span)).collect();
+    arrivals.sort_unstable();
     let mut codes = codes.iter();
-    for v in voters {
-        now += BURST_GAP + r.below(2 * (gap - BURST_GAP) + 1);
-        if now > closes {
+    let mut last_cast = opens;
+    for (v, arrival) in voters.into_iter().zip(arrivals) {
+        let now = arrival.max(last_cast + 5);
+        if now + 120 > closes {
             break;
         }
         // About 2 % of fingerprints fail to match and need a one-time code.
@@ -115,13 +129,18 @@ pub fn run_table(election: &Election, index: usize, roll: Roll, codes: &[String]
                 Mark::Choices(picked)
             })
             .collect();
-        station.cast(now + 30 + r.below(60), &marks)?;
-        now += 90;
+        last_cast = now + BURST_GAP + r.below(40);
+        station.cast(last_cast, &marks)?;
     }
-    let acta = station.close(closes.max(now + 1))?;
-    let day = TableDay { zero, acta, records: station.records().to_vec(), journal: station.journal().to_vec() };
+    let acta = station.close(closes)?;
+    let day = TableDay {
+        zero,
+        acta,
+        records: station.records().to_vec(),
+        journal: station.journal().to_vec(),
+    };
     Ok((station, day))
 }
 
-/// The smallest gap between two simulated voters: a human pace.
+/// The fastest a simulated voter goes from authentication to confirmed ballot.
 const BURST_GAP: u64 = 20;

@@ -101,7 +101,13 @@ pub(crate) fn largest_power_of_two_below(n: u64) -> u64 {
 
 /// Verifies that `leaf` is at `index` in the tree of `size` leaves with `root`,
 /// following RFC 9162 §2.1.3.2.
-pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> Result<(), Error> {
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), Error> {
     if index >= size {
         return Err(Error::IndexOutOfRange { index, size });
     }
@@ -145,7 +151,10 @@ pub fn verify_consistency(
     new_root: &Hash,
 ) -> Result<(), Error> {
     if old_size > new_size {
-        return Err(Error::Shrinks { old: old_size, new: new_size });
+        return Err(Error::Shrinks {
+            old: old_size,
+            new: new_size,
+        });
     }
     if old_size == new_size {
         return if proof.is_empty() && old_root == new_root {
@@ -155,7 +164,11 @@ pub fn verify_consistency(
         };
     }
     if old_size == 0 {
-        return if proof.is_empty() { Ok(()) } else { Err(Error::ProofMismatch("consistency")) };
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::ProofMismatch("consistency"))
+        };
     }
     // Step 1: a non-trivial proof is never empty.
     if proof.is_empty() {

@@ -15,7 +15,9 @@ pub struct Tree {
 impl Tree {
     /// An empty tree.
     pub fn new() -> Self {
-        Tree { levels: vec![Vec::new()] }
+        Tree {
+            levels: vec![Vec::new()],
+        }
     }
 
     /// Builds a tree from leaf hashes in log order.
@@ -68,9 +70,16 @@ impl Tree {
     /// The root of the tree as it was at `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Hash, Error> {
         if size > self.size() {
-            return Err(Error::IndexOutOfRange { index: size, size: self.size() });
+            return Err(Error::IndexOutOfRange {
+                index: size,
+                size: self.size(),
+            });
         }
-        Ok(if size == 0 { crate::empty_root() } else { self.range_hash(0, size) })
+        Ok(if size == 0 {
+            crate::empty_root()
+        } else {
+            self.range_hash(0, size)
+        })
     }
 
     /// The current root.
@@ -81,7 +90,10 @@ impl Tree {
     /// PATH(index, D[0:size]) of RFC 9162 §2.1.3.1.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, Error> {
         if index >= size || size > self.size() {
-            return Err(Error::IndexOutOfRange { index, size: size.min(self.size()) });
+            return Err(Error::IndexOutOfRange {
+                index,
+                size: size.min(self.size()),
+            });
         }
         let mut proof = Vec::new();
         self.path(index, 0, size, &mut proof);
@@ -109,7 +121,10 @@ impl Tree {
             return Err(Error::Shrinks { old, new });
         }
         if new > self.size() {
-            return Err(Error::IndexOutOfRange { index: new, size: self.size() });
+            return Err(Error::IndexOutOfRange {
+                index: new,
+                size: self.size(),
+            });
         }
         let mut proof = Vec::new();
         if old > 0 && old < new {

@@ -5,7 +5,16 @@
 use acta_tlog::{leaf_hash, root_of, verify_consistency, verify_inclusion, Checkpoint, Hash, Tree};
 use proptest::prelude::*;
 
-const LEAVES: [&str; 8] = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+const LEAVES: [&str; 8] = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+];
 const ROOTS: [&str; 9] = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -30,7 +39,11 @@ fn reference_tree() -> Tree {
 fn reference_roots_for_every_size() {
     let tree = reference_tree();
     for (size, want) in ROOTS.iter().enumerate() {
-        assert_eq!(tree.root_at(size as u64).unwrap(), h(want), "root at size {size}");
+        assert_eq!(
+            tree.root_at(size as u64).unwrap(),
+            h(want),
+            "root at size {size}"
+        );
     }
 }
 
@@ -39,15 +52,47 @@ fn reference_inclusion_paths() {
     // (0-based index, size, path) — transparency-dev lists these 1-based.
     let cases: &[(u64, u64, &[&str])] = &[
         (0, 1, &[]),
-        (0, 8, &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7", "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-        (5, 8, &["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b", "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0", "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-        (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-        (1, 5, &["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d", "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+        (
+            0,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            5,
+            8,
+            &[
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            3,
+            &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+        ),
+        (
+            1,
+            5,
+            &[
+                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
     ];
     let tree = reference_tree();
     for (index, size, path) in cases {
         let want: Vec<Hash> = path.iter().map(|p| h(p)).collect();
-        assert_eq!(tree.inclusion_proof(*index, *size).unwrap(), want, "path({index}, {size})");
+        assert_eq!(
+            tree.inclusion_proof(*index, *size).unwrap(),
+            want,
+            "path({index}, {size})"
+        );
         let leaf = tree.leaf(*index).unwrap();
         verify_inclusion(*index, *size, leaf, &want, &h(ROOTS[*size as usize])).unwrap();
     }
@@ -57,16 +102,57 @@ fn reference_inclusion_paths() {
 fn reference_consistency_proofs() {
     let cases: &[(u64, u64, &[&str])] = &[
         (1, 1, &[]),
-        (1, 8, &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7", "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-        (2, 8, &["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-        (6, 8, &["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a", "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0", "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-        (2, 5, &["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+        (
+            1,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            2,
+            8,
+            &[
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            6,
+            8,
+            &[
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            5,
+            &[
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
     ];
     let tree = reference_tree();
     for (old, new, proof) in cases {
         let want: Vec<Hash> = proof.iter().map(|p| h(p)).collect();
-        assert_eq!(tree.consistency_proof(*old, *new).unwrap(), want, "proof({old}, {new})");
-        verify_consistency(*old, *new, &want, &h(ROOTS[*old as usize]), &h(ROOTS[*new as usize])).unwrap();
+        assert_eq!(
+            tree.consistency_proof(*old, *new).unwrap(),
+            want,
+            "proof({old}, {new})"
+        );
+        verify_consistency(
+            *old,
+            *new,
+            &want,
+            &h(ROOTS[*old as usize]),
+            &h(ROOTS[*new as usize]),
+        )
+        .unwrap();
     }
 }
 
@@ -76,19 +162,46 @@ fn verifiers_reject_the_usual_bugs() {
     let root = tree.root();
     let leaf = *tree.leaf(5).unwrap();
     let proof = tree.inclusion_proof(5, 8).unwrap();
-    assert!(verify_inclusion(8, 8, &leaf, &proof, &root).is_err(), "index == size");
-    assert!(verify_inclusion(4, 8, &leaf, &proof, &root).is_err(), "wrong index");
-    assert!(verify_inclusion(5, 8, &leaf, &proof[..2], &root).is_err(), "short proof");
+    assert!(
+        verify_inclusion(8, 8, &leaf, &proof, &root).is_err(),
+        "index == size"
+    );
+    assert!(
+        verify_inclusion(4, 8, &leaf, &proof, &root).is_err(),
+        "wrong index"
+    );
+    assert!(
+        verify_inclusion(5, 8, &leaf, &proof[..2], &root).is_err(),
+        "short proof"
+    );
     let mut long = proof.clone();
     long.push(root);
-    assert!(verify_inclusion(5, 8, &leaf, &long, &root).is_err(), "over-long proof");
+    assert!(
+        verify_inclusion(5, 8, &leaf, &long, &root).is_err(),
+        "over-long proof"
+    );
     let cp = tree.consistency_proof(6, 8).unwrap();
     let (r6, r8) = (tree.root_at(6).unwrap(), tree.root_at(8).unwrap());
-    assert!(verify_consistency(6, 8, &[], &r6, &r8).is_err(), "empty proof");
-    assert!(verify_consistency(8, 6, &cp, &r8, &r6).is_err(), "shrinking");
-    assert!(verify_consistency(6, 8, &cp, &r8, &r8).is_err(), "wrong old root");
-    assert!(verify_consistency(8, 8, &[], &r8, &r6).is_err(), "same size, other root");
-    assert!(verify_consistency(0, 8, &cp, &r6, &r8).is_err(), "empty tree with a proof");
+    assert!(
+        verify_consistency(6, 8, &[], &r6, &r8).is_err(),
+        "empty proof"
+    );
+    assert!(
+        verify_consistency(8, 6, &cp, &r8, &r6).is_err(),
+        "shrinking"
+    );
+    assert!(
+        verify_consistency(6, 8, &cp, &r8, &r8).is_err(),
+        "wrong old root"
+    );
+    assert!(
+        verify_consistency(8, 8, &[], &r8, &r6).is_err(),
+        "same size, other root"
+    );
+    assert!(
+        verify_consistency(0, 8, &cp, &r6, &r8).is_err(),
+        "empty tree with a proof"
+    );
 }
 
 /// Every (index, size) and every (old, new) up to 260 leaves, checked against
@@ -100,11 +213,21 @@ fn every_proof_up_to_260_leaves_verifies_against_the_definition() {
     let tree = Tree::from_leaves(leaves.iter().copied());
     let roots: Vec<Hash> = (0..=N as usize).map(|n| root_of(&leaves[..n])).collect();
     for size in 0..=N {
-        assert_eq!(tree.root_at(size).unwrap(), roots[size as usize], "root at {size}");
+        assert_eq!(
+            tree.root_at(size).unwrap(),
+            roots[size as usize],
+            "root at {size}"
+        );
         for index in 0..size {
             let p = tree.inclusion_proof(index, size).unwrap();
-            verify_inclusion(index, size, &leaves[index as usize], &p, &roots[size as usize])
-                .unwrap_or_else(|e| panic!("inclusion({index}, {size}): {e}"));
+            verify_inclusion(
+                index,
+                size,
+                &leaves[index as usize],
+                &p,
+                &roots[size as usize],
+            )
+            .unwrap_or_else(|e| panic!("inclusion({index}, {size}): {e}"));
         }
         for old in 0..=size {
             let p = tree.consistency_proof(old, size).unwrap();

@@ -1,0 +1,333 @@
+//! `acta demo`: a whole election on this machine — generate, serve, vote,
+//! transmit, announce, observe — leaving every artifact on disk.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use acta_election::generate::{self, Generated};
+use anyhow::{bail, Context, Result};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Number of polling tables.
+    #[arg(long, default_value_t = 300)]
+    tables: usize,
+    /// Seed of the synthetic election.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Output directory (replaced if it exists).
+    #[arg(long, default_value = "acta-demo")]
+    out: PathBuf,
+    /// Center store: defaults to sqlite://<out>/center.db; postgres://… also works.
+    #[arg(long)]
+    db: Option<String>,
+    /// Make the center cheat, to watch the observer catch it:
+    /// `inflate-turnout=N` reports N more voters than the machines counted.
+    #[arg(long)]
+    tamper: Option<String>,
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes the package, trust file and keys (and optionally each machine's files).
+pub fn write_election(out: &Path, g: &Generated, machines: bool) -> Result<()> {
+    write(&out.join("package.note"), &g.package)?;
+    write(&out.join("trust.txt"), g.trust.to_text())?;
+    write(
+        &out.join("keys/authority.key"),
+        g.authority.to_private_key() + "\n",
+    )?;
+    for a in &g.auditors {
+        write(
+            &out.join(format!("keys/{}.key", a.name())),
+            a.to_private_key() + "\n",
+        )?;
+    }
+    write(
+        &out.join("keys/center.key"),
+        g.center.to_private_key() + "\n",
+    )?;
+    if machines {
+        for (i, t) in g.election.tables.iter().enumerate() {
+            let (roll, codes) = generate::roll(g.options.seed, &g.election, i);
+            let dir = out.join("machines").join(&t.id);
+            write(&dir.join("roll.txt"), roll.to_text())?;
+            write(
+                &dir.join("machine.key"),
+                generate::machine_key(g.options.seed, i).to_private_key() + "\n",
+            )?;
+            write(&dir.join("override-codes.txt"), codes.join("\n") + "\n")?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_tamper(t: &Option<String>) -> Result<u64> {
+    match t {
+        None => Ok(0),
+        Some(s) => match s
+            .strip_prefix("inflate-turnout=")
+            .and_then(|n| n.parse().ok())
+        {
+            Some(n) => Ok(n),
+            None => bail!("--tamper takes inflate-turnout=N"),
+        },
+    }
+}
+
+pub async fn run(args: Args) -> Result<ExitCode> {
+    let started = Instant::now();
+    let inflate = parse_tamper(&args.tamper)?;
+    if args.out.exists() {
+        std::fs::remove_dir_all(&args.out)
+            .with_context(|| format!("clearing {}", args.out.display()))?;
+    }
+    std::fs::create_dir_all(&args.out)?;
+    let out = args.out.canonicalize()?;
+
+    eprintln!(
+        "[1/6] generating election: {} tables, seed {}",
+        args.tables, args.seed
+    );
+    let g = generate::generate(&generate::Options {
+        seed: args.seed,
+        tables: args.tables,
+        ..Default::default()
+    });
+    write_election(&out, &g, false)?;
+
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", out.join("center.db").display()));
+    eprintln!(
+        "[2/6] starting the center on loopback (store {db}){}",
+        if inflate > 0 {
+            format!(" — TAMPERED: inflating turnout by {inflate}")
+        } else {
+            String::new()
+        }
+    );
+    let center = acta_center::Center::open(acta_center::Config {
+        database: db,
+        package: g.package.clone().into_bytes(),
+        trust: g.trust.clone(),
+        key: g.center.clone(),
+        tamper_inflate_turnout: inflate,
+    })
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, acta_center::router(center)).await });
+    write(&out.join("center-url.txt"), format!("{url}\n"))?;
+
+    eprintln!("[3/6] election day at {} tables", args.tables);
+    let election = g.election.clone();
+    let seed = args.seed;
+    let days =
+        tokio::task::spawn_blocking(move || -> Result<Vec<acta_station::simulate::TableDay>> {
+            let n = election.tables.len();
+            let mut days = Vec::with_capacity(n);
+            for i in 0..n {
+                let (roll, codes) = generate::roll(seed, &election, i);
+                let (_, day) = acta_station::simulate::run_table(
+                    &election,
+                    i,
+                    roll,
+                    &codes,
+                    generate::machine_key(seed, i),
+                    seed,
+                )?;
+                days.push(day);
+                if (i + 1) % (n / 10).max(1) == 0 || i + 1 == n {
+                    eprintln!(
+                        "      {:>3} % of tables closed ({}/{n})",
+                        (i + 1) * 100 / n,
+                        i + 1
+                    );
+                }
+            }
+            Ok(days)
+        })
+        .await??;
+    for (t, day) in g.election.tables.iter().zip(&days) {
+        write(&out.join("actas").join(format!("{}.note", t.id)), &day.acta)?;
+        write(&out.join("zero").join(format!("{}.note", t.id)), &day.zero)?;
+    }
+    let first = &g.election.tables[0].id;
+    write(
+        &out.join("actas").join(format!("{first}.png")),
+        acta_sheet::qr::acta_png(days[0].acta.as_bytes())?,
+    )?;
+    write(
+        &out.join("journals").join(format!("{first}.log")),
+        days[0].journal.join("\n") + "\n",
+    )?;
+
+    eprintln!("[4/6] transmitting {} actas over HTTP to {url}", days.len());
+    let http = reqwest::Client::new();
+    let (mut accepted, mut other) = (0, 0);
+    for day in &days {
+        let resp = send_with_retry(&http, &url, day.acta.as_bytes()).await?;
+        if resp == 201 {
+            accepted += 1;
+        } else {
+            other += 1;
+        }
+    }
+    eprintln!("      {accepted} accepted, {other} other answers");
+
+    eprintln!("[5/6] fetching the center's signed checkpoint and announcement");
+    let checkpoint = http
+        .get(format!("{url}/api/log/checkpoint"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    write(&out.join("checkpoint.note"), &checkpoint)?;
+    let announcement = http
+        .get(format!("{url}/api/announcement"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    write(&out.join("announcement.note"), &announcement)?;
+
+    eprintln!("[6/6] independent observer: mirror, verify, re-add, compare");
+    let progress = |m: &str| eprintln!("      … {m}");
+    let report =
+        acta_observer::observe(&url, &g.trust, Some(&out.join("evidence")), &progress).await?;
+    write(
+        &out.join("observer-report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+
+    println!();
+    println!("election {} — {}", g.election.id, g.election.name);
+    let reg = g.election.registered();
+    println!(
+        "tables reported {} of {}  ({:.1} % of registered voters)",
+        report.tables_reported,
+        g.election.tables.len(),
+        100.0 * report.sums.registered as f64 / reg.max(1) as f64
+    );
+    println!(
+        "ballots {}  turnout {:.1} %",
+        report.sums.ballots,
+        100.0 * report.sums.ballots as f64 / report.sums.registered.max(1) as f64
+    );
+    let national: acta_center::Totals = serde_json::from_str(
+        &http
+            .get(format!("{url}/api/results"))
+            .send()
+            .await?
+            .text()
+            .await?,
+    )?;
+    for c in national.contests.iter().filter(|c| {
+        g.election
+            .contest(&c.contest)
+            .is_some_and(|d| d.scope.is_empty())
+    }) {
+        let def = g.election.contest(&c.contest).expect("filtered");
+        let total: u64 = c.votes.iter().map(|(_, n)| n).sum::<u64>().max(1);
+        println!("\n  {} — {}", c.contest, def.name);
+        for (choice, n) in &c.votes {
+            println!(
+                "    {:<10} {:>10} {:>6.2} % {}",
+                choice,
+                n,
+                100.0 * *n as f64 / total as f64,
+                bar(*n, total)
+            );
+        }
+        println!(
+            "    {:<10} {:>10}\n    {:<10} {:>10}",
+            "blank", c.blank, "null", c.null
+        );
+        if !c.seats.is_empty() {
+            let seats: Vec<String> = c.seats.iter().map(|(w, s)| format!("{w}: {s}")).collect();
+            println!("    seats/winner: {}", seats.join(", "));
+        }
+    }
+    println!();
+    print_report(&report);
+    println!(
+        "\ntime taken {:.1} s; artifacts in {}",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn bar(n: u64, total: u64) -> String {
+    "#".repeat((40 * n / total) as usize)
+}
+
+/// Sends an acta, retrying on network errors: retries are safe because the
+/// center treats the same bytes as the same submission.
+pub async fn send_with_retry(http: &reqwest::Client, url: &str, acta: &[u8]) -> Result<u16> {
+    let mut last = None;
+    for attempt in 0..5u32 {
+        match http
+            .post(format!("{url}/api/actas"))
+            .body(acta.to_vec())
+            .send()
+            .await
+        {
+            Ok(r) => return Ok(r.status().as_u16()),
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
+        }
+    }
+    Err(last
+        .map(anyhow::Error::from)
+        .unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
+}
+
+/// The observer's verdict as a readable table.
+pub fn print_report(r: &acta_observer::Report) {
+    println!(
+        "observer: log size {} root {}; {} actas verified, {} proofs verified, {} of {} tables re-added",
+        r.log_size, r.log_root, r.actas_verified, r.proofs_verified, r.tables_reported, r.tables_total
+    );
+    if r.findings.is_empty() {
+        println!("VERDICT: consistent — the center's totals are what the machines counted");
+        return;
+    }
+    println!("VERDICT: DISCREPANCIES FOUND ({})", r.findings.len());
+    println!(
+        "  {:<20} {:<20} {:<28} {:>14} {:>14}  evidence",
+        "kind", "where", "figure", "center", "machines"
+    );
+    for f in &r.findings {
+        let cut = |s: &str, n: usize| {
+            if s.len() > n {
+                format!("{}…", &s[..n - 1])
+            } else {
+                s.to_string()
+            }
+        };
+        println!(
+            "  {:<20} {:<20} {:<28} {:>14} {:>14}  {}",
+            f.kind,
+            f.place,
+            cut(&f.figure, 28),
+            cut(&f.center, 14),
+            cut(&f.machines, 14),
+            f.evidence
+        );
+    }
+}

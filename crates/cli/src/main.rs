@@ -1,0 +1,275 @@
+//! `acta`: one binary, one subcommand per role. The roles' logic lives in the
+//! library crates; this file parses arguments, reads and writes files, and
+//! prints tables.
+#![forbid(unsafe_code)]
+
+mod demo;
+mod station;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "acta",
+    version,
+    about = "Verifiable election totalization: stations, center, observers."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole election end to end on this machine and verify it.
+    Demo(demo::Args),
+    /// Define elections.
+    #[command(subcommand)]
+    Election(ElectionCmd),
+    /// The polling-table machine.
+    #[command(subcommand)]
+    Station(station::Cmd),
+    /// The totalization center.
+    #[command(subcommand)]
+    Center(CenterCmd),
+    /// Mirror a center, verify everything, re-add, and give a verdict.
+    /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
+    Observe(ObserveArgs),
+    /// Verify a signed acta (a .note file, or PNG images of its QR codes)
+    /// against the election package.
+    VerifyActa(VerifyArgs),
+}
+
+#[derive(Subcommand)]
+enum ElectionCmd {
+    /// Generate a synthetic election: signed package, trust file, keys.
+    Generate {
+        /// Seed: the same seed and size give the same election.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Number of tables (Venezuela has about 30,000).
+        #[arg(long, default_value_t = 300)]
+        tables: usize,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write each table's roll, machine key and override codes
+        /// under machines/<table>/ (for driving `acta station`).
+        #[arg(long)]
+        machines: bool,
+    },
+    /// Verify a package against a trust file and summarize it.
+    Show {
+        #[arg(long)]
+        package: PathBuf,
+        #[arg(long)]
+        trust: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CenterCmd {
+    /// Serve the center's HTTP API.
+    Serve {
+        #[arg(long)]
+        package: PathBuf,
+        #[arg(long)]
+        trust: PathBuf,
+        /// The center's private key file (PRIVATE+KEY+…).
+        #[arg(long)]
+        key: PathBuf,
+        /// sqlite://FILE (default) or postgres://…
+        #[arg(long, default_value = "sqlite://acta-center.db")]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ObserveArgs {
+    /// The center's base URL.
+    #[arg(long)]
+    center: String,
+    /// Trust file: which keys must sign the election package.
+    #[arg(long)]
+    trust: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Save the signed notes behind each finding here.
+    #[arg(long)]
+    evidence: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[arg(long)]
+    package: PathBuf,
+    #[arg(long)]
+    trust: PathBuf,
+    /// A signed acta file, or one or more PNG images of its QR codes.
+    files: Vec<PathBuf>,
+}
+
+fn read_trust(path: &PathBuf) -> Result<acta_election::Trust> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(acta_election::Trust::parse(&text)?)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = rt.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Station(cmd) => station::run(cmd).await.map(|_| ExitCode::SUCCESS),
+        Command::Election(ElectionCmd::Generate {
+            seed,
+            tables,
+            out,
+            machines,
+        }) => {
+            let g = acta_election::generate::generate(&acta_election::generate::Options {
+                seed,
+                tables,
+                ..Default::default()
+            });
+            demo::write_election(&out, &g, machines)?;
+            println!(
+                "election {}: {} tables, {} registered voters, {} contests; written to {}",
+                g.election.id,
+                g.election.tables.len(),
+                g.election.registered(),
+                g.election.contests.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Election(ElectionCmd::Show { package, trust }) => {
+            let e = acta_election::Election::open(&std::fs::read(&package)?, &read_trust(&trust)?)?;
+            println!("election  {} — {}", e.id, e.name);
+            println!("schedule  {} to {}", e.opens, e.closes);
+            println!(
+                "tables    {}  registered {}",
+                e.tables.len(),
+                e.registered()
+            );
+            println!("log       {}", e.log_origin);
+            println!("{:<10} {:<12} {:>6}  name", "contest", "kind", "seats");
+            for c in &e.contests {
+                println!(
+                    "{:<10} {:<12} {:>6}  {}",
+                    c.id,
+                    format!("{:?}", c.kind),
+                    c.seats,
+                    c.name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Center(CenterCmd::Serve {
+            package,
+            trust,
+            key,
+            db,
+            listen,
+        }) => {
+            let key = acta_note::Signer::from_private_key(std::fs::read_to_string(&key)?.trim())?;
+            let center = acta_center::Center::open(acta_center::Config {
+                database: db.clone(),
+                package: std::fs::read(&package)?,
+                trust: read_trust(&trust)?,
+                key,
+                tamper_inflate_turnout: 0,
+            })
+            .await?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            eprintln!(
+                "center for {} serving on http://{} (store {db})",
+                center.election().id,
+                listener.local_addr()?
+            );
+            axum::serve(listener, acta_center::router(center)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Observe(args) => {
+            let trust = read_trust(&args.trust)?;
+            let quiet = args.json;
+            let progress = move |m: &str| {
+                if !quiet {
+                    eprintln!("  … {m}");
+                }
+            };
+            let report = match acta_observer::observe(
+                &args.center,
+                &trust,
+                args.evidence.as_deref(),
+                &progress,
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("unusable input: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                demo::print_report(&report);
+            }
+            Ok(if report.findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::VerifyActa(args) => {
+            let e = acta_election::Election::open(
+                &std::fs::read(&args.package)?,
+                &read_trust(&args.trust)?,
+            )?;
+            if args.files.is_empty() {
+                bail!("give a signed acta file or PNG images of its QR codes");
+            }
+            let blobs: Vec<Vec<u8>> = args
+                .files
+                .iter()
+                .map(std::fs::read)
+                .collect::<Result<_, _>>()?;
+            let signed = if blobs[0].starts_with(b"\x89PNG") {
+                acta_sheet::qr::read_pngs(&blobs)?
+            } else {
+                blobs[0].clone()
+            };
+            let opened = acta_sheet::Acta::open(&signed, &e)?;
+            println!(
+                "valid acta: table {} machine {} ballots {} security code {}",
+                opened.acta.table,
+                opened.acta.machine,
+                opened.acta.ballots,
+                acta_sheet::security_code(&signed)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

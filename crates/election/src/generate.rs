@@ -322,7 +322,7 @@ pub fn generate(opts: &Options) -> Generated {
         )),
         log_origin: format!("acta.example/log/{}", id.to_ascii_lowercase()),
         center_key: center.verifier().to_string(),
-        override_alarm: 5,
+        override_alarm: 8,
         parties,
         contests,
         areas,

@@ -93,8 +93,8 @@ pub fn run_table(
         if now + 120 > closes {
             break;
         }
-        // About 2 % of fingerprints fail to match and need a one-time code.
-        let (template, code) = if r.unit() < 0.02 {
+        // About 1 % of fingerprints fail to match and need a one-time code.
+        let (template, code) = if r.unit() < 0.01 {
             match codes.next() {
                 Some(c) => (r.bytes32(), Some(c.as_str())),
                 None => continue,

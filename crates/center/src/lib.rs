@@ -19,7 +19,7 @@ mod store;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use acta_election::{Election, Level};
+use acta_election::Election;
 use acta_note::Signer;
 use acta_sheet::Acta;
 use acta_tlog::{Checkpoint, Tree};
@@ -243,14 +243,4 @@ pub fn announcement_text(election: &str, cp: &Checkpoint, t: &Totals) -> String 
         s.push_str(&format!("blank {}\nnull {}\n", c.blank, c.null));
     }
     s
-}
-
-/// The levels below the country, for per-area totals.
-pub fn area_levels() -> [Level; 4] {
-    [
-        Level::State,
-        Level::Municipality,
-        Level::Parish,
-        Level::Center,
-    ]
 }

@@ -198,16 +198,7 @@ impl Store {
         .bind(end as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get::<i64, _>(0) as u64,
-                    r.get::<String, _>(1),
-                    r.get::<i64, _>(2) != 0,
-                )
-            })
-            .collect())
+        Ok(rows.iter().map(entry_row).collect())
     }
 
     pub(crate) async fn table_entries(
@@ -220,16 +211,7 @@ impl Store {
         .bind(table)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get::<i64, _>(0) as u64,
-                    r.get::<String, _>(1),
-                    r.get::<i64, _>(2) != 0,
-                )
-            })
-            .collect())
+        Ok(rows.iter().map(entry_row).collect())
     }
 
     pub(crate) async fn conflicts(&self) -> Result<Vec<(u64, String, String)>, Error> {
@@ -350,6 +332,15 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A `(idx, acta, counted)` row of `log_entries`.
+fn entry_row(r: &sqlx::any::AnyRow) -> (u64, String, bool) {
+    (
+        r.get::<i64, _>(0) as u64,
+        r.get::<String, _>(1),
+        r.get::<i64, _>(2) != 0,
+    )
 }
 
 /// Who wins seats: party lists by their apportionment method; plurality

@@ -20,7 +20,7 @@ pub mod rng;
 mod roll;
 pub mod time;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -503,14 +503,6 @@ impl Election {
             .binary_search_by(|a| a.code.as_str().cmp(code))
             .ok()
             .map(|i| self.areas[i].name.as_str())
-    }
-
-    /// The distinct codes of all contests' choices, for sanity checks.
-    pub fn all_choices(&self) -> BTreeSet<(String, String)> {
-        self.contests
-            .iter()
-            .flat_map(|c| c.choices().into_iter().map(move |ch| (c.id.clone(), ch)))
-            .collect()
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! | method | path | answer |
 //! |---|---|---|
-//! | POST | `/api/actas` | 201 accepted, 200 duplicate, 409 conflict (kept as evidence), 422 rejected, 413 too large |
+//! | POST | `/api/actas` | 201 logged (`accepted`: counted, or `held`), 200 duplicate, 409 conflict (kept as evidence), 422 refused, 413 too large |
 //! | GET | `/api/election` | the signed election package |
 //! | GET | `/api/log/checkpoint` | a signed C2SP checkpoint of the current log |
 //! | GET | `/api/log/entries?start=&end=` | log entries (at most 1000) |
@@ -12,6 +12,7 @@
 //! | GET | `/api/results/tables` | the per-table figures the totals are made of |
 //! | GET | `/api/tables/{id}` | a table's actas and status |
 //! | GET | `/api/conflicts` | every conflicting acta kept as evidence |
+//! | GET | `/api/held` | every held acta, with the reason it is not counted |
 //! | GET | `/api/announcement` | a signed announcement of the totals at the current checkpoint |
 
 use axum::body::Bytes;
@@ -43,6 +44,7 @@ pub fn router(center: Center) -> Router {
         .route("/api/results/tables", get(table_results))
         .route("/api/tables/{id}", get(table))
         .route("/api/conflicts", get(conflicts))
+        .route("/api/held", get(held))
         .route("/api/announcement", get(announcement))
         .with_state(center)
 }
@@ -73,7 +75,7 @@ fn note(text: String) -> Response {
 async fn submit(State(c): State<Center>, body: Bytes) -> Result<Response, ApiError> {
     let outcome = c.ingest(&body).await?;
     let status = match outcome {
-        Ingest::Accepted { .. } => StatusCode::CREATED,
+        Ingest::Accepted { .. } | Ingest::Held { .. } => StatusCode::CREATED,
         Ingest::Duplicate { .. } => StatusCode::OK,
         Ingest::Conflict { .. } => StatusCode::CONFLICT,
     };
@@ -94,12 +96,28 @@ struct Range {
     end: u64,
 }
 
-/// One log entry on the wire.
+/// One log entry on the wire: the acta exactly as logged, what became of
+/// it, and why if it is held.
 #[derive(Serialize, Deserialize)]
 struct Entry {
     index: u64,
-    counted: bool,
+    table: String,
+    status: crate::Status,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    reason: String,
     acta: String,
+}
+
+impl From<crate::store::EntryRow> for Entry {
+    fn from(r: crate::store::EntryRow) -> Self {
+        Entry {
+            index: r.index,
+            table: r.table,
+            status: r.status,
+            reason: r.reason,
+            acta: r.acta,
+        }
+    }
 }
 
 async fn entries(
@@ -108,15 +126,7 @@ async fn entries(
 ) -> Result<Json<Vec<Entry>>, ApiError> {
     let end = r.end.min(r.start.saturating_add(1000));
     let rows = c.0.store.entries(r.start, end).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|(index, acta, counted)| Entry {
-                index,
-                counted,
-                acta,
-            })
-            .collect(),
-    ))
+    Ok(Json(rows.into_iter().map(Entry::from).collect()))
 }
 
 #[derive(Deserialize)]
@@ -201,27 +211,37 @@ async fn table(
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no table {id}")));
     };
     let rows = c.0.store.table_entries(&id).await?;
+    let status = match (rows.first().map(|r| r.status), rows.len()) {
+        (None, _) => "not reported",
+        (Some(_), n) if n > 1 => "conflict",
+        (Some(crate::Status::Held), _) => "held",
+        _ => "reported",
+    };
     let actas: Vec<_> = rows
-        .iter()
-        .map(|(index, acta, counted)| {
-            serde_json::json!({ "index": index, "counted": counted, "security_code": acta_sheet::security_code(acta.as_bytes()), "acta": acta })
+        .into_iter()
+        .map(|r| {
+            let code = acta_sheet::security_code(r.acta.as_bytes());
+            let mut v = serde_json::to_value(Entry::from(r)).expect("serializes");
+            v["security_code"] = code.into();
+            v
         })
         .collect();
-    let status = match rows.len() {
-        0 => "not reported",
-        1 => "reported",
-        _ => "conflict",
-    };
     Ok(Json(
         serde_json::json!({ "table": t.id, "machine": t.machine, "registered": t.registered, "status": status, "actas": actas }),
     ))
 }
 
-async fn conflicts(State(c): State<Center>) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows = c.0.store.conflicts().await?;
-    Ok(Json(serde_json::Value::Array(
-        rows.into_iter().map(|(index, table, acta)| serde_json::json!({ "index": index, "table": table, "acta": acta })).collect(),
-    )))
+async fn listed(c: &Center, status: crate::Status) -> Result<Json<Vec<Entry>>, ApiError> {
+    let rows = c.0.store.entries_with(status).await?;
+    Ok(Json(rows.into_iter().map(Entry::from).collect()))
+}
+
+async fn conflicts(State(c): State<Center>) -> Result<Json<Vec<Entry>>, ApiError> {
+    listed(&c, crate::Status::Conflict).await
+}
+
+async fn held(State(c): State<Center>) -> Result<Json<Vec<Entry>>, ApiError> {
+    listed(&c, crate::Status::Held).await
 }
 
 async fn announcement(State(c): State<Center>) -> Result<Response, ApiError> {

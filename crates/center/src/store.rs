@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use acta_election::{apportion, Election, Kind};
-use acta_sheet::Acta;
+use acta_election::{Election, BLANK, NULL};
+use acta_sheet::{Acta, Tally};
+use acta_tlog::Tree;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
@@ -11,11 +12,16 @@ use sqlx::{AnyPool, Row};
 use crate::Error;
 
 const SCHEMA: [&str; 4] = [
+    // Every authentic acta, in log order, exactly as received. `body` is the
+    // SHA-256 of the acta text: its identity. `status` is counted, held or
+    // conflict; `reason` says why an acta is held.
     "CREATE TABLE IF NOT EXISTS log_entries (
         idx BIGINT PRIMARY KEY,
         leaf TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL UNIQUE,
         table_id TEXT NOT NULL,
-        counted BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
         acta TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS table_results (
         table_id TEXT PRIMARY KEY,
@@ -35,24 +41,35 @@ const SCHEMA: [&str; 4] = [
         note TEXT NOT NULL)",
 ];
 
-/// The blank and null pseudo-choices in the `votes` table; they cannot clash
-/// with choice codes, which never contain parentheses.
-const BLANK: &str = "(blank)";
-const NULL: &str = "(null)";
+/// What became of a logged acta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Status {
+    /// The table's first acta, and its figures can be: counted.
+    Counted,
+    /// The table's first acta, but its figures cannot be: held, not counted.
+    Held,
+    /// A later, different acta for a table: evidence, not counted.
+    Conflict,
+}
 
-/// Totals of one contest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContestTotals {
-    /// Contest id.
-    pub contest: String,
-    /// Votes per choice code, sorted.
-    pub votes: Vec<(String, u64)>,
-    /// Blank ballots.
-    pub blank: u64,
-    /// Null ballots.
-    pub null: u64,
-    /// Seats won, for party-list and plurality contests (choice or candidate, seats).
-    pub seats: Vec<(String, u32)>,
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Counted => "counted",
+            Status::Held => "held",
+            Status::Conflict => "conflict",
+        }
+    }
+    fn parse(s: &str) -> Result<Status, Error> {
+        Ok(match s {
+            "counted" => Status::Counted,
+            "held" => Status::Held,
+            "conflict" => Status::Conflict,
+            other => return Err(Error::Corrupt(format!("unknown entry status {other:?}"))),
+        })
+    }
 }
 
 /// Totals of an area as the center counts them.
@@ -60,10 +77,12 @@ pub struct ContestTotals {
 pub struct Totals {
     /// Area code (`""` = whole country).
     pub area: String,
-    /// Tables that reported.
+    /// Tables with a counted acta.
     pub tables_reported: u64,
     /// Tables in the area.
     pub tables_total: u64,
+    /// Tables whose acta is held.
+    pub held: u64,
     /// Registered voters at tables that reported.
     pub registered: u64,
     /// Registered voters in the whole area.
@@ -72,8 +91,29 @@ pub struct Totals {
     pub authenticated: u64,
     /// Ballots cast.
     pub ballots: u64,
-    /// Per contest.
-    pub contests: Vec<ContestTotals>,
+    /// Per contest voted on in the area, with seats by the package's rules.
+    pub contests: Vec<Tally>,
+}
+
+/// One logged entry as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryRow {
+    pub(crate) index: u64,
+    pub(crate) status: Status,
+    pub(crate) reason: String,
+    pub(crate) table: String,
+    pub(crate) acta: String,
+}
+
+/// A new log entry to store.
+pub(crate) struct NewEntry<'a> {
+    pub(crate) index: u64,
+    pub(crate) leaf: &'a str,
+    pub(crate) body: &'a str,
+    pub(crate) signed: &'a [u8],
+    pub(crate) acta: &'a Acta,
+    pub(crate) status: Status,
+    pub(crate) reason: &'a str,
 }
 
 pub(crate) struct Store {
@@ -106,56 +146,68 @@ impl Store {
         Ok(Store { pool })
     }
 
-    pub(crate) async fn leaf_hashes(&self) -> Result<Vec<[u8; 32]>, Error> {
-        let rows = sqlx::query("SELECT leaf FROM log_entries ORDER BY idx")
+    /// Appends to `tree` every stored entry beyond its size, re-hashing the
+    /// stored acta bytes: a row whose bytes do not hash to its stored leaf,
+    /// or an index out of sequence, is corruption and stops everything.
+    pub(crate) async fn extend_tree(&self, tree: &mut Tree) -> Result<(), Error> {
+        let rows = sqlx::query("SELECT idx, leaf, acta FROM log_entries WHERE idx >= $1 ORDER BY idx")
+            .bind(tree.size() as i64)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                hex::decode(r.get::<String, _>(0))
-                    .ok()
-                    .and_then(|v| v.try_into().ok())
-                    .unwrap_or([0; 32])
-            })
-            .collect())
+        for r in &rows {
+            let idx = r.get::<i64, _>(0) as u64;
+            if idx != tree.size() {
+                return Err(Error::Corrupt(format!(
+                    "log entry {} is missing (next stored entry is {idx})",
+                    tree.size()
+                )));
+            }
+            let leaf = acta_tlog::leaf_hash(r.get::<String, _>(2).as_bytes());
+            if hex::encode(leaf) != r.get::<String, _>(1) {
+                return Err(Error::Corrupt(format!(
+                    "log entry {idx}: the stored acta does not hash to its stored leaf"
+                )));
+            }
+            tree.append(leaf);
+        }
+        Ok(())
     }
 
-    pub(crate) async fn find_entry(&self, leaf: &str) -> Result<Option<u64>, Error> {
-        let row = sqlx::query("SELECT idx FROM log_entries WHERE leaf = $1")
-            .bind(leaf)
+    /// The log index of the acta with this body hash, if logged.
+    pub(crate) async fn find_body(&self, body: &str) -> Result<Option<u64>, Error> {
+        let row = sqlx::query("SELECT idx FROM log_entries WHERE body = $1")
+            .bind(body)
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| r.get::<i64, _>(0) as u64))
     }
 
-    pub(crate) async fn counted_index(&self, table: &str) -> Result<Option<u64>, Error> {
-        let row = sqlx::query("SELECT idx FROM table_results WHERE table_id = $1")
+    /// The log index of the first acta of a table, if any.
+    pub(crate) async fn first_entry(&self, table: &str) -> Result<Option<u64>, Error> {
+        let row = sqlx::query("SELECT MIN(idx) FROM log_entries WHERE table_id = $1")
             .bind(table)
-            .fetch_optional(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        Ok(row.map(|r| r.get::<i64, _>(0) as u64))
+        Ok(row.get::<Option<i64>, _>(0).map(|i| i as u64))
     }
 
-    /// Appends a log entry, and counts it when `count` is set, in one transaction.
-    pub(crate) async fn append(
-        &self,
-        index: u64,
-        leaf: &str,
-        signed: &[u8],
-        acta: &Acta,
-        count: bool,
-    ) -> Result<(), Error> {
+    /// Appends a log entry, and counts it when it is counted, in one transaction.
+    pub(crate) async fn append(&self, e: NewEntry<'_>) -> Result<(), Error> {
+        let (index, acta) = (e.index, e.acta);
+        let signed = std::str::from_utf8(e.signed)
+            .map_err(|_| Error::Corrupt("an opened note is UTF-8".into()))?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO log_entries (idx, leaf, table_id, counted, acta) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO log_entries (idx, leaf, body, table_id, status, reason, acta) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(index as i64)
-            .bind(leaf)
+            .bind(e.leaf)
+            .bind(e.body)
             .bind(&acta.table)
-            .bind(count as i64)
-            .bind(String::from_utf8_lossy(signed).into_owned())
+            .bind(e.status.as_str())
+            .bind(e.reason)
+            .bind(signed)
             .execute(&mut *tx)
             .await?;
-        if count {
+        if e.status == Status::Counted {
             sqlx::query("INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&acta.table)
                 .bind(index as i64)
@@ -186,50 +238,36 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) async fn entries(
-        &self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<(u64, String, bool)>, Error> {
+    pub(crate) async fn entries(&self, start: u64, end: u64) -> Result<Vec<EntryRow>, Error> {
         let rows = sqlx::query(
-            "SELECT idx, acta, counted FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            "SELECT idx, status, reason, table_id, acta FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
         )
         .bind(start as i64)
         .bind(end as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(entry_row).collect())
+        rows.iter().map(entry_row).collect()
     }
 
-    pub(crate) async fn table_entries(
-        &self,
-        table: &str,
-    ) -> Result<Vec<(u64, String, bool)>, Error> {
+    pub(crate) async fn table_entries(&self, table: &str) -> Result<Vec<EntryRow>, Error> {
         let rows = sqlx::query(
-            "SELECT idx, acta, counted FROM log_entries WHERE table_id = $1 ORDER BY idx",
+            "SELECT idx, status, reason, table_id, acta FROM log_entries WHERE table_id = $1 ORDER BY idx",
         )
         .bind(table)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(entry_row).collect())
+        rows.iter().map(entry_row).collect()
     }
 
-    pub(crate) async fn conflicts(&self) -> Result<Vec<(u64, String, String)>, Error> {
+    /// Every entry with a status, in log order.
+    pub(crate) async fn entries_with(&self, status: Status) -> Result<Vec<EntryRow>, Error> {
         let rows = sqlx::query(
-            "SELECT idx, table_id, acta FROM log_entries WHERE counted = 0 ORDER BY idx",
+            "SELECT idx, status, reason, table_id, acta FROM log_entries WHERE status = $1 ORDER BY idx",
         )
+        .bind(status.as_str())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get::<i64, _>(0) as u64,
-                    r.get::<String, _>(1),
-                    r.get::<String, _>(2),
-                )
-            })
-            .collect())
+        rows.iter().map(entry_row).collect()
     }
 
     /// The per-table figures the center counts (what its totals are made of).
@@ -279,17 +317,21 @@ impl Store {
             .bind(&pattern)
             .fetch_all(&self.pool)
             .await?;
-        let mut by: BTreeMap<String, ContestTotals> = BTreeMap::new();
+        let held = sqlx::query(
+            "SELECT COUNT(*) FROM log_entries WHERE status = 'held' AND table_id LIKE $1",
+        )
+        .bind(&pattern)
+        .fetch_one(&self.pool)
+        .await?
+        .get::<i64, _>(0) as u64;
+        let mut by: BTreeMap<String, Tally> = BTreeMap::new();
         for r in &rows {
             let contest: String = r.get(0);
             let choice: String = r.get(1);
             let n = r.get::<i64, _>(2) as u64;
-            let c = by.entry(contest.clone()).or_insert_with(|| ContestTotals {
+            let c = by.entry(contest.clone()).or_insert_with(|| Tally {
                 contest,
-                votes: vec![],
-                blank: 0,
-                null: 0,
-                seats: vec![],
+                ..Tally::default()
             });
             match choice.as_str() {
                 BLANK => c.blank = n,
@@ -302,16 +344,17 @@ impl Store {
             .iter()
             .filter(|t| area.is_empty() || t.id.starts_with(&format!("{area}.")))
             .collect();
-        let mut contests: Vec<ContestTotals> = by.into_values().collect();
+        let mut contests: Vec<Tally> = by.into_values().collect();
         for c in &mut contests {
             if let Some(def) = election.contest(&c.contest) {
-                c.seats = seats(def, &c.votes);
+                c.seats = acta_election::seats(def, &c.votes);
             }
         }
         Ok(Totals {
             area: area.to_string(),
             tables_reported: row.get::<i64, _>(0) as u64,
             tables_total: in_area.len() as u64,
+            held,
             registered: row.get::<i64, _>(1) as u64,
             registered_total: in_area.iter().map(|t| t.registered as u64).sum(),
             authenticated: row.get::<i64, _>(2) as u64,
@@ -334,49 +377,15 @@ impl Store {
     }
 }
 
-/// A `(idx, acta, counted)` row of `log_entries`.
-fn entry_row(r: &sqlx::any::AnyRow) -> (u64, String, bool) {
-    (
-        r.get::<i64, _>(0) as u64,
-        r.get::<String, _>(1),
-        r.get::<i64, _>(2) != 0,
-    )
-}
-
-/// Who wins seats: party lists by their apportionment method; plurality
-/// contests by votes summed over each candidate's cards, top `seats`.
-pub fn seats(contest: &acta_election::Contest, votes: &[(String, u64)]) -> Vec<(String, u32)> {
-    match contest.kind {
-        Kind::PartyList => {
-            let method = contest.method.unwrap_or(acta_election::Method::DHondt);
-            let won = apportion(
-                method,
-                &votes.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
-                contest.seats,
-            );
-            votes
-                .iter()
-                .zip(won)
-                .filter(|(_, s)| *s > 0)
-                .map(|((c, _), s)| (c.clone(), s))
-                .collect()
-        }
-        Kind::Plurality => {
-            let mut per: BTreeMap<&str, u64> = BTreeMap::new();
-            for (c, n) in votes {
-                *per.entry(c.split('/').next().unwrap_or(c)).or_default() += n;
-            }
-            let mut ranked: Vec<(&str, u64)> = per.into_iter().collect();
-            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            ranked
-                .iter()
-                .take(contest.seats as usize)
-                .filter(|(_, n)| *n > 0)
-                .map(|(c, _)| (c.to_string(), 1))
-                .collect()
-        }
-        _ => Vec::new(),
-    }
+/// A `(idx, status, reason, table_id, acta)` row of `log_entries`.
+fn entry_row(r: &sqlx::any::AnyRow) -> Result<EntryRow, Error> {
+    Ok(EntryRow {
+        index: r.get::<i64, _>(0) as u64,
+        status: Status::parse(&r.get::<String, _>(1))?,
+        reason: r.get(2),
+        table: r.get(3),
+        acta: r.get(4),
+    })
 }
 
 /// One table's figures as counted by the center.

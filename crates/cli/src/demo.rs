@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use acta_election::generate::{self, Generated};
-use anyhow::{bail, Context, Result};
+use acta_synth::ceremony::{self, Ceremony};
+use acta_synth::dishonest::{self, Lie};
+use anyhow::{Context, Result};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Number of polling tables.
     #[arg(long, default_value_t = 300)]
     tables: usize,
-    /// Seed of the synthetic election.
+    /// Seed of the synthetic election's content (never of its keys).
     #[arg(long, default_value_t = 2026)]
     seed: u64,
     /// Output directory (replaced if it exists).
@@ -22,10 +23,10 @@ pub struct Args {
     /// Center store: defaults to sqlite://<out>/center.db; postgres://… also works.
     #[arg(long)]
     db: Option<String>,
-    /// Make the center cheat, to watch the observer catch it:
-    /// `inflate-turnout=N` reports N more voters than the machines counted.
+    /// Play a dishonest authority, to watch the observer catch it:
+    /// `inflate-turnout=N` edits the center's database to add N voters.
     #[arg(long)]
-    tamper: Option<String>,
+    tamper: Option<Lie>,
 }
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
@@ -35,55 +36,32 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Writes the package, trust file and keys (and optionally each machine's files).
-pub fn write_election(out: &Path, g: &Generated, machines: bool) -> Result<()> {
-    write(&out.join("package.note"), &g.package)?;
-    write(&out.join("trust.txt"), g.trust.to_text())?;
+/// Writes what the ceremony made public — package, trust file, definition,
+/// certificate requests — and, because this is a demo, the synthetic
+/// authority, auditor and center keys.
+fn write_ceremony(out: &Path, c: &Ceremony) -> Result<()> {
+    write(&out.join("package.note"), &c.package)?;
+    write(&out.join("trust.txt"), c.trust.to_text())?;
+    write(&out.join("definition.json"), c.content.definition.to_text())?;
+    for (t, r) in c.election.tables.iter().zip(&c.requests) {
+        write(&out.join("requests").join(format!("{}.note", t.machine)), r)?;
+    }
     write(
         &out.join("keys/authority.key"),
-        g.authority.to_private_key() + "\n",
+        c.authority.to_private_key() + "\n",
     )?;
-    for a in &g.auditors {
+    for a in &c.auditors {
         write(
             &out.join(format!("keys/{}.key", a.name())),
             a.to_private_key() + "\n",
         )?;
     }
-    write(
-        &out.join("keys/center.key"),
-        g.center.to_private_key() + "\n",
-    )?;
-    if machines {
-        for (i, t) in g.election.tables.iter().enumerate() {
-            let (roll, codes) = generate::roll(g.options.seed, &g.election, i);
-            let dir = out.join("machines").join(&t.id);
-            write(&dir.join("roll.txt"), roll.to_text())?;
-            write(
-                &dir.join("machine.key"),
-                generate::machine_key(g.options.seed, i).to_private_key() + "\n",
-            )?;
-            write(&dir.join("override-codes.txt"), codes.join("\n") + "\n")?;
-        }
-    }
+    write(&out.join("keys/center.key"), c.center.to_private_key() + "\n")?;
     Ok(())
-}
-
-fn parse_tamper(t: &Option<String>) -> Result<u64> {
-    match t {
-        None => Ok(0),
-        Some(s) => match s
-            .strip_prefix("inflate-turnout=")
-            .and_then(|n| n.parse().ok())
-        {
-            Some(n) => Ok(n),
-            None => bail!("--tamper takes inflate-turnout=N"),
-        },
-    }
 }
 
 pub async fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
-    let inflate = parse_tamper(&args.tamper)?;
     if args.out.exists() {
         std::fs::remove_dir_all(&args.out)
             .with_context(|| format!("clearing {}", args.out.display()))?;
@@ -92,34 +70,27 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let out = args.out.canonicalize()?;
 
     eprintln!(
-        "[1/6] generating election: {} tables, seed {}",
-        args.tables, args.seed
+        "[1/6] key ceremony: {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
+        args.tables,
+        ceremony::AUDITORS,
+        args.seed
     );
-    let g = generate::generate(&generate::Options {
+    let g = ceremony::run(&acta_synth::generate::Options {
         seed: args.seed,
         tables: args.tables,
-        ..Default::default()
     });
-    write_election(&out, &g, false)?;
+    write_ceremony(&out, &g)?;
 
     let db = args
         .db
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", out.join("center.db").display()));
-    eprintln!(
-        "[2/6] starting the center on loopback (store {db}){}",
-        if inflate > 0 {
-            format!(" — TAMPERED: inflating turnout by {inflate}")
-        } else {
-            String::new()
-        }
-    );
+    eprintln!("[2/6] starting the center on loopback (store {db})");
     let center = acta_center::Center::open(acta_center::Config {
-        database: db,
+        database: db.clone(),
         package: g.package.clone().into_bytes(),
         trust: g.trust.clone(),
         key: g.center.clone(),
-        tamper_inflate_turnout: inflate,
     })
     .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -128,23 +99,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     write(&out.join("center-url.txt"), format!("{url}\n"))?;
 
     eprintln!("[3/6] election day at {} tables", args.tables);
-    let election = g.election.clone();
-    let seed = args.seed;
-    let days =
-        tokio::task::spawn_blocking(move || -> Result<Vec<acta_station::simulate::TableDay>> {
-            let n = election.tables.len();
+    let days = {
+        let g = g.clone();
+        tokio::task::spawn_blocking(move || -> Vec<acta_synth::simulate::TableDay> {
+            let n = g.election.tables.len();
             let mut days = Vec::with_capacity(n);
             for i in 0..n {
-                let (roll, codes) = generate::roll(seed, &election, i);
-                let (_, day) = acta_station::simulate::run_table(
-                    &election,
-                    i,
-                    roll,
-                    &codes,
-                    generate::machine_key(seed, i),
-                    seed,
-                )?;
-                days.push(day);
+                days.push(g.day(i, g.content.options.seed));
                 if (i + 1) % (n / 10).max(1) == 0 || i + 1 == n {
                     eprintln!(
                         "      {:>3} % of tables closed ({}/{n})",
@@ -153,9 +114,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
                     );
                 }
             }
-            Ok(days)
+            days
         })
-        .await??;
+        .await?
+    };
     for (t, day) in g.election.tables.iter().zip(&days) {
         write(&out.join("actas").join(format!("{}.note", t.id)), &day.acta)?;
         write(&out.join("zero").join(format!("{}.note", t.id)), &day.zero)?;
@@ -182,6 +144,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         }
     }
     eprintln!("      {accepted} accepted, {other} other answers");
+    if let Some(lie) = &args.tamper {
+        eprintln!("      DISHONEST AUTHORITY: {lie:?}, told by editing the center's database");
+        dishonest::tell(&db, lie).await?;
+    }
 
     eprintln!("[5/6] fetching the center's signed checkpoint and announcement");
     let checkpoint = http
@@ -263,7 +229,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         out.display()
     );
-    Ok(if report.findings.is_empty() {
+    Ok(if report.verdict == acta_observer::Verdict::Consistent {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -303,11 +269,29 @@ pub fn print_report(r: &acta_observer::Report) {
         "observer: log size {} root {}; {} actas verified, {} proofs verified, {} of {} tables re-added",
         r.log_size, r.log_root, r.actas_verified, r.proofs_verified, r.tables_reported, r.tables_total
     );
+    if !r.held.is_empty() {
+        println!("held actas — authentic, logged, not counted, for review ({}):", r.held.len());
+        for h in &r.held {
+            println!("  {} (log entry {}): {}", h.table, h.index, h.reasons.join("; "));
+        }
+    }
     if r.findings.is_empty() {
         println!("VERDICT: consistent — the center's totals are what the machines counted");
         return;
     }
     println!("VERDICT: DISCREPANCIES FOUND ({})", r.findings.len());
+    for f in r.findings.iter().filter(|f| {
+        f.kind == acta_observer::FindingKind::AnnouncementFigure && f.place == "country"
+    }) {
+        let (Ok(c), Ok(m)) = (f.center.parse::<i128>(), f.machines.parse::<i128>()) else {
+            continue;
+        };
+        let figure = f.figure.split(" (diff").next().unwrap_or(&f.figure);
+        println!(
+            "  HEADLINE: the signed announcement says {figure} {c}, the machines' signed actas add up to {m}: {:+} ",
+            c - m
+        );
+    }
     println!(
         "  {:<20} {:<20} {:<28} {:>14} {:>14}  evidence",
         "kind", "where", "figure", "center", "machines"
@@ -322,7 +306,10 @@ pub fn print_report(r: &acta_observer::Report) {
         };
         println!(
             "  {:<20} {:<20} {:<28} {:>14} {:>14}  {}",
-            f.kind,
+            serde_json::to_value(f.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
             f.place,
             cut(&f.figure, 28),
             cut(&f.center, 14),

@@ -3,6 +3,7 @@
 //! prints tables.
 #![forbid(unsafe_code)]
 
+mod ceremony;
 mod demo;
 mod station;
 
@@ -27,7 +28,13 @@ struct Cli {
 enum Command {
     /// Run a whole election end to end on this machine and verify it.
     Demo(demo::Args),
-    /// Define elections.
+    /// Make a signing key (authority, auditor, center) from the operating
+    /// system's randomness; prints the verifier key to publish.
+    Keygen(ceremony::KeygenArgs),
+    /// On a polling-table machine: make its own key and certificate request.
+    #[command(subcommand)]
+    Machine(ceremony::MachineCmd),
+    /// Define, countersign and inspect election packages.
     #[command(subcommand)]
     Election(ElectionCmd),
     /// The polling-table machine.
@@ -46,9 +53,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ElectionCmd {
-    /// Generate a synthetic election: signed package, trust file, keys.
+    /// Write a synthetic election's content (definition.json, rolls,
+    /// override codes, machines.txt) for the ceremony commands to use.
     Generate {
-        /// Seed: the same seed and size give the same election.
+        /// Seed: the same seed and size give the same content.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
         /// Number of tables (Venezuela has about 30,000).
@@ -57,12 +65,45 @@ enum ElectionCmd {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
-        /// Also write each table's roll, machine key and override codes
-        /// under machines/<table>/ (for driving `acta station`).
+        /// The center's verifier key (from `acta keygen --name center`).
         #[arg(long)]
-        machines: bool,
+        center_key: String,
+        /// SHA-256 of the audited release; defaults to this executable's.
+        #[arg(long)]
+        software: Option<String>,
     },
-    /// Verify a package against a trust file and summarize it.
+    /// The authority: build the package from a definition, the machines'
+    /// certificate requests and the rolls, and sign it.
+    Define {
+        /// The election definition (JSON, `election-definition/v1`).
+        #[arg(long)]
+        definition: PathBuf,
+        /// Directory of signed certificate requests, one file per machine.
+        #[arg(long)]
+        requests: PathBuf,
+        /// Directory of `roll/v1` files, one per table.
+        #[arg(long)]
+        rolls: PathBuf,
+        /// The authority's private key.
+        #[arg(long)]
+        authority_key: PathBuf,
+        /// Where to write the signed package.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A party auditor: add your signature to the exact package bytes you reviewed.
+    Countersign {
+        #[arg(long)]
+        package: PathBuf,
+        /// Your private key.
+        #[arg(long)]
+        key: PathBuf,
+        /// Show afterwards who has signed and whether the quorum is met.
+        #[arg(long)]
+        trust: Option<PathBuf>,
+    },
+    /// Summarize a package and say who signed it and whether the trust
+    /// file's quorum is met (exit code 1 if not).
     Show {
         #[arg(long)]
         package: PathBuf,
@@ -117,9 +158,7 @@ struct VerifyArgs {
 }
 
 fn read_trust(path: &PathBuf) -> Result<acta_election::Trust> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(acta_election::Trust::parse(&text)?)
+    ceremony::read_trust(path)
 }
 
 fn main() -> ExitCode {
@@ -139,49 +178,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Station(cmd) => station::run(cmd).await.map(|_| ExitCode::SUCCESS),
+        Command::Keygen(a) => ceremony::keygen(a).map(|_| ExitCode::SUCCESS),
+        Command::Machine(cmd) => ceremony::machine(cmd).map(|_| ExitCode::SUCCESS),
         Command::Election(ElectionCmd::Generate {
             seed,
             tables,
             out,
-            machines,
-        }) => {
-            let g = acta_election::generate::generate(&acta_election::generate::Options {
-                seed,
-                tables,
-                ..Default::default()
-            });
-            demo::write_election(&out, &g, machines)?;
-            println!(
-                "election {}: {} tables, {} registered voters, {} contests; written to {}",
-                g.election.id,
-                g.election.tables.len(),
-                g.election.registered(),
-                g.election.contests.len(),
-                out.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+            center_key,
+            software,
+        }) => ceremony::generate(seed, tables, &out, &center_key, software)
+            .map(|_| ExitCode::SUCCESS),
+        Command::Election(ElectionCmd::Define {
+            definition,
+            requests,
+            rolls,
+            authority_key,
+            out,
+        }) => ceremony::define(&definition, &requests, &rolls, &authority_key, &out)
+            .map(|_| ExitCode::SUCCESS),
+        Command::Election(ElectionCmd::Countersign {
+            package,
+            key,
+            trust,
+        }) => ceremony::countersign(&package, &key, trust.as_deref()).map(|_| ExitCode::SUCCESS),
         Command::Election(ElectionCmd::Show { package, trust }) => {
-            let e = acta_election::Election::open(&std::fs::read(&package)?, &read_trust(&trust)?)?;
-            println!("election  {} — {}", e.id, e.name);
-            println!("schedule  {} to {}", e.opens, e.closes);
-            println!(
-                "tables    {}  registered {}",
-                e.tables.len(),
-                e.registered()
-            );
-            println!("log       {}", e.log_origin);
-            println!("{:<10} {:<12} {:>6}  name", "contest", "kind", "seats");
-            for c in &e.contests {
-                println!(
-                    "{:<10} {:<12} {:>6}  {}",
-                    c.id,
-                    format!("{:?}", c.kind),
-                    c.seats,
-                    c.name
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(if ceremony::show(&package, &trust)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Center(CenterCmd::Serve {
             package,
@@ -190,13 +215,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             db,
             listen,
         }) => {
-            let key = acta_note::Signer::from_private_key(std::fs::read_to_string(&key)?.trim())?;
+            let key = ceremony::read_key(&key)?;
             let center = acta_center::Center::open(acta_center::Config {
                 database: db.clone(),
                 package: std::fs::read(&package)?,
                 trust: read_trust(&trust)?,
                 key,
-                tamper_inflate_turnout: 0,
             })
             .await?;
             let listener = tokio::net::TcpListener::bind(&listen)
@@ -237,7 +261,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 demo::print_report(&report);
             }
-            Ok(if report.findings.is_empty() {
+            Ok(if report.verdict == acta_observer::Verdict::Consistent {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -269,6 +293,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 opened.acta.ballots,
                 acta_sheet::security_code(&signed)
             );
+            for h in &opened.holds {
+                println!("HELD, not countable as it stands: {h}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

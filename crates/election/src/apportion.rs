@@ -42,3 +42,54 @@ pub fn apportion(method: Method, votes: &[u64], seats: u32) -> Vec<u32> {
     }
     won
 }
+
+/// Who wins, from a contest's totals — the one rule the center, the observer
+/// and the announcement all use. Party lists: seats per list by the contest's
+/// method. Plurality: votes summed over each candidate's cards, the top
+/// `seats` candidates win one seat each (a tie goes to the lower candidate
+/// id, so everyone re-deriving it gets the same answer); a candidate with no
+/// votes wins nothing. Referendums: the choice with more votes, none on a tie.
+///
+/// `votes` are `(choice code, votes)` pairs as counted on actas.
+pub fn seats(contest: &crate::Contest, votes: &[(String, u64)]) -> Vec<(String, u32)> {
+    use std::collections::BTreeMap;
+    match contest.kind {
+        crate::Kind::PartyList => {
+            let method = contest.method.unwrap_or(Method::DHondt);
+            let won = apportion(
+                method,
+                &votes.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+                contest.seats,
+            );
+            votes
+                .iter()
+                .zip(won)
+                .filter(|(_, s)| *s > 0)
+                .map(|((c, _), s)| (c.clone(), s))
+                .collect()
+        }
+        crate::Kind::Plurality => {
+            let mut per: BTreeMap<&str, u64> = BTreeMap::new();
+            for (c, n) in votes {
+                *per.entry(crate::candidate_of(c)).or_default() += n;
+            }
+            let mut ranked: Vec<(&str, u64)> = per.into_iter().collect();
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            ranked
+                .iter()
+                .take(contest.seats as usize)
+                .filter(|(_, n)| *n > 0)
+                .map(|(c, _)| (c.to_string(), 1))
+                .collect()
+        }
+        crate::Kind::Referendum => {
+            let get = |k: &str| votes.iter().find(|(c, _)| c == k).map_or(0, |(_, n)| *n);
+            let (no, yes) = (get("NO"), get("YES"));
+            match yes.cmp(&no) {
+                std::cmp::Ordering::Greater => vec![("YES".into(), 1)],
+                std::cmp::Ordering::Less => vec![("NO".into(), 1)],
+                std::cmp::Ordering::Equal => vec![],
+            }
+        }
+    }
+}

@@ -15,17 +15,20 @@
 #![warn(missing_docs)]
 
 pub mod apportion;
-pub mod generate;
-pub mod rng;
+mod define;
+mod request;
 mod roll;
 pub mod time;
 
 use std::collections::HashSet;
 
+use acta_note::canon;
 use serde::{Deserialize, Serialize};
 
-pub use apportion::{apportion, Method};
-pub use roll::{override_code_hash, Roll, Voter};
+pub use apportion::{apportion, seats, Method};
+pub use define::{define, Definition, TableDefinition, DEFINITION_FORMAT};
+pub use request::{CertRequest, REQUEST_FORMAT};
+pub use roll::{override_code_hash, Roll, RollCommitment, Voter};
 
 /// The first field of every package; bumped on any incompatible change.
 pub const FORMAT: &str = "election/v1";
@@ -59,6 +62,17 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+    /// A machine's certificate request is malformed.
+    #[error("certificate request line {line}: {what}")]
+    Request {
+        /// 1-based line (0 when the whole text is at fault).
+        line: usize,
+        /// What is wrong.
+        what: String,
+    },
+    /// The definition, requests and rolls do not make a package.
+    #[error("cannot define the election: {0}")]
+    Define(String),
     /// The package signatures do not satisfy the trust quorum.
     #[error("election package signatures: {0}")]
     Signature(#[from] acta_note::Error),
@@ -276,16 +290,23 @@ pub struct Election {
 }
 
 fn is_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    canon::is_id(s)
 }
 
 fn is_hex32(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    canon::hex32(s).is_some()
+}
+
+/// The pseudo-choice under which blank ballots of a contest are tallied in
+/// flat `choice → votes` maps; it cannot clash with a choice code.
+pub const BLANK: &str = "(blank)";
+/// The pseudo-choice for null (voided) ballots; see [`BLANK`].
+pub const NULL: &str = "(null)";
+
+/// The candidate of a plurality choice code `candidate/card` (the code
+/// itself for other kinds of contest).
+pub fn candidate_of(choice: &str) -> &str {
+    choice.split_once('/').map_or(choice, |(c, _)| c)
 }
 
 impl Election {
@@ -347,6 +368,12 @@ impl Election {
         }
         if self.center_key.parse::<acta_note::Verifier>().is_err() {
             return bad("center_key is not a verifier key".into());
+        }
+        if self.log_origin.is_empty()
+            || self.log_origin.len() > 200
+            || !self.log_origin.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return bad("log_origin must be printable ASCII without spaces".into());
         }
         let parties: HashSet<&str> = self.parties.iter().map(|p| p.id.as_str()).collect();
         if parties.len() != self.parties.len() || !self.parties.iter().all(|p| is_code(&p.id)) {
@@ -424,6 +451,7 @@ impl Election {
             return bad("tables must be non-empty and sorted by id without duplicates".into());
         }
         let mut machines = HashSet::new();
+        let mut keys = HashSet::new();
         for t in &self.tables {
             if Level::of(&t.id) != Some(Level::Table) {
                 return bad(format!("table id {:?} is not SS.MMM.PP.CCCC.TT", t.id));
@@ -454,6 +482,12 @@ impl Election {
                 return bad(format!(
                     "machine {} is certified for more than one table",
                     t.machine
+                ));
+            }
+            if !keys.insert(key.public_key()) {
+                return bad(format!(
+                    "table {}: machine {} has a public key already certified for another table",
+                    t.id, t.machine
                 ));
             }
         }
@@ -508,7 +542,18 @@ impl Election {
 
 /// Whose signatures make a package authentic, and how many are needed.
 ///
-/// Written as a small text file: a `quorum N` line, then one verifier key per line.
+/// Written as a small text file, `quorum N` and then one `key <verifier key>`
+/// line per trusted key — the authority's and each party auditor's:
+///
+/// ```text
+/// quorum 3
+/// key authority+5a1c09f2+AR…
+/// key auditor-pda+0c3e7710+AX…
+/// ```
+///
+/// Strict like every signed format: `N` a canonical decimal between 1 and
+/// the number of keys, each key canonical, no public key listed twice (under
+/// one name or two), no blank or other lines, a final newline.
 #[derive(Debug, Clone)]
 pub struct Trust {
     /// Keys and threshold.
@@ -531,28 +576,58 @@ impl Trust {
             line,
             what: what.to_string(),
         };
-        let mut lines = text.lines().enumerate();
+        let body = text
+            .strip_suffix('\n')
+            .ok_or_else(|| bad(text.matches('\n').count() + 1, "must end with a newline"))?;
+        let mut lines = body.split('\n').enumerate().map(|(i, l)| (i + 1, l));
         let (_, first) = lines.next().ok_or_else(|| bad(1, "empty trust file"))?;
-        let need: usize = first
+        let need = first
             .strip_prefix("quorum ")
-            .and_then(|n| n.parse().ok())
+            .and_then(canon::decimal)
             .filter(|&n| n >= 1)
-            .ok_or_else(|| bad(1, "first line must be 'quorum N' with N >= 1"))?;
-        let mut verifiers = Vec::new();
-        for (i, line) in lines {
+            .ok_or_else(|| bad(1, "first line must be 'quorum N', N a decimal >= 1 without leading zeros"))?;
+        let mut verifiers: Vec<acta_note::Verifier> = Vec::new();
+        for (n, line) in lines {
             let key = line
                 .strip_prefix("key ")
-                .ok_or_else(|| bad(i + 1, "expected 'key <verifier key>'"))?;
-            verifiers.push(
-                key.parse()
-                    .map_err(|e: acta_note::Error| bad(i + 1, &e.to_string()))?,
-            );
+                .ok_or_else(|| bad(n, "expected 'key <verifier key>'"))?;
+            let v: acta_note::Verifier = key
+                .parse()
+                .map_err(|e: acta_note::Error| bad(n, &e.to_string()))?;
+            if v.to_string() != key {
+                return Err(bad(n, "key is not in canonical form"));
+            }
+            if let Some(first) = verifiers.iter().find(|o| o.public_key() == v.public_key()) {
+                return Err(bad(
+                    n,
+                    &format!(
+                        "key {} is the same public key as {}: a quorum counts distinct keys",
+                        v.name(),
+                        first.name()
+                    ),
+                ));
+            }
+            verifiers.push(v);
         }
-        if verifiers.len() < need {
-            return Err(bad(1, "quorum is larger than the number of keys"));
-        }
-        Ok(Trust {
-            quorum: acta_note::Quorum { verifiers, need },
-        })
+        let keys = verifiers.len();
+        let quorum = acta_note::Quorum::new(verifiers, need as usize).map_err(|_| {
+            bad(
+                1,
+                &format!("a quorum of {need} cannot be met by the {keys} keys listed"),
+            )
+        })?;
+        let t = Trust { quorum };
+        debug_assert_eq!(t.to_text(), text);
+        Ok(t)
+    }
+
+    /// Who among the trusted keys signed a package, and whether they are
+    /// enough: what `acta election show` tells an auditor before and after
+    /// countersigning.
+    pub fn signers(&self, package: &[u8]) -> Result<(Vec<String>, bool), Error> {
+        let by = self.quorum.signers(package)?;
+        let names: Vec<String> = by.iter().map(|v| v.name().to_string()).collect();
+        let met = by.len() >= self.quorum.need;
+        Ok((names, met))
     }
 }

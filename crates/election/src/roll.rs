@@ -16,6 +16,19 @@ pub struct Voter {
     pub template: [u8; 32],
 }
 
+/// What the package keeps of a roll: its size and hash, for one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollCommitment {
+    /// Election id.
+    pub election: String,
+    /// Table id.
+    pub table: String,
+    /// Voters on the roll.
+    pub registered: u32,
+    /// SHA-256 (hex) of the canonical roll text.
+    pub hash: String,
+}
+
 /// The roll of one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Roll {
@@ -118,6 +131,16 @@ impl Roll {
             }
         }
         Ok(roll)
+    }
+
+    /// What the package records of this roll.
+    pub fn commitment(&self) -> RollCommitment {
+        RollCommitment {
+            election: self.election.clone(),
+            table: self.table.clone(),
+            registered: self.voters.len() as u32,
+            hash: self.hash(),
+        }
     }
 
     /// The voter with this id.

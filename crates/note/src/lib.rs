@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod canon;
+
 use std::collections::HashSet;
 use std::fmt;
 
@@ -95,6 +97,25 @@ pub enum Error {
     /// A verifier or signer key string is malformed.
     #[error("key string is malformed: {0}")]
     BadKey(&'static str),
+    /// One public key appears twice among the keys of a quorum.
+    #[error("key {0} repeats a public key already listed: a quorum counts distinct keys")]
+    RepeatedKey(String),
+    /// A quorum asks for no signatures, or more than there are keys.
+    #[error("a quorum of {need} cannot be met by {keys} keys")]
+    BadQuorum {
+        /// The threshold asked for.
+        need: usize,
+        /// Keys listed.
+        keys: usize,
+    },
+    /// A note that must carry exactly one signature carries another number.
+    #[error("note must carry exactly one signature, by {expected}; it carries {found}")]
+    NotSingleSigned {
+        /// Whose signature it must carry.
+        expected: String,
+        /// How many signature lines it carries.
+        found: usize,
+    },
     /// The random number generator failed.
     #[error("operating system random number generator failed")]
     Random,
@@ -476,11 +497,39 @@ impl Quorum {
         }
     }
 
-    /// Verifies `msg` and returns its text if at least `need` distinct trusted
-    /// keys signed it. Any bad signature by a trusted key fails the note.
-    pub fn open<'a>(&self, msg: &'a [u8]) -> Result<&'a str, Error> {
+    /// A quorum over distinct public keys. The same key listed twice (under
+    /// one name or two) would let one signer count as two, so it is refused.
+    pub fn new(verifiers: Vec<Verifier>, need: usize) -> Result<Self, Error> {
+        let mut keys = HashSet::new();
+        for v in &verifiers {
+            if !keys.insert(v.public_key()) {
+                return Err(Error::RepeatedKey(v.name.clone()));
+            }
+        }
+        if need == 0 || need > verifiers.len() {
+            return Err(Error::BadQuorum {
+                need,
+                keys: verifiers.len(),
+            });
+        }
+        Ok(Quorum { verifiers, need })
+    }
+
+    /// Who of the trusted keys signed `msg`, each public key once, in note
+    /// order. A bad signature by a trusted key fails the note.
+    pub fn signers<'v>(&'v self, msg: &[u8]) -> Result<Vec<&'v Verifier>, Error> {
         let note = Note::parse(msg)?;
-        let by = note.verified_by(&self.verifiers)?;
+        let mut by = note.verified_by(&self.verifiers)?;
+        let mut keys = HashSet::new();
+        by.retain(|v| keys.insert(v.public_key()));
+        Ok(by)
+    }
+
+    /// Verifies `msg` and returns its text if at least `need` distinct trusted
+    /// public keys signed it. Any bad signature by a trusted key fails the
+    /// note; a key that appears under two names counts once.
+    pub fn open<'a>(&self, msg: &'a [u8]) -> Result<&'a str, Error> {
+        let by = self.signers(msg)?;
         if by.len() < self.need.max(1) {
             let names: Vec<_> = by.iter().map(|v| v.name.as_str()).collect();
             return Err(Error::Quorum {
@@ -489,8 +538,23 @@ impl Quorum {
                 names: names.join(", "),
             });
         }
-        Ok(note.text)
+        Ok(Note::parse(msg)?.text)
     }
+}
+
+/// Opens a note that must carry exactly one signature line, a valid one by
+/// `verifier`, and nothing else. Artifacts with a single author (an acta, a
+/// zero report, a certificate request) are opened this way, so that nobody
+/// can append lines to published bytes and make a "different" note of them.
+pub fn open_single<'a>(msg: &'a [u8], verifier: &Verifier) -> Result<&'a str, Error> {
+    let note = Note::parse(msg)?;
+    if note.signatures.len() != 1 {
+        return Err(Error::NotSingleSigned {
+            expected: verifier.to_string(),
+            found: note.signatures.len(),
+        });
+    }
+    open(msg, verifier)
 }
 
 /// Opens a note that must carry a valid signature by `verifier`.

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use acta_election::{Election, Trust};
-use acta_sheet::Acta;
+use acta_election::{Election, Trust, BLANK, NULL};
+use acta_sheet::{Acta, Announcement, Tally};
 use acta_tlog::{Checkpoint, Hash, Tree};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -41,13 +41,71 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// What kind of discrepancy a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A table's figure in the center's results differs from its signed acta.
+    TableFigure,
+    /// An area's published total differs from the sum of the signed actas.
+    AreaFigure,
+    /// A figure of the signed announcement differs from the sum of the
+    /// signed actas in its checkpoint.
+    AnnouncementFigure,
+    /// The signed announcement is malformed, not signed by the center, or
+    /// not about this election and log.
+    Announcement,
+    /// The announcement is at a checkpoint beyond the mirrored one.
+    AnnouncementAhead,
+    /// A table's certified machine signed two different actas.
+    ConflictingActas,
+    /// The center logged the same acta body twice.
+    RepeatedActa,
+    /// A log entry is not an authentic acta.
+    InvalidLogEntry,
+    /// The center says an entry is counted, held or a conflict, and the
+    /// acta says otherwise.
+    EntryStatus,
+    /// The signed root does not match the entries served.
+    LogRoot,
+    /// An inclusion proof does not reach the signed root.
+    InclusionProof,
+    /// The log at an earlier checkpoint is not a prefix of the log now.
+    ConsistencyProof,
+    /// A table with a countable acta in the log is not in the center's results.
+    MissingTable,
+    /// The center counts a table with no countable acta in the log.
+    PhantomTable,
+}
+
+/// The observer's conclusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// Everything the center published is what the signed actas say.
+    Consistent,
+    /// At least one finding.
+    Discrepancies,
+}
+
+/// An authentic acta that cannot be counted, as the observer judges it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldActa {
+    /// Table id.
+    pub table: String,
+    /// Log index.
+    pub index: u64,
+    /// Why, one line per reason.
+    pub reasons: Vec<String>,
+}
+
 /// A discrepancy, with what each side says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// What kind: `table-figure`, `area-figure`, `announcement-figure`,
-    /// `conflicting-actas`, `invalid-log-entry`, `log-root`, `inclusion-proof`,
-    /// `consistency-proof`, `missing-table`, `phantom-table`.
-    pub kind: String,
+    /// What kind of discrepancy.
+    pub kind: FindingKind,
     /// The table id or area (`country` for the whole country).
     pub place: String,
     /// Which figure.
@@ -86,8 +144,8 @@ impl Sums {
             for (ch, n) in &c.votes {
                 *m.entry(ch.clone()).or_default() += *n as u64;
             }
-            *m.entry("(blank)".into()).or_default() += c.blank as u64;
-            *m.entry("(null)".into()).or_default() += c.null as u64;
+            *m.entry(BLANK.into()).or_default() += c.blank as u64;
+            *m.entry(NULL.into()).or_default() += c.null as u64;
         }
     }
 }
@@ -95,8 +153,8 @@ impl Sums {
 /// The verdict and everything behind it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    /// `consistent` or `discrepancies`.
-    pub verdict: String,
+    /// Consistent, or discrepancies found.
+    pub verdict: Verdict,
     /// Election id.
     pub election: String,
     /// Log size verified.
@@ -113,6 +171,8 @@ pub struct Report {
     pub proofs_verified: u64,
     /// National sums re-added from the actas.
     pub sums: Sums,
+    /// Authentic actas that cannot be counted (listed, not counted).
+    pub held: Vec<HeldActa>,
     /// Every discrepancy.
     pub findings: Vec<Finding>,
 }
@@ -120,6 +180,7 @@ pub struct Report {
 #[derive(Deserialize)]
 struct Entry {
     index: u64,
+    status: String,
     acta: String,
 }
 
@@ -141,18 +202,25 @@ struct CenterTable {
 #[derive(Deserialize)]
 struct CenterTotals {
     tables_reported: u64,
+    #[serde(default)]
+    held: u64,
     registered: u64,
     authenticated: u64,
     ballots: u64,
-    contests: Vec<CenterContest>,
+    contests: Vec<Tally>,
 }
 
-#[derive(Deserialize)]
-struct CenterContest {
-    contest: String,
-    votes: Vec<(String, u64)>,
-    blank: u64,
-    null: u64,
+impl From<&Announcement> for CenterTotals {
+    fn from(a: &Announcement) -> Self {
+        CenterTotals {
+            tables_reported: a.tables_reported,
+            held: a.held,
+            registered: a.registered,
+            authenticated: a.authenticated,
+            ballots: a.ballots,
+            contests: a.contests.clone(),
+        }
+    }
 }
 
 struct Client {
@@ -235,6 +303,7 @@ pub async fn observe(
 
     // Mirror every entry.
     let mut entries: Vec<String> = Vec::with_capacity(cp.size as usize);
+    let mut statuses: Vec<String> = Vec::with_capacity(cp.size as usize);
     while (entries.len() as u64) < cp.size {
         let start = entries.len() as u64;
         progress(&format!(
@@ -262,12 +331,13 @@ pub async fn observe(
                 });
             }
             entries.push(e.acta);
+            statuses.push(e.status);
         }
     }
     let tree = Tree::from_leaves(entries.iter().map(|a| acta_tlog::leaf_hash(a.as_bytes())));
     if tree.root() != cp.root {
         findings.push(Finding {
-            kind: "log-root".into(),
+            kind: FindingKind::LogRoot,
             place: "log".into(),
             figure: format!("root at size {}", cp.size),
             center: B64.encode(cp.root),
@@ -298,7 +368,7 @@ pub async fn observe(
         .is_err()
         {
             findings.push(Finding {
-                kind: "inclusion-proof".into(),
+                kind: FindingKind::InclusionProof,
                 place: format!("log entry {i}"),
                 figure: "inclusion proof".into(),
                 center: "served a proof".into(),
@@ -309,46 +379,93 @@ pub async fn observe(
         proofs += 1;
     }
 
-    // Verify and re-add every acta; the first per table counts.
+    // Open and re-add every acta. The first acta of a table counts if its
+    // figures can be, and is held if not; a later different body is a
+    // conflict; a repeated body should never have been logged.
     progress("verifying signatures and re-adding every acta");
     let mut counted: BTreeMap<String, (u64, Acta, String)> = BTreeMap::new();
+    let mut first_of: BTreeMap<String, (u64, [u8; 32], String)> = BTreeMap::new();
+    let mut held: Vec<HeldActa> = Vec::new();
     let mut prefix_sums: Vec<Sums> = Vec::new();
     let mut running = Sums::default();
     let mut verified = 0u64;
     for (i, signed) in entries.iter().enumerate() {
+        let status = statuses[i].as_str();
+        let mut judged = "invalid";
         match Acta::open(signed.as_bytes(), &election) {
             Ok(o) => {
                 verified += 1;
-                if let Some((first, prev, prev_signed)) = counted.get(&o.acta.table) {
-                    findings.push(Finding {
-                        kind: "conflicting-actas".into(),
-                        place: o.acta.table.clone(),
-                        figure: "acta".into(),
-                        center: format!("counts log entry {first} (security code {})", acta_sheet::security_code(prev_signed.as_bytes())),
-                        machines: format!(
-                            "machine {} also signed log entry {i} (security code {}): ballots {} vs {}",
-                            o.acta.machine,
-                            acta_sheet::security_code(signed.as_bytes()),
-                            prev.ballots,
-                            o.acta.ballots
-                        ),
-                        evidence: format!("acta-{first}.note, acta-{i}.note"),
-                    });
-                    save.push((format!("acta-{first}.note"), prev_signed.clone()));
+                let table = o.acta.table.clone();
+                if let Some((first, body, first_signed)) = first_of.get(&table) {
+                    if *body == o.body_hash {
+                        judged = "repeated";
+                        findings.push(Finding {
+                            kind: FindingKind::RepeatedActa,
+                            place: table.clone(),
+                            figure: "acta".into(),
+                            center: format!("logged the acta of log entry {first} again at entry {i}"),
+                            machines: "one acta, one log entry".into(),
+                            evidence: format!("acta-{first}.note, acta-{i}.note"),
+                        });
+                    } else {
+                        judged = "conflict";
+                        findings.push(Finding {
+                            kind: FindingKind::ConflictingActas,
+                            place: table.clone(),
+                            figure: "acta".into(),
+                            center: format!(
+                                "first acta at log entry {first} (security code {})",
+                                acta_sheet::security_code(first_signed.as_bytes())
+                            ),
+                            machines: format!(
+                                "machine {} also signed a different acta, log entry {i} (security code {})",
+                                o.acta.machine,
+                                acta_sheet::security_code(signed.as_bytes()),
+                            ),
+                            evidence: format!("acta-{first}.note, acta-{i}.note"),
+                        });
+                    }
+                    save.push((format!("acta-{first}.note"), first_signed.clone()));
                     save.push((format!("acta-{i}.note"), signed.clone()));
                 } else {
-                    running.add(&o.acta);
-                    counted.insert(o.acta.table.clone(), (i as u64, o.acta, signed.clone()));
+                    first_of.insert(table.clone(), (i as u64, o.body_hash, signed.clone()));
+                    if o.counts() {
+                        judged = "counted";
+                        running.add(&o.acta);
+                        counted.insert(table, (i as u64, o.acta, signed.clone()));
+                    } else {
+                        judged = "held";
+                        held.push(HeldActa {
+                            table,
+                            index: i as u64,
+                            reasons: o.holds.iter().map(|h| h.to_string()).collect(),
+                        });
+                    }
                 }
             }
             Err(e) => findings.push(Finding {
-                kind: "invalid-log-entry".into(),
+                kind: FindingKind::InvalidLogEntry,
                 place: format!("log entry {i}"),
                 figure: "signature and format".into(),
                 center: "logged it".into(),
                 machines: e.to_string(),
                 evidence: format!("acta-{i}.note"),
             }),
+        }
+        let expected = match judged {
+            "repeated" => "conflict",
+            other => other,
+        };
+        if judged != "invalid" && status != expected {
+            findings.push(Finding {
+                kind: FindingKind::EntryStatus,
+                place: format!("log entry {i}"),
+                figure: "status".into(),
+                center: status.to_string(),
+                machines: expected.to_string(),
+                evidence: format!("acta-{i}.note"),
+            });
+            save.push((format!("acta-{i}.note"), signed.clone()));
         }
         prefix_sums.push(running.clone());
     }
@@ -361,7 +478,7 @@ pub async fn observe(
         seen.insert(ct.table.clone());
         let Some((index, acta, signed)) = counted.get(&ct.table) else {
             findings.push(Finding {
-                kind: "phantom-table".into(),
+                kind: FindingKind::PhantomTable,
                 place: ct.table.clone(),
                 figure: "acta".into(),
                 center: format!("counts ballots {}", ct.ballots),
@@ -398,7 +515,7 @@ pub async fn observe(
         }
         for (figure, center, machines) in diffs {
             findings.push(Finding {
-                kind: "table-figure".into(),
+                kind: FindingKind::TableFigure,
                 place: ct.table.clone(),
                 figure,
                 center,
@@ -411,7 +528,7 @@ pub async fn observe(
     for (table, (index, _, _)) in &counted {
         if !seen.contains(table) {
             findings.push(Finding {
-                kind: "missing-table".into(),
+                kind: FindingKind::MissingTable,
                 place: table.clone(),
                 figure: "acta".into(),
                 center: "does not count it".into(),
@@ -424,7 +541,7 @@ pub async fn observe(
     // The published totals, for the country and each state.
     progress("comparing published totals");
     let national: CenterTotals = client.json("/api/results").await?;
-    compare_totals("country", "results", &national, &running, &mut findings);
+    compare_totals("country", "results", &national, &running, &election, &mut findings);
     for state in election.areas_at(acta_election::Level::State) {
         let t: CenterTotals = client
             .json(&format!("/api/results/area/{}", state.code))
@@ -440,6 +557,7 @@ pub async fn observe(
             "results",
             &t,
             &s,
+            &election,
             &mut findings,
         );
     }
@@ -448,11 +566,10 @@ pub async fn observe(
     progress("checking the signed announcement");
     let ann_note = client.text("/api/announcement").await?;
     save.push(("announcement.note".into(), ann_note.clone()));
-    match acta_note::open(ann_note.as_bytes(), &center_key)
-        .map_err(|e| e.to_string())
-        .and_then(parse_announcement)
-    {
-        Ok((size, root, totals)) => {
+    match Announcement::open(ann_note.as_bytes(), &election) {
+        Ok(ann) => {
+            let (size, root) = (ann.checkpoint.size, ann.checkpoint.root);
+            let totals = CenterTotals::from(&ann);
             if size > cp.size {
                 // Newer than our mirror: prove the mirror is a prefix of it.
                 let p = client
@@ -466,7 +583,7 @@ pub async fn observe(
                 }
                 proofs += 1;
                 findings.push(Finding {
-                    kind: "announcement-ahead".into(),
+                    kind: FindingKind::AnnouncementAhead,
                     place: "country".into(),
                     figure: "checkpoint size".into(),
                     center: size.to_string(),
@@ -491,15 +608,26 @@ pub async fn observe(
                 } else {
                     prefix_sums[size as usize - 1].clone()
                 };
-                compare_totals("country", "announcement", &totals, &at, &mut findings);
+                let held_at = held.iter().filter(|h| h.index < size).count() as u64;
+                if totals.held != held_at {
+                    findings.push(Finding {
+                        kind: FindingKind::AnnouncementFigure,
+                        place: "country".into(),
+                        figure: format!("held actas (diff {:+})", totals.held as i128 - held_at as i128),
+                        center: totals.held.to_string(),
+                        machines: held_at.to_string(),
+                        evidence: "announcement.note (signed by the center)".into(),
+                    });
+                }
+                compare_totals("country", "announcement", &totals, &at, &election, &mut findings);
             }
         }
         Err(e) => findings.push(Finding {
-            kind: "announcement".into(),
+            kind: FindingKind::Announcement,
             place: "country".into(),
             figure: "signature and format".into(),
             center: "published it".into(),
-            machines: e,
+            machines: e.to_string(),
             evidence: "announcement.note".into(),
         }),
     }
@@ -513,11 +641,10 @@ pub async fn observe(
     }
     Ok(Report {
         verdict: if findings.is_empty() {
-            "consistent"
+            Verdict::Consistent
         } else {
-            "discrepancies"
-        }
-        .into(),
+            Verdict::Discrepancies
+        },
         election: election.id.clone(),
         log_size: cp.size,
         log_root: B64.encode(cp.root),
@@ -526,13 +653,14 @@ pub async fn observe(
         actas_verified: verified,
         proofs_verified: proofs,
         sums: running,
+        held,
         findings,
     })
 }
 
 fn consistency_finding(old: u64, new: u64) -> Finding {
     Finding {
-        kind: "consistency-proof".into(),
+        kind: FindingKind::ConsistencyProof,
         place: "log".into(),
         figure: format!("consistency {old} -> {new}"),
         center: "served a proof".into(),
@@ -546,6 +674,7 @@ fn compare_totals(
     source: &str,
     c: &CenterTotals,
     s: &Sums,
+    election: &Election,
     findings: &mut Vec<Finding>,
 ) {
     let evidence = if source == "announcement" {
@@ -554,14 +683,15 @@ fn compare_totals(
         format!("center {source} endpoint vs the signed actas in the log")
     };
     let kind = if source == "announcement" {
-        "announcement-figure"
+        FindingKind::AnnouncementFigure
     } else {
-        "area-figure"
+        FindingKind::AreaFigure
     };
+    let mut seat_findings = Vec::new();
     let mut push = |figure: String, center: u64, machines: u64| {
         if center != machines {
             findings.push(Finding {
-                kind: kind.into(),
+                kind,
                 place: place.into(),
                 figure: format!("{figure} (diff {:+})", center as i128 - machines as i128),
                 center: center.to_string(),
@@ -581,8 +711,8 @@ fn compare_totals(
         let mut cm: BTreeMap<String, u64> = BTreeMap::new();
         if let Some(t) = theirs {
             cm.extend(t.votes.iter().cloned());
-            cm.insert("(blank)".into(), t.blank);
-            cm.insert("(null)".into(), t.null);
+            cm.insert(BLANK.into(), t.blank);
+            cm.insert(NULL.into(), t.null);
         }
         let empty = BTreeMap::new();
         let mm = s.votes.get(&contest).unwrap_or(&empty);
@@ -595,78 +725,31 @@ fn compare_totals(
                 mm.get(ch).copied().unwrap_or(0),
             );
         }
-    }
-}
-
-/// Parses `acta-announcement/v1` into (checkpoint size, root, totals).
-fn parse_announcement(text: &str) -> Result<(u64, Hash, CenterTotals), String> {
-    let mut lines = text.lines();
-    let mut next = |key: &str| -> Result<Vec<String>, String> {
-        let l = lines
-            .next()
-            .ok_or(format!("announcement ends before '{key}'"))?;
-        let mut p = l.split(' ');
-        if p.next() != Some(key) {
-            return Err(format!("announcement: expected '{key}', found '{l}'"));
-        }
-        Ok(p.map(str::to_string).collect())
-    };
-    next("acta-announcement/v1")?;
-    next("election")?;
-    let cp = next("checkpoint")?;
-    let num = |s: &str| {
-        s.parse::<u64>()
-            .map_err(|_| format!("announcement: bad number '{s}'"))
-    };
-    if cp.len() != 3 {
-        return Err("announcement: bad checkpoint line".into());
-    }
-    let size = num(&cp[1])?;
-    let root: Hash = B64
-        .decode(&cp[2])
-        .ok()
-        .and_then(|v| v.try_into().ok())
-        .ok_or("announcement: bad root")?;
-    let tables = next("tables")?;
-    let mut t = CenterTotals {
-        tables_reported: num(tables.first().ok_or("announcement: bad tables line")?)?,
-        registered: num(&next("registered")?.concat())?,
-        authenticated: num(&next("authenticated")?.concat())?,
-        ballots: num(&next("ballots")?.concat())?,
-        contests: Vec::new(),
-    };
-    let rest: Vec<&str> = lines.collect();
-    let mut i = 0;
-    while i < rest.len() {
-        let id = rest[i].strip_prefix("contest ").ok_or(format!(
-            "announcement: expected 'contest', found '{}'",
-            rest[i]
-        ))?;
-        let mut c = CenterContest {
-            contest: id.to_string(),
-            votes: vec![],
-            blank: 0,
-            null: 0,
-        };
-        i += 1;
-        while i < rest.len() && rest[i].starts_with("votes ") {
-            let p: Vec<&str> = rest[i].split(' ').collect();
-            if p.len() != 3 {
-                return Err(format!("announcement: bad line '{}'", rest[i]));
+        // Winners, re-derived by the package's rules from the signed actas.
+        if let (Some(def), Some(t)) = (election.contest(&contest), theirs) {
+            let votes: Vec<(String, u64)> = def
+                .choices()
+                .into_iter()
+                .map(|ch| {
+                    let n = mm.get(&ch).copied().unwrap_or(0);
+                    (ch, n)
+                })
+                .collect();
+            let mine = acta_election::seats(def, &votes);
+            if t.seats != mine {
+                let show = |v: &[(String, u32)]| {
+                    v.iter().map(|(c, n)| format!("{c}:{n}")).collect::<Vec<_>>().join(" ")
+                };
+                seat_findings.push(Finding {
+                    kind,
+                    place: place.into(),
+                    figure: format!("{contest} seats"),
+                    center: show(&t.seats),
+                    machines: show(&mine),
+                    evidence: evidence.clone(),
+                });
             }
-            c.votes.push((p[1].to_string(), num(p[2])?));
-            i += 1;
         }
-        c.blank = num(rest
-            .get(i)
-            .and_then(|l| l.strip_prefix("blank "))
-            .ok_or("announcement: expected 'blank'")?)?;
-        c.null = num(rest
-            .get(i + 1)
-            .and_then(|l| l.strip_prefix("null "))
-            .ok_or("announcement: expected 'null'")?)?;
-        i += 2;
-        t.contests.push(c);
     }
-    Ok((size, root, t))
+    findings.extend(seat_findings);
 }

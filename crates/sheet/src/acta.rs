@@ -26,10 +26,13 @@ pub enum Alarm {
     ClockJump,
     /// The same biometric template presented for two voter ids.
     RepeatedTemplate,
+    /// On start, the machine's stored counts or journal did not match its
+    /// ballot records or hash chain: its storage was edited or corrupted.
+    StateMismatch,
 }
 
 /// Every alarm, in acta order.
-pub const ALARMS: [Alarm; 7] = [
+pub const ALARMS: [Alarm; 8] = [
     Alarm::BallotsExceedAuthenticated,
     Alarm::Overrides,
     Alarm::OutsideSchedule,
@@ -37,6 +40,7 @@ pub const ALARMS: [Alarm; 7] = [
     Alarm::Restart,
     Alarm::ClockJump,
     Alarm::RepeatedTemplate,
+    Alarm::StateMismatch,
 ];
 
 impl Alarm {
@@ -50,6 +54,7 @@ impl Alarm {
             Alarm::Restart => "restart",
             Alarm::ClockJump => "clock-jump",
             Alarm::RepeatedTemplate => "repeated-template",
+            Alarm::StateMismatch => "state-mismatch",
         }
     }
     /// Position in [`ALARMS`].
@@ -99,7 +104,7 @@ pub struct Acta {
     /// Head of the machine's hash-chained journal at closing.
     pub journal: [u8; 32],
     /// Count of each alarm, in [`ALARMS`] order.
-    pub alarms: [u32; 7],
+    pub alarms: [u32; 8],
 }
 
 impl Acta {
@@ -210,7 +215,7 @@ impl Acta {
         }
         let records = l.hash("records")?;
         let journal = l.hash("journal")?;
-        let mut alarms = [0u32; 7];
+        let mut alarms = [0u32; 8];
         for (i, a) in ALARMS.iter().enumerate() {
             let line = l.line_no();
             let v = l.field("alarm", 2)?;
@@ -247,28 +252,30 @@ impl Acta {
         Ok(acta)
     }
 
-    /// Checks the acta against the election package: same election, a real
-    /// table served by this machine, exactly the table's ballot and choices,
-    /// and counts that add up.
-    pub fn check(&self, election: &Election) -> Result<(), Error> {
-        let pkg = |m: String| Err(Error::Package(m));
+    /// Why this acta, authentic or not, cannot be counted as it stands:
+    /// every way it fails to fit the package or contradicts itself, in a
+    /// fixed order. Empty means it can be counted. See [`Hold`].
+    pub fn holds(&self, election: &Election) -> Vec<Hold> {
+        let mut out = Vec::new();
+        let mut pkg = |m: String| out.push(Hold::Package(m));
         if self.election != election.id {
-            return pkg(format!(
+            pkg(format!(
                 "acta is for election {}, package is {}",
                 self.election, election.id
             ));
         }
         let Some(table) = election.table(&self.table) else {
-            return pkg(format!("table {} is not in the election", self.table));
+            pkg(format!("table {} is not in the election", self.table));
+            return out;
         };
         if table.machine != self.machine {
-            return pkg(format!(
-                "table {} is served by machine {}, not {}",
+            pkg(format!(
+                "table {} is served by machine {}, acta names {}",
                 self.table, table.machine, self.machine
             ));
         }
         if self.registered != table.registered {
-            return pkg(format!(
+            pkg(format!(
                 "table {} has {} registered voters, acta says {}",
                 self.table, table.registered, self.registered
             ));
@@ -276,49 +283,90 @@ impl Acta {
         let ballot = election.ballot(&self.table);
         let ids: Vec<&str> = self.contests.iter().map(|c| c.contest.as_str()).collect();
         let want: Vec<&str> = ballot.iter().map(|c| c.id.as_str()).collect();
-        if ids != want {
-            return pkg(format!(
+        let same_ballot = ids == want;
+        if !same_ballot {
+            pkg(format!(
                 "table {} votes on [{}], acta counts [{}]",
                 self.table,
                 want.join(" "),
                 ids.join(" ")
             ));
         }
-        let arith = |m: String| Err(Error::Arithmetic(m));
-        if self.opened >= self.closed {
-            return arith("closed before it opened".into());
+        // Times: the table opens within the schedule and closes after it
+        // opened, no later than the end of the election day.
+        let opens = time::parse(&election.opens).expect("validated package");
+        let closes = time::parse(&election.closes).expect("validated package");
+        if self.opened < opens || self.opened > closes {
+            out.push(Hold::Schedule(format!(
+                "opened {} outside the schedule {} to {}",
+                time::format(self.opened),
+                election.opens,
+                election.closes
+            )));
         }
-        if self.authenticated > self.registered || self.overrides > self.authenticated {
-            return arith(format!(
-                "authenticated {} / overrides {} / registered {}",
-                self.authenticated, self.overrides, self.registered
+        if self.closed <= self.opened || self.closed > closes + LATE_CLOSE_SECONDS {
+            out.push(Hold::Schedule(format!(
+                "closed {} (opened {}, schedule ends {}; at most {} h late)",
+                time::format(self.closed),
+                time::format(self.opened),
+                election.closes,
+                LATE_CLOSE_SECONDS / 3600
+            )));
+        }
+        let mut imp = |m: String| out.push(Hold::Impossible(m));
+        if self.authenticated > self.registered {
+            imp(format!(
+                "authenticated {} above registered {}",
+                self.authenticated, self.registered
             ));
         }
-        for (count, contest) in self.contests.iter().zip(ballot) {
-            let choices: Vec<&str> = count.votes.iter().map(|(c, _)| c.as_str()).collect();
-            if choices != contest.choices() {
-                return pkg(format!(
-                    "contest {}: choices [{}] differ from the package's",
-                    contest.id,
-                    choices.join(" ")
-                ));
-            }
-            let marks: u64 = count.votes.iter().map(|(_, n)| *n as u64).sum();
-            let voided = count.blank as u64 + count.null as u64;
-            let ballots = self.ballots as u64;
-            let marked_ballots = ballots.checked_sub(voided);
-            let ok = match marked_ballots {
-                None => false,
-                Some(b) => marks >= b && marks <= b * contest.max_marks() as u64,
-            };
-            if !ok {
-                return arith(format!(
-                    "contest {}: {marks} votes, {} blank and {} null do not fit {} ballots",
-                    contest.id, count.blank, count.null, self.ballots
-                ));
+        if self.overrides > self.authenticated {
+            imp(format!(
+                "overrides {} above authenticated {}",
+                self.overrides, self.authenticated
+            ));
+        }
+        let unmatched = self.alarms[Alarm::BallotsExceedAuthenticated.index()];
+        if self.ballots as u64 > self.authenticated as u64 + unmatched as u64 {
+            imp(format!(
+                "ballots {} above authenticated {} with {} ballots-exceed-authenticated alarms",
+                self.ballots, self.authenticated, unmatched
+            ));
+        }
+        // The override alarm fires once per override above the threshold.
+        let expected = self.overrides.saturating_sub(election.override_alarm);
+        let raised = self.alarms[Alarm::Overrides.index()];
+        if raised != expected {
+            imp(format!(
+                "alarm overrides {raised} contradicts {} overrides over a threshold of {}",
+                self.overrides, election.override_alarm
+            ));
+        }
+        if same_ballot {
+            for (count, contest) in self.contests.iter().zip(ballot) {
+                let choices: Vec<&str> = count.votes.iter().map(|(c, _)| c.as_str()).collect();
+                if choices != contest.choices() {
+                    out.push(Hold::Package(format!(
+                        "contest {}: choices [{}] differ from the package's",
+                        contest.id,
+                        choices.join(" ")
+                    )));
+                    continue;
+                }
+                let marks: u64 = count.votes.iter().map(|(_, n)| *n as u64).sum();
+                let voided = count.blank as u64 + count.null as u64;
+                let fits = (self.ballots as u64)
+                    .checked_sub(voided)
+                    .is_some_and(|b| marks >= b && marks <= b * contest.max_marks() as u64);
+                if !fits {
+                    out.push(Hold::Impossible(format!(
+                        "contest {}: {marks} votes, {} blank and {} null do not fit {} ballots",
+                        contest.id, count.blank, count.null, self.ballots
+                    )));
+                }
             }
         }
-        Ok(())
+        out
     }
 
     /// The count for a contest.
@@ -327,7 +375,40 @@ impl Acta {
     }
 }
 
-/// A verified acta: the exact signed bytes, what they say, and whose table it is.
+/// How late after the scheduled closing a table may still close: tables
+/// close when the last voter in line has voted, within the election day.
+pub const LATE_CLOSE_SECONDS: u64 = 12 * 3600;
+
+/// Why an authentic acta is *held*: logged as the machine's word, listed in
+/// public with the reason, and not counted — the way results systems set
+/// aside "actas con inconsistencias" for review rather than count or discard
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Hold {
+    /// It does not fit the package: other election, machine, registered
+    /// voters, contests or choices than the table's.
+    Package(String),
+    /// Its figures cannot be: more authenticated than registered, ballots
+    /// beyond authenticated voters without the matching alarm, votes that do
+    /// not fit the ballots, an alarm count its own figures contradict.
+    Impossible(String),
+    /// Its times lie outside the schedule.
+    Schedule(String),
+}
+
+impl std::fmt::Display for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hold::Package(m) => write!(f, "does not fit the package: {m}"),
+            Hold::Impossible(m) => write!(f, "impossible figures: {m}"),
+            Hold::Schedule(m) => write!(f, "outside the schedule: {m}"),
+        }
+    }
+}
+
+/// An authentic acta: the exact signed bytes, what they say, whose table it
+/// is, and why it is held, if it is.
 #[derive(Debug, Clone)]
 pub struct OpenedActa<'e> {
     /// The signed note, byte for byte as received.
@@ -336,6 +417,25 @@ pub struct OpenedActa<'e> {
     pub acta: Acta,
     /// The table in the package.
     pub table: &'e Table,
+    /// SHA-256 of the acta text (the note body): the acta's identity. Two
+    /// notes with the same body are the same acta, whatever their signature
+    /// bytes.
+    pub body_hash: [u8; 32],
+    /// Why it cannot be counted; empty when it counts.
+    pub holds: Vec<Hold>,
+}
+
+impl OpenedActa<'_> {
+    /// Whether it is counted (no hold).
+    pub fn counts(&self) -> bool {
+        self.holds.is_empty()
+    }
+}
+
+/// SHA-256 of an acta's text: the identity of an acta.
+pub fn body_hash(text: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).into()
 }
 
 impl Acta {
@@ -344,10 +444,12 @@ impl Acta {
         acta_note::sign(&self.to_text(), &[machine]).expect("acta text is a valid note text")
     }
 
-    /// Verifies a received signed acta against the package: the note must parse,
-    /// the acta must be canonical, it must be signed by the key certified for
-    /// *its* table's machine, and fit the package. Signature first, so that
-    /// nothing unsigned is ever examined further.
+    /// Opens a received signed acta. It is *refused* (an error, nothing to
+    /// store) unless the note parses, the acta text is canonical, the table
+    /// is in the package, and the note carries exactly one signature: a
+    /// valid one by the key certified for that table. Anything else about it
+    /// — figures, times, fit with the package — does not refuse an authentic
+    /// acta: it is the machine's word and is returned with its [`Hold`]s.
     pub fn open<'e>(signed: &[u8], election: &'e Election) -> Result<OpenedActa<'e>, Error> {
         let note = acta_note::Note::parse(signed)?;
         let acta = Acta::parse(note.text)?;
@@ -355,12 +457,14 @@ impl Acta {
             Error::Package(format!("table {} is not in the election", acta.table))
         })?;
         let key: acta_note::Verifier = table.key.parse()?;
-        acta_note::open(signed, &key)?;
-        acta.check(election)?;
+        acta_note::open_single(signed, &key)?;
+        let holds = acta.holds(election);
         Ok(OpenedActa {
             signed: signed.to_vec(),
+            body_hash: body_hash(note.text),
             acta,
             table,
+            holds,
         })
     }
 }

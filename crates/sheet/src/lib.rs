@@ -1,5 +1,7 @@
-//! The acta: the tally sheet a polling-table machine signs when the table
-//! closes (SYSTEM.md §6), and the zero report it signs when the table opens.
+//! The signed texts of an election on one line grammar: the acta, the tally
+//! sheet a polling-table machine signs when the table closes (SYSTEM.md §6);
+//! the zero report it signs when the table opens; and the center's
+//! announcement of the totals at a log checkpoint (SYSTEM.md §9).
 //!
 //! The text is `acta/v1`: ASCII lines `key value…`, one fixed field order, one
 //! spelling per value. The parser accepts only that canonical form, so the
@@ -14,11 +16,13 @@
 #![warn(missing_docs)]
 
 mod acta;
+mod announcement;
 pub mod qr;
 mod text;
 mod zero;
 
-pub use acta::{Acta, Alarm, ContestCount, OpenedActa, ALARMS};
+pub use acta::{body_hash, Acta, Alarm, ContestCount, Hold, OpenedActa, ALARMS, LATE_CLOSE_SECONDS};
+pub use announcement::{Announcement, Tally, ANNOUNCEMENT_FORMAT};
 pub use zero::ZeroReport;
 
 use sha2::{Digest, Sha256};
@@ -41,9 +45,6 @@ pub enum Error {
     /// The acta does not fit the election package.
     #[error("does not match the election package: {0}")]
     Package(String),
-    /// The acta's own numbers contradict each other.
-    #[error("inconsistent counts: {0}")]
-    Arithmetic(String),
     /// QR parts are missing, duplicated, mixed or unreadable.
     #[error("QR: {0}")]
     Qr(String),

@@ -1,4 +1,4 @@
-//! The line grammar shared by `acta/v1` and `zero/v1`: every line is a key
+//! The line grammar shared by `acta/v1`, `zero/v1` and `acta-announcement/v1`: every line is a key
 //! and space-separated values, with no leading, trailing or doubled spaces.
 
 use crate::Error;
@@ -98,6 +98,18 @@ impl<'a> Lines<'a> {
         })
     }
 
+    /// Consumes a `key <count>` line whose count may exceed a `u32` (national totals).
+    pub(crate) fn count64(&mut self, key: &str) -> Result<u64, Error> {
+        let line = self.line_no();
+        let v = self.one(key)?;
+        number64(v).ok_or_else(|| {
+            syntax(
+                line,
+                format!("'{key}' must be a number without sign or leading zeros, found '{v}'"),
+            )
+        })
+    }
+
     /// Consumes a `key <time>` line.
     pub(crate) fn time(&mut self, key: &str) -> Result<u64, Error> {
         let line = self.line_no();
@@ -142,32 +154,18 @@ impl<'a> Lines<'a> {
     }
 }
 
-pub(crate) fn is_code(v: &str) -> bool {
-    !v.is_empty()
-        && v.len() <= 40
-        && v.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"./-".contains(&b))
+pub(crate) use acta_note::canon::is_code;
+
+/// A canonical decimal count (see [`acta_note::canon::decimal`]).
+pub(crate) fn number(v: &str) -> Option<u32> {
+    acta_note::canon::decimal_u32(v)
 }
 
-/// A canonical decimal count.
-pub(crate) fn number(v: &str) -> Option<u32> {
-    if v.is_empty()
-        || v.len() > 10
-        || !v.bytes().all(|b| b.is_ascii_digit())
-        || (v.len() > 1 && v.starts_with('0'))
-    {
-        return None;
-    }
-    v.parse().ok()
+/// A canonical 64-bit decimal.
+pub(crate) fn number64(v: &str) -> Option<u64> {
+    acta_note::canon::decimal(v)
 }
 
 pub(crate) fn hash(v: &str) -> Option<[u8; 32]> {
-    if v.len() != 64
-        || !v
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
-    }
-    hex::decode(v).ok()?.try_into().ok()
+    acta_note::canon::hex32(v)
 }

@@ -90,3 +90,36 @@ impl ZeroReport {
         })
     }
 }
+
+impl ZeroReport {
+    /// Opens a signed zero report: canonical text, a table of the package,
+    /// exactly one signature — a valid one by the key certified for that
+    /// table — and the package's election, machine, registered voters,
+    /// software release and ballot.
+    pub fn open(signed: &[u8], election: &acta_election::Election) -> Result<ZeroReport, Error> {
+        let note = acta_note::Note::parse(signed)?;
+        let zero = ZeroReport::parse(note.text)?;
+        let table = election.table(&zero.table).ok_or_else(|| {
+            Error::Package(format!("table {} is not in the election", zero.table))
+        })?;
+        let key: acta_note::Verifier = table.key.parse()?;
+        acta_note::open_single(signed, &key)?;
+        let contests: Vec<String> = election
+            .ballot(&zero.table)
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        if zero.election != election.id
+            || zero.machine != table.machine
+            || zero.registered != table.registered
+            || acta_note::canon::to_hex(&zero.software) != election.software
+            || zero.contests != contests
+        {
+            return Err(Error::Package(format!(
+                "zero report of table {} does not match the package (election, machine, registered, software or ballot)",
+                zero.table
+            )));
+        }
+        Ok(zero)
+    }
+}

@@ -17,8 +17,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod simulate;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -111,7 +109,7 @@ struct State {
     records: Vec<String>,
     journal: Vec<String>,
     journal_head: String,
-    alarms: [u32; 7],
+    alarms: [u32; 8],
     clean: bool,
 }
 
@@ -200,7 +198,7 @@ impl Station {
                 records: Vec::new(),
                 journal: Vec::new(),
                 journal_head: hex::encode([0u8; 32]),
-                alarms: [0; 7],
+                alarms: [0; 8],
                 clean: true,
             },
         })
@@ -222,7 +220,7 @@ impl Station {
     }
 
     /// Alarm counts so far.
-    pub fn alarms(&self) -> [u32; 7] {
+    pub fn alarms(&self) -> [u32; 8] {
         self.state.alarms
     }
 
@@ -636,12 +634,121 @@ impl Station {
         let mut s = Station::provision(&election, table_id, roll, key)?;
         s.state = serde_json::from_slice(&read("state.json")?)
             .map_err(|e| Error::Io(format!("state.json: {e}")))?;
+        let journal_file = std::fs::read_to_string(dir.join("journal.log")).ok();
+        let mismatches = s.audit_state(journal_file.as_deref());
+        if !mismatches.is_empty() && s.state.phase != Phase::Ready {
+            s.tick(now);
+            for m in mismatches {
+                s.alarm(now, Alarm::StateMismatch, &m);
+            }
+        }
         if !s.state.clean && s.state.phase == Phase::Open {
             s.tick(now);
             s.alarm(now, Alarm::Restart, "resumed after an unclean stop");
         }
         s.save(dir, false)?;
         Ok(s)
+    }
+}
+
+impl Station {
+    /// Re-derives what the stored state claims from what it rests on: every
+    /// count from the ballot records, the journal head from the journal
+    /// lines, the journal file from the journal. Returns one line per
+    /// mismatch. Nothing is repaired: the caller raises the state-mismatch
+    /// alarm, which goes on the acta, and the counts stay as stored so that
+    /// the acta shows what the machine was made to hold.
+    fn audit_state(&self, journal_file: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut counts: BTreeMap<String, (BTreeMap<String, u32>, u32, u32)> = self
+            .ballot
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    (c.choices().into_iter().map(|ch| (ch, 0)).collect(), 0, 0),
+                )
+            })
+            .collect();
+        for record in &self.state.records {
+            let mut lines = record.lines();
+            if lines.next() != Some("ballot/v1") {
+                out.push("a ballot record is not ballot/v1".into());
+                continue;
+            }
+            for line in lines {
+                let Some((contest, mark)) = line.split_once(' ') else {
+                    out.push(format!("ballot record line {line:?} is malformed"));
+                    continue;
+                };
+                let Some(entry) = counts.get_mut(contest) else {
+                    out.push(format!("ballot record names contest {contest} not on this ballot"));
+                    continue;
+                };
+                match mark {
+                    "blank" => entry.1 += 1,
+                    "null" => entry.2 += 1,
+                    choices => {
+                        for c in choices.split(',') {
+                            match entry.0.get_mut(c) {
+                                Some(n) => *n += 1,
+                                None => out.push(format!(
+                                    "ballot record marks {c}, not a choice of {contest}"
+                                )),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if self.state.records.len() != self.state.ballots as usize {
+            out.push(format!(
+                "ballots {} but {} ballot records",
+                self.state.ballots,
+                self.state.records.len()
+            ));
+        }
+        for (contest, (votes, blank, null)) in &counts {
+            match self.state.counts.get(contest) {
+                None => out.push(format!("contest {contest} missing from the stored counts")),
+                Some((v, b, n)) => {
+                    for (choice, m) in votes {
+                        let stored = v.get(choice).copied().unwrap_or(0);
+                        if stored != *m {
+                            out.push(format!(
+                                "{contest} {choice}: stored count {stored}, ballot records {m}"
+                            ));
+                        }
+                    }
+                    if v.len() != votes.len() {
+                        out.push(format!("contest {contest}: stored choices differ from the ballot"));
+                    }
+                    if (b, n) != (blank, null) {
+                        out.push(format!(
+                            "{contest} blank/null: stored {b}/{n}, ballot records {blank}/{null}"
+                        ));
+                    }
+                }
+            }
+        }
+        let mut head = [0u8; 32];
+        for line in &self.state.journal {
+            head = Sha256::new()
+                .chain_update(head)
+                .chain_update(line.as_bytes())
+                .finalize()
+                .into();
+        }
+        if hex::encode(head) != self.state.journal_head {
+            out.push("the journal lines do not hash to the stored journal head".into());
+        }
+        if let Some(file) = journal_file {
+            let expected = self.state.journal.join("\n") + "\n";
+            if file != expected {
+                out.push("journal.log differs from the journal in the state".into());
+            }
+        }
+        out
     }
 }
 

@@ -2,11 +2,11 @@
 //! they vote, and the occasional fingerprint that does not match. Used by
 //! `acta demo` and the end-to-end tests to drive a real [`Station`].
 
-use acta_election::rng::SplitMix;
 use acta_election::{time, Election, Kind, Roll};
 use acta_note::Signer;
+use acta_station::{Error, Mark, Station};
 
-use crate::{Error, Mark, Station};
+use crate::rng::SplitMix;
 
 /// The outputs of one simulated table.
 #[derive(Debug, Clone)]

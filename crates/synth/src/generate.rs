@@ -1,33 +1,29 @@
-//! Synthetic elections for demos, tests and benchmarks, from a seed and a
-//! number of tables — from a handful up to national scale (30,000 tables and
-//! about 21 million voters, the size of Venezuela's register).
+//! Synthetic election *content* for demos, tests and benchmarks, from a seed
+//! and a number of tables — from a handful up to national scale (30,000
+//! tables and about 21 million voters, the size of Venezuela's register).
 //!
-//! The shape follows Venezuela's: about 14 municipalities per state, 3 parishes
-//! per municipality, 2 tables per voting center, a register of roughly 700
-//! voters per table with a realistic spread. Everything, keys included, is
-//! derived from the seed, so a generated election can be re-created exactly;
-//! the keys of a real election come from `acta_note::Signer::generate`.
+//! The shape follows Venezuela's: about 14 municipalities per state, 3
+//! parishes per municipality, 2 tables per voting center, a register of
+//! roughly 700 voters per table with a realistic spread. The seed fixes the
+//! geography, contests, rolls and override codes — never a key: keys are made
+//! by their owners in the key ceremony ([`crate::ceremony`]) from the
+//! operating system's randomness.
 
-use acta_note::Signer;
+use acta_election::{
+    override_code_hash, Area, Candidate, Contest, Definition, Kind, Method, Party, Roll, TableDefinition, Voter,
+    DEFINITION_FORMAT,
+};
 use sha2::{Digest, Sha256};
 
 use crate::rng::SplitMix;
-use crate::roll::override_code_hash;
-use crate::{
-    Area, Candidate, Contest, Election, Kind, Method, Party, Roll, Table, Trust, Voter, FORMAT,
-};
 
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Seed: the same seed and size give the same election.
+    /// Seed: the same seed and size give the same election content.
     pub seed: u64,
     /// Number of tables.
     pub tables: usize,
-    /// Party auditors who countersign the package.
-    pub auditors: usize,
-    /// Signatures required among authority and auditors.
-    pub quorum: usize,
 }
 
 impl Default for Options {
@@ -35,29 +31,20 @@ impl Default for Options {
         Options {
             seed: 2026,
             tables: 300,
-            auditors: 3,
-            quorum: 3,
         }
     }
 }
 
-/// A generated election with every key it needs.
+/// A generated election's content: the definition an authority would write,
+/// and what is needed to make each table's roll.
 #[derive(Debug, Clone)]
-pub struct Generated {
+pub struct Content {
     /// The options used.
     pub options: Options,
-    /// The election.
-    pub election: Election,
-    /// The signed package note.
-    pub package: String,
-    /// The trust file for verifiers.
-    pub trust: Trust,
-    /// The authority's key.
-    pub authority: Signer,
-    /// Auditors' keys.
-    pub auditors: Vec<Signer>,
-    /// The center's log and announcement key.
-    pub center: Signer,
+    /// The definition; `center_key` and `software` are the ceremony's to fill.
+    pub definition: Definition,
+    /// Registered voters per table, in definition order.
+    pub registered: Vec<u32>,
 }
 
 /// Override codes issued per table.
@@ -72,21 +59,35 @@ fn sub_seed(seed: u64, what: &str, index: u64) -> u64 {
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
-/// The key of the machine of table number `index` (package order).
-pub fn machine_key(seed: u64, index: usize) -> Signer {
-    let mut r = SplitMix::new(sub_seed(seed, "machine", index as u64));
-    Signer::from_seed(&machine_id(index), r.bytes32()).expect("valid name")
-}
-
-fn machine_id(index: usize) -> String {
+/// The machine id of table number `index` (sorted table order).
+pub fn machine_id(index: usize) -> String {
     format!("M{:06}", index + 1)
 }
 
-/// The roll of table number `index`, and the clear override codes issued to it.
-pub fn roll(seed: u64, election: &Election, index: usize) -> (Roll, Vec<String>) {
-    let t = &election.tables[index];
+impl Content {
+    /// The roll of table number `index` (sorted table order), and the clear
+    /// override codes issued to it. Made on demand: a national election's
+    /// rolls hold 21 million voters.
+    pub fn roll(&self, index: usize) -> (Roll, Vec<String>) {
+        roll(
+            self.options.seed,
+            &self.definition.id,
+            &self.definition.tables[index].id,
+            self.registered[index],
+            index,
+        )
+    }
+}
+
+fn roll(
+    seed: u64,
+    election: &str,
+    table: &str,
+    registered: u32,
+    index: usize,
+) -> (Roll, Vec<String>) {
     let mut r = SplitMix::new(sub_seed(seed, "roll", index as u64));
-    let voters = (0..t.registered as u64)
+    let voters = (0..registered as u64)
         .map(|i| {
             let id = format!("V{}", 10_000_000 + index as u64 * 1000 + i);
             Voter {
@@ -103,8 +104,8 @@ pub fn roll(seed: u64, election: &Election, index: usize) -> (Roll, Vec<String>)
     hashes.dedup();
     (
         Roll {
-            election: election.id.clone(),
-            table: t.id.clone(),
+            election: election.to_string(),
+            table: table.to_string(),
             voters,
             override_codes: hashes,
         },
@@ -131,29 +132,10 @@ fn candidate(id: &str, name: String, cards: &[&str]) -> Candidate {
     }
 }
 
-/// Generates an election.
-pub fn generate(opts: &Options) -> Generated {
+/// Generates an election's content.
+pub fn generate(opts: &Options) -> Content {
     assert!(opts.tables >= 1, "an election needs at least one table");
     let mut r = SplitMix::new(sub_seed(opts.seed, "shape", 0));
-    let authority = Signer::from_seed(
-        "authority",
-        SplitMix::new(sub_seed(opts.seed, "authority", 0)).bytes32(),
-    )
-    .expect("name");
-    let auditors: Vec<Signer> = (0..opts.auditors)
-        .map(|i| {
-            Signer::from_seed(
-                &format!("auditor-{}", i + 1),
-                SplitMix::new(sub_seed(opts.seed, "auditor", i as u64)).bytes32(),
-            )
-            .expect("name")
-        })
-        .collect();
-    let center = Signer::from_seed(
-        "center",
-        SplitMix::new(sub_seed(opts.seed, "center", 0)).bytes32(),
-    )
-    .expect("name");
 
     // Geography, scaled from Venezuela's proportions.
     let n = opts.tables;
@@ -201,23 +183,13 @@ pub fn generate(opts: &Options) -> Generated {
         for t in 1..=here {
             // Register sizes: mean about 700, sd about 180, bounded as a real table is.
             let registered = (700.0 + 180.0 * r.normal()).round().clamp(120.0, 990.0) as u32;
-            tables.push(Table {
-                id: format!("{cc}.{t:02}"),
-                registered,
-                roll: String::new(),
-                machine: String::new(),
-                key: String::new(),
-            });
+            tables.push((format!("{cc}.{t:02}"), registered));
         }
         remaining -= here;
         k += 1;
     }
     areas.sort_by(|a, b| a.code.cmp(&b.code));
-    tables.sort_by(|a, b| a.id.cmp(&b.id));
-    for (i, t) in tables.iter_mut().enumerate() {
-        t.machine = machine_id(i);
-        t.key = machine_key(opts.seed, i).verifier().to_string();
-    }
+    tables.sort();
 
     let parties: Vec<Party> = PARTIES
         .iter()
@@ -311,48 +283,31 @@ pub fn generate(opts: &Options) -> Generated {
     contests.sort_by(|a, b| a.id.cmp(&b.id));
 
     let id = format!("SYN-{}", opts.seed);
-    let mut election = Election {
-        format: FORMAT.into(),
+    let definition = Definition {
+        format: DEFINITION_FORMAT.into(),
         id: id.clone(),
         name: format!("Eleccion sintetica {} ({} mesas)", opts.seed, n),
         opens: "2026-12-06T10:00:00Z".into(),
         closes: "2026-12-06T22:00:00Z".into(),
-        software: hex::encode(Sha256::digest(
-            format!("acta-station {}", env!("CARGO_PKG_VERSION")).as_bytes(),
-        )),
+        software: String::new(),
         log_origin: format!("acta.example/log/{}", id.to_ascii_lowercase()),
-        center_key: center.verifier().to_string(),
+        center_key: String::new(),
         override_alarm: 8,
         parties,
         contests,
         areas,
-        tables,
+        tables: tables
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| TableDefinition {
+                id: id.clone(),
+                machine: machine_id(i),
+            })
+            .collect(),
     };
-    for i in 0..election.tables.len() {
-        let hash = roll(opts.seed, &election, i).0.hash();
-        election.tables[i].roll = hash;
-    }
-    debug_assert!(election.validate().is_ok());
-
-    let mut package = acta_note::sign(&election.to_text(), &[&authority]).expect("valid text");
-    for a in &auditors {
-        package = acta_note::countersign(package.as_bytes(), a).expect("fresh key");
-    }
-    let mut verifiers = vec![authority.verifier()];
-    verifiers.extend(auditors.iter().map(|a| a.verifier()));
-    let trust = Trust {
-        quorum: acta_note::Quorum {
-            verifiers,
-            need: opts.quorum.min(1 + opts.auditors).max(1),
-        },
-    };
-    Generated {
+    Content {
         options: opts.clone(),
-        election,
-        package,
-        trust,
-        authority,
-        auditors,
-        center,
+        definition,
+        registered: tables.iter().map(|(_, r)| *r).collect(),
     }
 }

@@ -1,17 +1,20 @@
 //! The chain end to end over real loopback HTTP, on both stores: a 50-table
-//! election is voted, transmitted, logged, announced and observed; then each
-//! attack of the issue is tried and must fail in the way it names.
+//! election made by a real key ceremony is voted, transmitted, logged,
+//! announced and observed; then each attack is tried and must fail in the way
+//! it names, and each impossible acta must be logged and held.
 
-use acta_election::generate::{generate, machine_key, roll, Generated, Options};
-use acta_observer::{observe, Report};
+use acta_synth::ceremony::{run as generate, Ceremony as Generated};
+use acta_synth::generate::Options;
+use acta_observer::{observe, FindingKind, Report, Verdict};
 use acta_sheet::Acta;
-use acta_station::simulate::{run_table, TableDay};
+use acta_synth::simulate::{run_table, TableDay};
 
 const SEED: u64 = 50;
 const TABLES: usize = 50;
 
 struct Running {
     url: String,
+    db: String,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -45,14 +48,14 @@ async fn database(backend: &str, dir: &std::path::Path) -> String {
     }
 }
 
-async fn start(g: &Generated, backend: &str, inflate: u64) -> Running {
+async fn start(g: &Generated, backend: &str) -> Running {
     let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path()).await;
     let center = acta_center::Center::open(acta_center::Config {
-        database: database(backend, dir.path()).await,
+        database: db.clone(),
         package: g.package.clone().into_bytes(),
         trust: g.trust.clone(),
         key: g.center.clone(),
-        tamper_inflate_turnout: inflate,
     })
     .await
     .unwrap();
@@ -61,6 +64,7 @@ async fn start(g: &Generated, backend: &str, inflate: u64) -> Running {
     tokio::spawn(async move { axum::serve(listener, acta_center::router(center)).await });
     Running {
         url,
+        db,
         http: reqwest::Client::new(),
         _dir: dir,
     }
@@ -70,15 +74,37 @@ fn election() -> Generated {
     generate(&Options {
         seed: SEED,
         tables: TABLES,
-        ..Options::default()
     })
 }
 
 fn day(g: &Generated, i: usize, sim_seed: u64) -> TableDay {
-    let (r, codes) = roll(SEED, &g.election, i);
-    run_table(&g.election, i, r, &codes, machine_key(SEED, i), sim_seed)
+    let (r, codes) = g.roll(i);
+    run_table(&g.election, i, r, &codes, g.machines[i].clone(), sim_seed)
         .unwrap()
         .1
+}
+
+/// Tables left out of the full election, to receive impossible actas.
+const SPARE: usize = 5;
+
+/// The same acta text signed again by the same key with another nonce: a
+/// different, equally valid Ed25519 signature (RFC 8032 signatures are
+/// deterministic only by convention; any nonce verifies).
+fn resign_with_other_nonce(signed: &str, key: &acta_note::Signer) -> String {
+    use base64::Engine as _;
+    use ed25519_dalek::hazmat::{raw_sign, ExpandedSecretKey};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let private = key.to_private_key();
+    let raw = b64.decode(private.rsplit('+').next().unwrap()).unwrap();
+    let seed: [u8; 32] = raw[1..].try_into().unwrap();
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let mut esk = ExpandedSecretKey::from(&seed);
+    esk.hash_prefix = [7u8; 32];
+    let text = acta_note::Note::parse(signed.as_bytes()).unwrap().text;
+    let sig = raw_sign::<sha2::Sha512>(&esk, text.as_bytes(), &sk.verifying_key());
+    let mut blob = key.verifier().key_id().to_be_bytes().to_vec();
+    blob.extend_from_slice(&sig.to_bytes());
+    format!("{text}\n\u{2014} {} {}\n", key.name(), b64.encode(blob))
 }
 
 impl Running {
@@ -113,55 +139,56 @@ impl Running {
     }
 }
 
-/// Votes at every table and transmits every acta.
+/// Votes at every table but the spare ones and transmits every acta.
 async fn full_election(g: &Generated, c: &Running) -> Vec<TableDay> {
-    let days: Vec<TableDay> = (0..TABLES).map(|i| day(g, i, 1)).collect();
+    let days: Vec<TableDay> = (0..TABLES - SPARE).map(|i| day(g, i, 1)).collect();
     for d in &days {
         assert_eq!(c.post(d.acta.as_bytes()).await.0, 201);
     }
     days
 }
 
+fn acta_of(d: &TableDay) -> Acta {
+    Acta::parse(acta_note::Note::parse(d.acta.as_bytes()).unwrap().text).unwrap()
+}
+
 async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
     let g = election();
-    let c = start(&g, backend, 0).await;
+    let c = start(&g, backend).await;
     let days = full_election(&g, &c).await;
     let report = c.observe(&g).await;
-    assert_eq!(report.verdict, "consistent", "{:#?}", report.findings);
-    assert_eq!(report.tables_reported, TABLES as u64);
-    assert_eq!(report.actas_verified, TABLES as u64);
-    assert!(report.proofs_verified >= TABLES as u64);
-    let ballots: u64 = days
-        .iter()
-        .map(|d| {
-            Acta::parse(acta_note::Note::parse(d.acta.as_bytes()).unwrap().text)
-                .unwrap()
-                .ballots as u64
-        })
-        .sum();
+    assert_eq!(report.verdict, Verdict::Consistent, "{:#?}", report.findings);
+    assert_eq!(report.tables_reported, (TABLES - SPARE) as u64);
+    assert_eq!(report.actas_verified, (TABLES - SPARE) as u64);
+    assert!(report.proofs_verified >= (TABLES - SPARE) as u64);
+    let ballots: u64 = days.iter().map(|d| acta_of(d).ballots as u64).sum();
     assert_eq!(report.sums.ballots, ballots);
     let results_before = c.get("/api/results").await;
     let size = c.size(&g).await;
 
-    // One acta's counts altered after signing: rejected at ingest, nothing stored.
+    // One acta's counts altered after signing: refused at ingest, nothing stored.
     let altered = days[3].acta.replacen("\nballots ", "\nballots 1", 1);
     let (status, body) = c.post(altered.as_bytes()).await;
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("signature"), "{body}");
-    // An acta signed by another table's machine: rejected.
-    let acta3 = Acta::parse(
-        acta_note::Note::parse(days[3].acta.as_bytes())
-            .unwrap()
-            .text,
-    )
-    .unwrap();
-    let forged = acta3.sign(&machine_key(SEED, 4));
+    // An acta signed by another table's machine: refused.
+    let forged = acta_of(&days[3]).sign(&g.machines[4]);
     let (status, body) = c.post(forged.as_bytes()).await;
     assert_eq!(status, 422, "{body}");
     // Oversized input: refused before it is read in full.
     assert_eq!(c.post(&vec![b'a'; 200 * 1024]).await.0, 413);
-    assert_eq!(c.size(&g).await, size, "rejected actas never reach the log");
+    // A published acta with a junk signature line appended, and with a real
+    // signature by some other key appended: refused, never a "conflict".
+    let junk = format!("{}\u{2014} x AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", days[5].acta);
+    let (status, body) = c.post(junk.as_bytes()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("exactly one signature"), "{body}");
+    let cosigned = acta_note::countersign(days[5].acta.as_bytes(), &g.auditors[0]).unwrap();
+    let (status, body) = c.post(cosigned.as_bytes()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(c.size(&g).await, size, "refused bytes never reach the log");
     assert_eq!(c.get("/api/results").await, results_before);
+    assert_eq!(c.get("/api/conflicts").await, "[]");
 
     // A resent acta: idempotent.
     let (status, body) = c.post(days[7].acta.as_bytes()).await;
@@ -170,87 +197,124 @@ async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
         body.contains("\"duplicate\"") && body.contains("\"index\":7"),
         "{body}"
     );
+    // The same body under a different, valid signature: the same acta.
+    let other = resign_with_other_nonce(&days[7].acta, &g.machines[7]);
+    assert_ne!(other, days[7].acta);
+    acta_sheet::Acta::open(other.as_bytes(), &g.election).expect("the other encoding is valid");
+    let (status, body) = c.post(other.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"duplicate\"") && body.contains("\"index\":7"), "{body}");
     assert_eq!(c.size(&g).await, size);
+    let report = c.observe(&g).await;
+    assert_eq!(report.verdict, Verdict::Consistent, "{:#?}", report.findings);
 
-    // A different acta, validly signed by the right machine, for a table that
-    // already reported: logged as evidence, totals unchanged, observer reports it.
+    // A different body, validly signed by the table's machine, for a table
+    // that already reported: logged as evidence, totals unchanged, observer
+    // names the table.
     let second = day(&g, 9, 2);
     assert_ne!(second.acta, days[9].acta);
     let (status, body) = c.post(second.acta.as_bytes()).await;
     assert_eq!(status, 409, "{body}");
-    assert!(body.contains("\"counted\":9"), "{body}");
-    assert_eq!(
-        c.size(&g).await,
-        size + 1,
-        "the conflicting acta is logged as evidence"
-    );
-    assert_eq!(
-        c.get("/api/results").await,
-        results_before,
-        "conflicts never change totals"
-    );
+    assert!(body.contains("\"first\":9"), "{body}");
+    assert_eq!(c.size(&g).await, size + 1, "the conflicting acta is logged as evidence");
+    assert_eq!(c.get("/api/results").await, results_before, "conflicts never change totals");
     let conflicts = c.get("/api/conflicts").await;
     assert!(conflicts.contains(&g.election.tables[9].id));
-    let table = c
-        .get(&format!("/api/tables/{}", g.election.tables[9].id))
-        .await;
+    let table = c.get(&format!("/api/tables/{}", g.election.tables[9].id)).await;
     assert!(table.contains("\"status\":\"conflict\""), "{table}");
     let report = c.observe(&g).await;
-    assert_eq!(report.verdict, "discrepancies");
+    assert_eq!(report.verdict, Verdict::Discrepancies);
     assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
     let f = &report.findings[0];
     assert_eq!(
-        (f.kind.as_str(), f.place.as_str()),
-        ("conflicting-actas", g.election.tables[9].id.as_str())
+        (f.kind, f.place.as_str()),
+        (FindingKind::ConflictingActas, g.election.tables[9].id.as_str())
     );
-    assert_eq!(
-        report.sums.ballots, ballots,
-        "the observer counts the first acta too"
-    );
+    assert_eq!(report.sums.ballots, ballots, "the observer counts the first acta too");
 }
 
+/// Each impossible acta, validly signed by its table's machine: logged,
+/// held with its reason, not counted, listed by the center, reported by the
+/// observer — and the verdict stays consistent, because the center told
+/// the truth about it.
+async fn impossible_actas_are_logged_and_held(backend: &str) {
+    let g = election();
+    let c = start(&g, backend).await;
+    full_election(&g, &c).await;
+    let results_before: serde_json::Value =
+        serde_json::from_str(&c.get("/api/results").await).unwrap();
+    let size = c.size(&g).await;
+    let opens = acta_election::time::parse(&g.election.opens).unwrap();
+    type Edit = fn(&mut Acta, u64);
+    let cases: [(&str, Edit); 5] = [
+        ("authenticated", |a, _| a.authenticated = a.registered + 1),
+        ("ballots", |a, _| a.ballots = a.authenticated + 3),
+        ("do not fit", |a, _| a.contests[0].votes[0].1 += a.ballots + 1),
+        ("alarm overrides", |a, _| a.alarms[acta_sheet::Alarm::Overrides.index()] = 2),
+        ("schedule", |a, opens| a.opened = opens - 7200),
+    ];
+    for (k, (why, edit)) in cases.iter().enumerate() {
+        let i = TABLES - SPARE + k;
+        let mut a = acta_of(&day(&g, i, 1));
+        edit(&mut a, opens);
+        let (status, body) = c.post(a.sign(&g.machines[i]).as_bytes()).await;
+        assert_eq!(status, 201, "{body}");
+        assert!(body.contains("\"held\"") && body.contains(why), "{why}: {body}");
+    }
+    assert_eq!(c.size(&g).await, size + SPARE as u64, "held actas are logged");
+    let held: Vec<serde_json::Value> = serde_json::from_str(&c.get("/api/held").await).unwrap();
+    assert_eq!(held.len(), SPARE);
+    assert!(held.iter().all(|h| !h["reason"].as_str().unwrap().is_empty()));
+    let results: serde_json::Value = serde_json::from_str(&c.get("/api/results").await).unwrap();
+    assert_eq!(results["tables_reported"], results_before["tables_reported"]);
+    assert_eq!(results["ballots"], results_before["ballots"], "held actas are never counted");
+    assert_eq!(results["held"], SPARE);
+    let t = c.get(&format!("/api/tables/{}", g.election.tables[TABLES - 1].id)).await;
+    assert!(t.contains("\"status\":\"held\""), "{t}");
+    let report = c.observe(&g).await;
+    assert_eq!(report.verdict, Verdict::Consistent, "{:#?}", report.findings);
+    let tables: Vec<&str> = report.held.iter().map(|h| h.table.as_str()).collect();
+    let want: Vec<&str> = g.election.tables[TABLES - SPARE..].iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(tables, want);
+}
+
+/// A dishonest authority edits the center's database to add voters: the
+/// observer names each table and the exact national difference.
 async fn inflated_center_totals_are_caught(backend: &str) {
     let g = election();
-    let c = start(&g, backend, 3).await;
+    let c = start(&g, backend).await;
     let days = full_election(&g, &c).await;
+    acta_synth::dishonest::tell(&c.db, &acta_synth::dishonest::Lie::InflateTurnout(1_000_003))
+        .await
+        .unwrap();
     let report = c.observe(&g).await;
-    assert_eq!(report.verdict, "discrepancies");
+    assert_eq!(report.verdict, Verdict::Discrepancies);
     let tables: Vec<&str> = report
         .findings
         .iter()
-        .filter(|f| f.kind == "table-figure" && f.figure == "ballots")
+        .filter(|f| f.kind == FindingKind::TableFigure && f.figure == "ballots")
         .map(|f| f.place.as_str())
         .collect();
-    assert_eq!(
-        tables,
-        g.election.tables[..3]
-            .iter()
-            .map(|t| t.id.as_str())
-            .collect::<Vec<_>>()
-    );
-    let first = Acta::parse(
-        acta_note::Note::parse(days[0].acta.as_bytes())
-            .unwrap()
-            .text,
-    )
-    .unwrap();
+    assert_eq!(tables.len(), TABLES - SPARE, "every inflated table is named");
+    let first = acta_of(&days[0]);
     let f = report
         .findings
         .iter()
-        .find(|f| f.kind == "table-figure" && f.figure == "ballots")
+        .find(|f| f.kind == FindingKind::TableFigure && f.figure == "ballots")
         .unwrap();
+    let share = 1_000_003 / (TABLES - SPARE) as u32 + 1;
     assert_eq!(
         (f.center.clone(), f.machines.clone()),
-        ((first.ballots + 1).to_string(), first.ballots.to_string())
+        ((first.ballots + share).to_string(), first.ballots.to_string())
     );
     let ann = report
         .findings
         .iter()
-        .find(|f| f.kind == "announcement-figure" && f.figure.starts_with("ballots"))
+        .find(|f| f.kind == FindingKind::AnnouncementFigure && f.figure.starts_with("ballots"))
         .expect("the signed announcement is caught");
-    assert_eq!(ann.center.parse::<u64>().unwrap(), report.sums.ballots + 3);
+    assert_eq!(ann.center.parse::<u64>().unwrap(), report.sums.ballots + 1_000_003);
     assert_eq!(ann.machines.parse::<u64>().unwrap(), report.sums.ballots);
-    assert!(ann.figure.contains("+3"), "{}", ann.figure);
+    assert!(ann.figure.contains("+1000003"), "{}", ann.figure);
 }
 
 #[tokio::test]
@@ -271,6 +335,16 @@ async fn sqlite_inflated_center_totals_are_caught() {
 #[tokio::test]
 async fn postgres_inflated_center_totals_are_caught() {
     inflated_center_totals_are_caught("postgres").await;
+}
+
+#[tokio::test]
+async fn sqlite_impossible_actas_are_logged_and_held() {
+    impossible_actas_are_logged_and_held("sqlite").await;
+}
+
+#[tokio::test]
+async fn postgres_impossible_actas_are_logged_and_held() {
+    impossible_actas_are_logged_and_held("postgres").await;
 }
 
 /// The binary itself: `acta demo` leaves verifiable artifacts and exits 0;
@@ -330,7 +404,9 @@ fn the_demo_binary_runs_and_catches_tampering() {
     let stdout = String::from_utf8_lossy(&tampered.stdout);
     assert_eq!(tampered.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("DISCREPANCIES FOUND") && stdout.contains("ballots (diff +4)"),
+        stdout.contains("DISCREPANCIES FOUND")
+            && stdout.contains("ballots (diff +4)")
+            && stdout.contains("HEADLINE"),
         "{stdout}"
     );
 }

@@ -50,7 +50,8 @@ pub fn apportion(method: Method, votes: &[u64], seats: u32) -> Vec<u32> {
 /// id, so everyone re-deriving it gets the same answer); a candidate with no
 /// votes wins nothing. Referendums: the choice with more votes, none on a tie.
 ///
-/// `votes` are `(choice code, votes)` pairs as counted on actas.
+/// `votes` are `(choice code, votes)` pairs as counted on actas; the result
+/// is sorted by code, as the announcement writes it.
 pub fn seats(contest: &crate::Contest, votes: &[(String, u64)]) -> Vec<(String, u32)> {
     use std::collections::BTreeMap;
     match contest.kind {
@@ -75,12 +76,14 @@ pub fn seats(contest: &crate::Contest, votes: &[(String, u64)]) -> Vec<(String, 
             }
             let mut ranked: Vec<(&str, u64)> = per.into_iter().collect();
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            ranked
+            let mut won: Vec<(String, u32)> = ranked
                 .iter()
                 .take(contest.seats as usize)
                 .filter(|(_, n)| *n > 0)
                 .map(|(c, _)| (c.to_string(), 1))
-                .collect()
+                .collect();
+            won.sort();
+            won
         }
         crate::Kind::Referendum => {
             let get = |k: &str| votes.iter().find(|(c, _)| c == k).map_or(0, |(_, n)| *n);

@@ -1,16 +1,16 @@
 use std::collections::BTreeMap;
 
-use acta_election::generate::{generate, machine_key, roll, Generated, Options};
+use acta_synth::ceremony::{run as generate, Ceremony as Generated};
+use acta_synth::generate::Options;
 use acta_election::time;
 use acta_sheet::{Acta, Alarm};
-use acta_station::simulate::run_table;
+use acta_synth::simulate::run_table;
 use acta_station::{Error, Mark, Station};
 
 fn election() -> Generated {
     generate(&Options {
         seed: 5,
         tables: 6,
-        ..Options::default()
     })
 }
 
@@ -19,9 +19,9 @@ fn opens(g: &Generated) -> u64 {
 }
 
 fn station(g: &Generated, i: usize) -> (Station, Vec<String>) {
-    let (r, codes) = roll(5, &g.election, i);
+    let (r, codes) = g.roll(i);
     (
-        Station::provision(&g.election, &g.election.tables[i].id, r, machine_key(5, i)).unwrap(),
+        Station::provision(&g.election, &g.election.tables[i].id, r, g.machines[i].clone()).unwrap(),
         codes,
     )
 }
@@ -35,8 +35,8 @@ fn all_blank(s: &Station) -> Vec<Mark> {
 #[test]
 fn a_simulated_day_yields_an_acta_that_the_ballot_records_confirm() {
     let g = election();
-    let (r, codes) = roll(5, &g.election, 2);
-    let (_, day) = run_table(&g.election, 2, r, &codes, machine_key(5, 2), 99).unwrap();
+    let (r, codes) = g.roll(2);
+    let (_, day) = run_table(&g.election, 2, r, &codes, g.machines[2].clone(), 99).unwrap();
     let opened = Acta::open(day.acta.as_bytes(), &g.election).unwrap();
     let acta = opened.acta;
     assert_eq!(acta.ballots as usize, day.records.len());
@@ -88,7 +88,7 @@ fn a_simulated_day_yields_an_acta_that_the_ballot_records_confirm() {
         .collect();
     leaves.sort();
     assert_eq!(acta_tlog::root_of(&leaves), acta.records);
-    assert_eq!(acta.alarms, [0; 7], "a normal day raises no alarm");
+    assert_eq!(acta.alarms, [0; 8], "a normal day raises no alarm");
     // The zero report is signed by the same machine and shows zero.
     let key: acta_note::Verifier = g.election.tables[2].key.parse().unwrap();
     let zero =
@@ -100,7 +100,7 @@ fn a_simulated_day_yields_an_acta_that_the_ballot_records_confirm() {
 fn each_voter_votes_once_and_only_on_this_roll() {
     let g = election();
     let (mut s, _) = station(&g, 0);
-    let (r, _) = roll(5, &g.election, 0);
+    let (r, _) = g.roll(0);
     let t0 = opens(&g);
     s.open(t0).unwrap();
     let v = &r.voters[0];
@@ -110,7 +110,7 @@ fn each_voter_votes_once_and_only_on_this_roll() {
         s.authenticate(t0 + 200, &v.id, v.template, None),
         Err(Error::AlreadyVoted(_))
     ));
-    let (other, _) = roll(5, &g.election, 1);
+    let (other, _) = g.roll(1);
     assert!(matches!(
         s.authenticate(
             t0 + 260,
@@ -128,7 +128,7 @@ fn each_voter_votes_once_and_only_on_this_roll() {
 fn a_biometric_mismatch_needs_a_one_time_code() {
     let g = election();
     let (mut s, codes) = station(&g, 0);
-    let (r, _) = roll(5, &g.election, 0);
+    let (r, _) = g.roll(0);
     let t0 = opens(&g);
     s.open(t0).unwrap();
     let (a, b) = (&r.voters[0], &r.voters[1]);
@@ -162,7 +162,7 @@ fn a_biometric_mismatch_needs_a_one_time_code() {
 fn schedule_sequence_and_pace_raise_alarms() {
     let g = election();
     let (mut s, _) = station(&g, 0);
-    let (r, _) = roll(5, &g.election, 0);
+    let (r, _) = g.roll(0);
     let t0 = opens(&g);
     assert!(
         matches!(s.open(t0 - 600), Err(Error::OutsideSchedule { .. })),
@@ -209,7 +209,7 @@ fn schedule_sequence_and_pace_raise_alarms() {
 fn invalid_ballots_are_refused_without_counting() {
     let g = election();
     let (mut s, _) = station(&g, 0);
-    let (r, _) = roll(5, &g.election, 0);
+    let (r, _) = g.roll(0);
     let t0 = opens(&g);
     s.open(t0).unwrap();
     s.authenticate(t0 + 60, &r.voters[0].id, r.voters[0].template, None)
@@ -238,14 +238,14 @@ fn invalid_ballots_are_refused_without_counting() {
 fn a_station_resumes_from_disk_and_an_unclean_stop_is_an_alarm() {
     let g = election();
     let dir = tempfile::tempdir().unwrap();
-    let (r, _) = roll(5, &g.election, 0);
+    let (r, _) = g.roll(0);
     let t0 = opens(&g);
     let mut s = Station::create(
         dir.path(),
         g.package.as_bytes(),
         &g.trust.to_text(),
         &r,
-        &machine_key(5, 0),
+        &g.machines[0].clone(),
         &g.election.tables[0].id,
     )
     .unwrap();
@@ -271,7 +271,78 @@ fn a_station_resumes_from_disk_and_an_unclean_stop_is_an_alarm() {
         &g.election,
         &g.election.tables[0].id,
         r.clone(),
-        machine_key(5, 1)
+        g.machines[1].clone()
     )
     .is_err());
+}
+
+/// Someone with the machine's disk edits its stored counts, or its journal:
+/// on the next start the station re-derives the counts from its ballot
+/// records and re-hashes its journal, raises the state-mismatch alarm, and
+/// that alarm is on the signed acta. Nothing is silently repaired.
+#[test]
+fn an_edited_station_state_is_an_alarm_on_the_acta() {
+    let g = election();
+    let (r, _) = g.roll(0);
+    let t0 = opens(&g);
+    let fresh = |dir: &std::path::Path| {
+        let mut s = Station::create(
+            dir,
+            g.package.as_bytes(),
+            &g.trust.to_text(),
+            &r,
+            &g.machines[0],
+            &g.election.tables[0].id,
+        )
+        .unwrap();
+        s.open(t0).unwrap();
+        s.authenticate(t0 + 60, &r.voters[0].id, r.voters[0].template, None)
+            .unwrap();
+        let marks: Vec<Mark> = s
+            .ballot()
+            .iter()
+            .map(|c| Mark::Choices(vec![c.choices()[0].clone()]))
+            .collect();
+        s.cast(t0 + 90, &marks).unwrap();
+        s.save(dir, true).unwrap();
+    };
+
+    // Untouched: no alarm.
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let s = Station::load(dir.path(), t0 + 120).unwrap();
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 0);
+
+    // A count moved from one choice to another in state.json.
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let path = dir.path().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let pres = &mut state["counts"]["PRES"][0];
+    let choices: Vec<String> = pres.as_object().unwrap().keys().cloned().collect();
+    pres[&choices[0]] = 0.into();
+    pres[&choices[1]] = 1.into();
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let mut s = Station::load(dir.path(), t0 + 120).unwrap();
+    assert!(s.alarms()[Alarm::StateMismatch.index()] >= 1);
+    let acta = Acta::open(s.close(t0 + 200).unwrap().as_bytes(), &g.election).unwrap().acta;
+    assert!(acta.alarms[Alarm::StateMismatch.index()] >= 1, "the alarm is on the signed acta");
+    let pres = acta.contest("PRES").unwrap();
+    assert_eq!(pres.votes[1].1, 1, "the edited count is not silently repaired");
+
+    // A journal line rewritten.
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let path = dir.path().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    state["journal"][1] = "2026-12-06T10:01:00Z authenticated V00000000".into();
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let s = Station::load(dir.path(), t0 + 120).unwrap();
+    assert!(s.alarms()[Alarm::StateMismatch.index()] >= 1);
+    assert!(s
+        .journal()
+        .iter()
+        .any(|l| l.contains("state-mismatch") && l.contains("journal")));
 }

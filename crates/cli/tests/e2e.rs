@@ -95,7 +95,7 @@ fn resign_with_other_nonce(signed: &str, key: &acta_note::Signer) -> String {
     use ed25519_dalek::hazmat::{raw_sign, ExpandedSecretKey};
     let b64 = base64::engine::general_purpose::STANDARD;
     let private = key.to_private_key();
-    let raw = b64.decode(private.rsplit('+').next().unwrap()).unwrap();
+    let raw = b64.decode(private.splitn(5, '+').nth(4).unwrap()).unwrap();
     let seed: [u8; 32] = raw[1..].try_into().unwrap();
     let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
     let mut esk = ExpandedSecretKey::from(&seed);

@@ -114,9 +114,13 @@ impl CertRequest {
     /// Opens a signed request: canonical text, exactly one signature, by the
     /// key the request names (proof of possession).
     pub fn open(signed: &[u8]) -> Result<CertRequest, Error> {
-        let note = acta_note::Note::parse(signed)?;
+        let sig = |e: acta_note::Error| Error::Request {
+            line: 0,
+            what: format!("signature: {e}"),
+        };
+        let note = acta_note::Note::parse(signed).map_err(sig)?;
         let r = CertRequest::parse(note.text)?;
-        acta_note::open_single(signed, &r.key)?;
+        acta_note::open_single(signed, &r.key).map_err(sig)?;
         Ok(r)
     }
 }

@@ -165,3 +165,117 @@ proptest! {
         prop_assert_eq!(total, if votes.iter().all(|&v| v == 0) { 0 } else { seats });
     }
 }
+
+fn key(name: &str, seed: u8) -> acta_note::Signer {
+    acta_note::Signer::from_seed(name, [seed; 32]).unwrap()
+}
+
+/// The trust file: its exact text, and one refusal per non-canonical or
+/// dishonest variant — above all, one public key listed twice.
+#[test]
+fn trust_file_is_strict_and_counts_distinct_keys() {
+    let (a, b) = (key("authority", 1), key("auditor-1", 2));
+    let text = format!("quorum 2\nkey {}\nkey {}\n", a.verifier(), b.verifier());
+    let t = Trust::parse(&text).unwrap();
+    assert_eq!(t.to_text(), text);
+    let same_key_other_name = key("auditor-2", 1).verifier();
+    let variants = [
+        ("same public key under two names", format!("quorum 2\nkey {}\nkey {same_key_other_name}\n", a.verifier())),
+        ("same key twice", format!("quorum 1\nkey {}\nkey {}\n", a.verifier(), a.verifier())),
+        ("leading zero", text.replacen("quorum 2", "quorum 02", 1)),
+        ("plus sign", text.replacen("quorum 2", "quorum +2", 1)),
+        ("quorum 0", text.replacen("quorum 2", "quorum 0", 1)),
+        ("quorum above keys", text.replacen("quorum 2", "quorum 3", 1)),
+        ("blank line", text.replacen("\nkey", "\n\nkey", 1)),
+        ("trailing space", text.replacen("quorum 2", "quorum 2 ", 1)),
+        ("no final newline", text.trim_end().to_string()),
+        ("unknown line", format!("{text}comment\n")),
+    ];
+    for (what, v) in variants {
+        assert!(Trust::parse(&v).is_err(), "{what} accepted");
+    }
+    assert!(Trust::parse(&variants_err_text(&a, &same_key_other_name))
+        .unwrap_err()
+        .to_string()
+        .contains("same public key"));
+}
+
+fn variants_err_text(a: &acta_note::Signer, other: &acta_note::Verifier) -> String {
+    format!("quorum 1\nkey {}\nkey {other}\n", a.verifier())
+}
+
+/// A quorum is met by distinct keys only: one signer listed under two names
+/// in a hand-built quorum still counts once.
+#[test]
+fn one_signer_under_two_names_counts_once() {
+    let a = key("authority", 1);
+    let alias = key("alias", 1);
+    let note = acta_note::sign("package\n", &[&a, &alias]).unwrap();
+    let q = acta_note::Quorum {
+        verifiers: vec![a.verifier(), alias.verifier()],
+        need: 2,
+    };
+    assert!(matches!(
+        q.open(note.as_bytes()),
+        Err(acta_note::Error::Quorum { got: 1, need: 2, .. })
+    ));
+    assert!(acta_note::Quorum::new(q.verifiers.clone(), 2).is_err());
+}
+
+/// The certificate request: its exact text, proof of possession, and the
+/// refusals of every non-canonical variant.
+#[test]
+fn certificate_request_is_strict_and_self_signed() {
+    use acta_election::CertRequest;
+    let m = key("M000001", 9);
+    let r = CertRequest {
+        election: "VE-2026".into(),
+        machine: "M000001".into(),
+        key: m.verifier(),
+        software: [0xab; 32],
+    };
+    let text = format!(
+        "acta-machine-request/v1\nelection VE-2026\nmachine M000001\nkey {}\nsoftware {}\n",
+        m.verifier(),
+        "ab".repeat(32)
+    );
+    assert_eq!(r.to_text(), text);
+    assert_eq!(CertRequest::parse(&text).unwrap(), r);
+    assert_eq!(CertRequest::open(r.sign(&m).as_bytes()).unwrap(), r);
+    // Signed by someone else than the key it names: refused.
+    let thief = key("M000001", 8);
+    assert!(CertRequest::open(acta_note::sign(&text, &[&thief]).unwrap().as_bytes()).is_err());
+    // Two signatures: refused.
+    let two = acta_note::countersign(r.sign(&m).as_bytes(), &key("x", 3)).unwrap();
+    assert!(CertRequest::open(two.as_bytes()).is_err());
+    let variants = [
+        text.replacen("machine M000001", "machine M000002", 1),
+        text.replacen("VE-2026", "ve-2026", 1),
+        text.replacen(&"ab".repeat(32), &"AB".repeat(32), 1),
+        text.replacen("\nsoftware", "\nsoftware ", 1),
+        text.trim_end().to_string(),
+        format!("{text}extra\n"),
+        text.replacen("acta-machine-request/v1", "acta-machine-request/v2", 1),
+    ];
+    for v in variants {
+        assert!(CertRequest::parse(&v).is_err(), "accepted:\n{v}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn trust_round_trips(seeds in proptest::collection::btree_set(1u8..200, 1..6), need in 1usize..6) {
+        let keys: Vec<_> = seeds.iter().map(|&s| key(&format!("k{s}"), s).verifier()).collect();
+        let need = need.min(keys.len());
+        let t = Trust { quorum: acta_note::Quorum::new(keys, need).unwrap() };
+        let text = t.to_text();
+        prop_assert_eq!(Trust::parse(&text).unwrap().to_text(), text);
+    }
+
+    #[test]
+    fn request_parser_accepts_only_canonical(text in "[a-zA-Z0-9 /+=.\n-]{0,160}") {
+        if let Ok(r) = acta_election::CertRequest::parse(&text) {
+            prop_assert_eq!(r.to_text(), text);
+        }
+    }
+}

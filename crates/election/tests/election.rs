@@ -279,3 +279,11 @@ proptest! {
         }
     }
 }
+
+/// The example definition in the repository is a valid definition.
+#[test]
+fn the_example_definition_parses() {
+    let d = acta_election::Definition::parse(include_str!("../../../examples/election-definition.json")).unwrap();
+    assert_eq!(d.tables.len(), 3);
+    assert!(d.center_key.parse::<acta_note::Verifier>().is_ok());
+}

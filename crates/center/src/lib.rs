@@ -322,4 +322,3 @@ pub fn announcement(election: &Election, checkpoint: Checkpoint, totals: &Totals
         contests,
     }
 }
-

@@ -150,10 +150,11 @@ impl Store {
     /// stored acta bytes: a row whose bytes do not hash to its stored leaf,
     /// or an index out of sequence, is corruption and stops everything.
     pub(crate) async fn extend_tree(&self, tree: &mut Tree) -> Result<(), Error> {
-        let rows = sqlx::query("SELECT idx, leaf, acta FROM log_entries WHERE idx >= $1 ORDER BY idx")
-            .bind(tree.size() as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT idx, leaf, acta FROM log_entries WHERE idx >= $1 ORDER BY idx")
+                .bind(tree.size() as i64)
+                .fetch_all(&self.pool)
+                .await?;
         for r in &rows {
             let idx = r.get::<i64, _>(0) as u64;
             if idx != tree.size() {

@@ -111,10 +111,19 @@ async fn cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement(backend: 
         leaves.push(acta_tlog::leaf_hash(e.as_bytes()));
         tree.append(*leaves.last().unwrap());
     }
-    assert_eq!(tree.root(), last.root, "the stored rows hash to the signed root");
+    assert_eq!(
+        tree.root(),
+        last.root,
+        "the stored rows hash to the signed root"
+    );
     for cp in &checkpoints {
         let cp = Checkpoint::open(cp.as_bytes(), &key).unwrap();
-        assert_eq!(tree.root_at(cp.size).unwrap(), cp.root, "checkpoint at {}", cp.size);
+        assert_eq!(
+            tree.root_at(cp.size).unwrap(),
+            cp.root,
+            "checkpoint at {}",
+            cp.size
+        );
     }
     // The counted rows are exactly one per table.
     let totals = reopened.totals("").await.unwrap();
@@ -156,10 +165,12 @@ async fn a_corrupt_stored_acta_stops_the_center(backend: &str) {
     drop(center);
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&db).await.unwrap();
-    sqlx::query("UPDATE log_entries SET acta = REPLACE(acta, 'ballots ', 'ballots 9') WHERE idx = 1")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE log_entries SET acta = REPLACE(acta, 'ballots ', 'ballots 9') WHERE idx = 1",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     conn.close().await.unwrap();
     match open(&g, &db).await {
         Err(acta_center::Error::Corrupt(m)) => assert!(m.contains("log entry 1"), "{m}"),

@@ -171,7 +171,10 @@ pub fn define(
         authority.name(),
         out.display()
     );
-    println!("next: each auditor runs `acta election countersign --package {}`", out.display());
+    println!(
+        "next: each auditor runs `acta election countersign --package {}`",
+        out.display()
+    );
     Ok(())
 }
 
@@ -207,7 +210,11 @@ fn print_signers(package: &str, trust: &Trust) -> Result<bool> {
     println!(
         "signed by {} of the trusted keys ({}); quorum {} — {}",
         names.len(),
-        if names.is_empty() { "none".to_string() } else { names.join(", ") },
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        },
         trust.quorum.need,
         if met { "MET" } else { "NOT MET" }
     );
@@ -221,7 +228,11 @@ pub fn show(package: &Path, trust: &Path) -> Result<bool> {
     let e = Election::parse(note.text)?;
     println!("election  {} — {}", e.id, e.name);
     println!("schedule  {} to {}", e.opens, e.closes);
-    println!("tables    {}  registered {}", e.tables.len(), e.registered());
+    println!(
+        "tables    {}  registered {}",
+        e.tables.len(),
+        e.registered()
+    );
     println!("software  {}", e.software);
     println!("log       {}", e.log_origin);
     println!("{:<10} {:<12} {:>6}  name", "contest", "kind", "seats");
@@ -239,7 +250,13 @@ pub fn show(package: &Path, trust: &Path) -> Result<bool> {
 
 /// `acta election generate`: a synthetic election's content — the files an
 /// authority would write by hand — for a center whose key is given.
-pub fn generate(seed: u64, tables: usize, out: &Path, center_key: &str, software: Option<String>) -> Result<()> {
+pub fn generate(
+    seed: u64,
+    tables: usize,
+    out: &Path,
+    center_key: &str,
+    software: Option<String>,
+) -> Result<()> {
     if center_key.parse::<acta_note::Verifier>().is_err() {
         bail!("--center-key must be a verifier key (from `acta keygen --name center`)");
     }
@@ -255,17 +272,17 @@ pub fn generate(seed: u64, tables: usize, out: &Path, center_key: &str, software
     let mut machines = BTreeMap::new();
     for (i, t) in c.definition.tables.iter().enumerate() {
         let (roll, codes) = c.roll(i);
-        std::fs::write(out.join("rolls").join(format!("{}.txt", t.id)), roll.to_text())?;
+        std::fs::write(
+            out.join("rolls").join(format!("{}.txt", t.id)),
+            roll.to_text(),
+        )?;
         std::fs::write(
             out.join("override-codes").join(format!("{}.txt", t.id)),
             codes.join("\n") + "\n",
         )?;
         machines.insert(t.machine.clone(), t.id.clone());
     }
-    let list: String = machines
-        .iter()
-        .map(|(m, t)| format!("{m} {t}\n"))
-        .collect();
+    let list: String = machines.iter().map(|(m, t)| format!("{m} {t}\n")).collect();
     std::fs::write(out.join("machines.txt"), list)?;
     println!(
         "election {}: {} tables; definition.json, rolls/, override-codes/ and machines.txt (machine → table) written to {}",

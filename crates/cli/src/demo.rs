@@ -56,7 +56,10 @@ fn write_ceremony(out: &Path, c: &Ceremony) -> Result<()> {
             a.to_private_key() + "\n",
         )?;
     }
-    write(&out.join("keys/center.key"), c.center.to_private_key() + "\n")?;
+    write(
+        &out.join("keys/center.key"),
+        c.center.to_private_key() + "\n",
+    )?;
     Ok(())
 }
 
@@ -270,9 +273,17 @@ pub fn print_report(r: &acta_observer::Report) {
         r.log_size, r.log_root, r.actas_verified, r.proofs_verified, r.tables_reported, r.tables_total
     );
     if !r.held.is_empty() {
-        println!("held actas — authentic, logged, not counted, for review ({}):", r.held.len());
+        println!(
+            "held actas — authentic, logged, not counted, for review ({}):",
+            r.held.len()
+        );
         for h in &r.held {
-            println!("  {} (log entry {}): {}", h.table, h.index, h.reasons.join("; "));
+            println!(
+                "  {} (log entry {}): {}",
+                h.table,
+                h.index,
+                h.reasons.join("; ")
+            );
         }
     }
     if r.findings.is_empty() {

@@ -157,7 +157,7 @@ struct VerifyArgs {
     files: Vec<PathBuf>,
 }
 
-fn read_trust(path: &PathBuf) -> Result<acta_election::Trust> {
+fn read_trust(path: &std::path::Path) -> Result<acta_election::Trust> {
     ceremony::read_trust(path)
 }
 
@@ -186,8 +186,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out,
             center_key,
             software,
-        }) => ceremony::generate(seed, tables, &out, &center_key, software)
-            .map(|_| ExitCode::SUCCESS),
+        }) => {
+            ceremony::generate(seed, tables, &out, &center_key, software).map(|_| ExitCode::SUCCESS)
+        }
         Command::Election(ElectionCmd::Define {
             definition,
             requests,

@@ -3,10 +3,10 @@
 //! announced and observed; then each attack is tried and must fail in the way
 //! it names, and each impossible acta must be logged and held.
 
-use acta_synth::ceremony::{run as generate, Ceremony as Generated};
-use acta_synth::generate::Options;
 use acta_observer::{observe, FindingKind, Report, Verdict};
 use acta_sheet::Acta;
+use acta_synth::ceremony::{run as generate, Ceremony as Generated};
+use acta_synth::generate::Options;
 use acta_synth::simulate::{run_table, TableDay};
 
 const SEED: u64 = 50;
@@ -157,7 +157,12 @@ async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
     let c = start(&g, backend).await;
     let days = full_election(&g, &c).await;
     let report = c.observe(&g).await;
-    assert_eq!(report.verdict, Verdict::Consistent, "{:#?}", report.findings);
+    assert_eq!(
+        report.verdict,
+        Verdict::Consistent,
+        "{:#?}",
+        report.findings
+    );
     assert_eq!(report.tables_reported, (TABLES - SPARE) as u64);
     assert_eq!(report.actas_verified, (TABLES - SPARE) as u64);
     assert!(report.proofs_verified >= (TABLES - SPARE) as u64);
@@ -203,10 +208,18 @@ async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
     acta_sheet::Acta::open(other.as_bytes(), &g.election).expect("the other encoding is valid");
     let (status, body) = c.post(other.as_bytes()).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"duplicate\"") && body.contains("\"index\":7"), "{body}");
+    assert!(
+        body.contains("\"duplicate\"") && body.contains("\"index\":7"),
+        "{body}"
+    );
     assert_eq!(c.size(&g).await, size);
     let report = c.observe(&g).await;
-    assert_eq!(report.verdict, Verdict::Consistent, "{:#?}", report.findings);
+    assert_eq!(
+        report.verdict,
+        Verdict::Consistent,
+        "{:#?}",
+        report.findings
+    );
 
     // A different body, validly signed by the table's machine, for a table
     // that already reported: logged as evidence, totals unchanged, observer
@@ -216,11 +229,21 @@ async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
     let (status, body) = c.post(second.acta.as_bytes()).await;
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("\"first\":9"), "{body}");
-    assert_eq!(c.size(&g).await, size + 1, "the conflicting acta is logged as evidence");
-    assert_eq!(c.get("/api/results").await, results_before, "conflicts never change totals");
+    assert_eq!(
+        c.size(&g).await,
+        size + 1,
+        "the conflicting acta is logged as evidence"
+    );
+    assert_eq!(
+        c.get("/api/results").await,
+        results_before,
+        "conflicts never change totals"
+    );
     let conflicts = c.get("/api/conflicts").await;
     assert!(conflicts.contains(&g.election.tables[9].id));
-    let table = c.get(&format!("/api/tables/{}", g.election.tables[9].id)).await;
+    let table = c
+        .get(&format!("/api/tables/{}", g.election.tables[9].id))
+        .await;
     assert!(table.contains("\"status\":\"conflict\""), "{table}");
     let report = c.observe(&g).await;
     assert_eq!(report.verdict, Verdict::Discrepancies);
@@ -228,9 +251,15 @@ async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
     let f = &report.findings[0];
     assert_eq!(
         (f.kind, f.place.as_str()),
-        (FindingKind::ConflictingActas, g.election.tables[9].id.as_str())
+        (
+            FindingKind::ConflictingActas,
+            g.election.tables[9].id.as_str()
+        )
     );
-    assert_eq!(report.sums.ballots, ballots, "the observer counts the first acta too");
+    assert_eq!(
+        report.sums.ballots, ballots,
+        "the observer counts the first acta too"
+    );
 }
 
 /// Each impossible acta, validly signed by its table's machine: logged,
@@ -249,8 +278,12 @@ async fn impossible_actas_are_logged_and_held(backend: &str) {
     let cases: [(&str, Edit); 5] = [
         ("authenticated", |a, _| a.authenticated = a.registered + 1),
         ("ballots", |a, _| a.ballots = a.authenticated + 3),
-        ("do not fit", |a, _| a.contests[0].votes[0].1 += a.ballots + 1),
-        ("alarm overrides", |a, _| a.alarms[acta_sheet::Alarm::Overrides.index()] = 2),
+        ("do not fit", |a, _| {
+            a.contests[0].votes[0].1 += a.ballots + 1
+        }),
+        ("alarm overrides", |a, _| {
+            a.alarms[acta_sheet::Alarm::Overrides.index()] = 2
+        }),
         ("schedule", |a, opens| a.opened = opens - 7200),
     ];
     for (k, (why, edit)) in cases.iter().enumerate() {
@@ -259,22 +292,47 @@ async fn impossible_actas_are_logged_and_held(backend: &str) {
         edit(&mut a, opens);
         let (status, body) = c.post(a.sign(&g.machines[i]).as_bytes()).await;
         assert_eq!(status, 201, "{body}");
-        assert!(body.contains("\"held\"") && body.contains(why), "{why}: {body}");
+        assert!(
+            body.contains("\"held\"") && body.contains(why),
+            "{why}: {body}"
+        );
     }
-    assert_eq!(c.size(&g).await, size + SPARE as u64, "held actas are logged");
+    assert_eq!(
+        c.size(&g).await,
+        size + SPARE as u64,
+        "held actas are logged"
+    );
     let held: Vec<serde_json::Value> = serde_json::from_str(&c.get("/api/held").await).unwrap();
     assert_eq!(held.len(), SPARE);
-    assert!(held.iter().all(|h| !h["reason"].as_str().unwrap().is_empty()));
+    assert!(held
+        .iter()
+        .all(|h| !h["reason"].as_str().unwrap().is_empty()));
     let results: serde_json::Value = serde_json::from_str(&c.get("/api/results").await).unwrap();
-    assert_eq!(results["tables_reported"], results_before["tables_reported"]);
-    assert_eq!(results["ballots"], results_before["ballots"], "held actas are never counted");
+    assert_eq!(
+        results["tables_reported"],
+        results_before["tables_reported"]
+    );
+    assert_eq!(
+        results["ballots"], results_before["ballots"],
+        "held actas are never counted"
+    );
     assert_eq!(results["held"], SPARE);
-    let t = c.get(&format!("/api/tables/{}", g.election.tables[TABLES - 1].id)).await;
+    let t = c
+        .get(&format!("/api/tables/{}", g.election.tables[TABLES - 1].id))
+        .await;
     assert!(t.contains("\"status\":\"held\""), "{t}");
     let report = c.observe(&g).await;
-    assert_eq!(report.verdict, Verdict::Consistent, "{:#?}", report.findings);
+    assert_eq!(
+        report.verdict,
+        Verdict::Consistent,
+        "{:#?}",
+        report.findings
+    );
     let tables: Vec<&str> = report.held.iter().map(|h| h.table.as_str()).collect();
-    let want: Vec<&str> = g.election.tables[TABLES - SPARE..].iter().map(|t| t.id.as_str()).collect();
+    let want: Vec<&str> = g.election.tables[TABLES - SPARE..]
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
     assert_eq!(tables, want);
 }
 
@@ -284,9 +342,12 @@ async fn inflated_center_totals_are_caught(backend: &str) {
     let g = election();
     let c = start(&g, backend).await;
     let days = full_election(&g, &c).await;
-    acta_synth::dishonest::tell(&c.db, &acta_synth::dishonest::Lie::InflateTurnout(1_000_003))
-        .await
-        .unwrap();
+    acta_synth::dishonest::tell(
+        &c.db,
+        &acta_synth::dishonest::Lie::InflateTurnout(1_000_003),
+    )
+    .await
+    .unwrap();
     let report = c.observe(&g).await;
     assert_eq!(report.verdict, Verdict::Discrepancies);
     let tables: Vec<&str> = report
@@ -295,7 +356,11 @@ async fn inflated_center_totals_are_caught(backend: &str) {
         .filter(|f| f.kind == FindingKind::TableFigure && f.figure == "ballots")
         .map(|f| f.place.as_str())
         .collect();
-    assert_eq!(tables.len(), TABLES - SPARE, "every inflated table is named");
+    assert_eq!(
+        tables.len(),
+        TABLES - SPARE,
+        "every inflated table is named"
+    );
     let first = acta_of(&days[0]);
     let f = report
         .findings
@@ -305,14 +370,20 @@ async fn inflated_center_totals_are_caught(backend: &str) {
     let share = 1_000_003 / (TABLES - SPARE) as u32 + 1;
     assert_eq!(
         (f.center.clone(), f.machines.clone()),
-        ((first.ballots + share).to_string(), first.ballots.to_string())
+        (
+            (first.ballots + share).to_string(),
+            first.ballots.to_string()
+        )
     );
     let ann = report
         .findings
         .iter()
         .find(|f| f.kind == FindingKind::AnnouncementFigure && f.figure.starts_with("ballots"))
         .expect("the signed announcement is caught");
-    assert_eq!(ann.center.parse::<u64>().unwrap(), report.sums.ballots + 1_000_003);
+    assert_eq!(
+        ann.center.parse::<u64>().unwrap(),
+        report.sums.ballots + 1_000_003
+    );
     assert_eq!(ann.machines.parse::<u64>().unwrap(), report.sums.ballots);
     assert!(ann.figure.contains("+1000003"), "{}", ann.figure);
 }

@@ -169,7 +169,9 @@ pub fn define(
         });
     }
     if let Some(extra) = rolls_by_table.keys().next() {
-        return bad(format!("roll for table {extra}, which is not in the definition"));
+        return bad(format!(
+            "roll for table {extra}, which is not in the definition"
+        ));
     }
     if let Some(m) = by_machine
         .keys()

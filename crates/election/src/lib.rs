@@ -585,7 +585,12 @@ impl Trust {
             .strip_prefix("quorum ")
             .and_then(canon::decimal)
             .filter(|&n| n >= 1)
-            .ok_or_else(|| bad(1, "first line must be 'quorum N', N a decimal >= 1 without leading zeros"))?;
+            .ok_or_else(|| {
+                bad(
+                    1,
+                    "first line must be 'quorum N', N a decimal >= 1 without leading zeros",
+                )
+            })?;
         let mut verifiers: Vec<acta_note::Verifier> = Vec::new();
         for (n, line) in lines {
             let key = line

@@ -1,6 +1,6 @@
+use acta_election::{apportion, time, Election, Error, Level, Method, Roll, Trust};
 use acta_synth::ceremony::run as generate;
 use acta_synth::generate::Options;
-use acta_election::{apportion, time, Election, Error, Level, Method, Roll, Trust};
 use proptest::prelude::*;
 
 fn small() -> acta_synth::Ceremony {
@@ -115,7 +115,12 @@ fn national_scale_has_venezuelan_proportions() {
         tables: 30_000,
     });
     let d = &c.definition;
-    let at = |level| d.areas.iter().filter(|a| Level::of(&a.code) == Some(level)).count();
+    let at = |level| {
+        d.areas
+            .iter()
+            .filter(|a| Level::of(&a.code) == Some(level))
+            .count()
+    };
     assert_eq!(at(Level::State), 24);
     assert_eq!(at(Level::Municipality), 336);
     let centers = at(Level::Center);
@@ -180,12 +185,24 @@ fn trust_file_is_strict_and_counts_distinct_keys() {
     assert_eq!(t.to_text(), text);
     let same_key_other_name = key("auditor-2", 1).verifier();
     let variants = [
-        ("same public key under two names", format!("quorum 2\nkey {}\nkey {same_key_other_name}\n", a.verifier())),
-        ("same key twice", format!("quorum 1\nkey {}\nkey {}\n", a.verifier(), a.verifier())),
+        (
+            "same public key under two names",
+            format!(
+                "quorum 2\nkey {}\nkey {same_key_other_name}\n",
+                a.verifier()
+            ),
+        ),
+        (
+            "same key twice",
+            format!("quorum 1\nkey {}\nkey {}\n", a.verifier(), a.verifier()),
+        ),
         ("leading zero", text.replacen("quorum 2", "quorum 02", 1)),
         ("plus sign", text.replacen("quorum 2", "quorum +2", 1)),
         ("quorum 0", text.replacen("quorum 2", "quorum 0", 1)),
-        ("quorum above keys", text.replacen("quorum 2", "quorum 3", 1)),
+        (
+            "quorum above keys",
+            text.replacen("quorum 2", "quorum 3", 1),
+        ),
         ("blank line", text.replacen("\nkey", "\n\nkey", 1)),
         ("trailing space", text.replacen("quorum 2", "quorum 2 ", 1)),
         ("no final newline", text.trim_end().to_string()),
@@ -217,7 +234,11 @@ fn one_signer_under_two_names_counts_once() {
     };
     assert!(matches!(
         q.open(note.as_bytes()),
-        Err(acta_note::Error::Quorum { got: 1, need: 2, .. })
+        Err(acta_note::Error::Quorum {
+            got: 1,
+            need: 2,
+            ..
+        })
     ));
     assert!(acta_note::Quorum::new(q.verifiers.clone(), 2).is_err());
 }
@@ -283,7 +304,10 @@ proptest! {
 /// The example definition in the repository is a valid definition.
 #[test]
 fn the_example_definition_parses() {
-    let d = acta_election::Definition::parse(include_str!("../../../examples/election-definition.json")).unwrap();
+    let d = acta_election::Definition::parse(include_str!(
+        "../../../examples/election-definition.json"
+    ))
+    .unwrap();
     assert_eq!(d.tables.len(), 3);
     assert!(d.center_key.parse::<acta_note::Verifier>().is_ok());
 }

@@ -80,7 +80,18 @@ mod tests {
     fn decimals_have_one_spelling() {
         assert_eq!(decimal("0"), Some(0));
         assert_eq!(decimal("18446744073709551615"), Some(u64::MAX));
-        for bad in ["", "00", "01", "+1", "-1", " 1", "1 ", "1_000", "18446744073709551616", "١"] {
+        for bad in [
+            "",
+            "00",
+            "01",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1_000",
+            "18446744073709551616",
+            "١",
+        ] {
             assert_eq!(decimal(bad), None, "{bad:?}");
         }
         assert_eq!(decimal_u32("4294967296"), None);

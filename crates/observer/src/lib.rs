@@ -403,7 +403,9 @@ pub async fn observe(
                             kind: FindingKind::RepeatedActa,
                             place: table.clone(),
                             figure: "acta".into(),
-                            center: format!("logged the acta of log entry {first} again at entry {i}"),
+                            center: format!(
+                                "logged the acta of log entry {first} again at entry {i}"
+                            ),
                             machines: "one acta, one log entry".into(),
                             evidence: format!("acta-{first}.note, acta-{i}.note"),
                         });
@@ -541,7 +543,14 @@ pub async fn observe(
     // The published totals, for the country and each state.
     progress("comparing published totals");
     let national: CenterTotals = client.json("/api/results").await?;
-    compare_totals("country", "results", &national, &running, &election, &mut findings);
+    compare_totals(
+        "country",
+        "results",
+        &national,
+        &running,
+        &election,
+        &mut findings,
+    );
     for state in election.areas_at(acta_election::Level::State) {
         let t: CenterTotals = client
             .json(&format!("/api/results/area/{}", state.code))
@@ -613,13 +622,23 @@ pub async fn observe(
                     findings.push(Finding {
                         kind: FindingKind::AnnouncementFigure,
                         place: "country".into(),
-                        figure: format!("held actas (diff {:+})", totals.held as i128 - held_at as i128),
+                        figure: format!(
+                            "held actas (diff {:+})",
+                            totals.held as i128 - held_at as i128
+                        ),
                         center: totals.held.to_string(),
                         machines: held_at.to_string(),
                         evidence: "announcement.note (signed by the center)".into(),
                     });
                 }
-                compare_totals("country", "announcement", &totals, &at, &election, &mut findings);
+                compare_totals(
+                    "country",
+                    "announcement",
+                    &totals,
+                    &at,
+                    &election,
+                    &mut findings,
+                );
             }
         }
         Err(e) => findings.push(Finding {
@@ -738,7 +757,10 @@ fn compare_totals(
             let mine = acta_election::seats(def, &votes);
             if t.seats != mine {
                 let show = |v: &[(String, u32)]| {
-                    v.iter().map(|(c, n)| format!("{c}:{n}")).collect::<Vec<_>>().join(" ")
+                    v.iter()
+                        .map(|(c, n)| format!("{c}:{n}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 };
                 seat_findings.push(Finding {
                     kind,

@@ -453,11 +453,7 @@ impl Acta {
     pub fn open<'e>(signed: &[u8], election: &'e Election) -> Result<OpenedActa<'e>, Error> {
         let note = acta_note::Note::parse(signed)?;
         let acta = Acta::parse(note.text)?;
-        let table = election.table(&acta.table).ok_or_else(|| {
-            Error::Package(format!("table {} is not in the election", acta.table))
-        })?;
-        let key: acta_note::Verifier = table.key.parse()?;
-        acta_note::open_single(signed, &key)?;
+        let table = crate::certified_table(signed, election, &acta.table)?;
         let holds = acta.holds(election);
         Ok(OpenedActa {
             signed: signed.to_vec(),

@@ -116,7 +116,10 @@ impl Announcement {
     pub fn parse(text: &str) -> Result<Announcement, Error> {
         let mut l = Lines::new(text)?;
         if l.field(ANNOUNCEMENT_FORMAT, 0).is_err() {
-            return Err(syntax(1, format!("first line must be '{ANNOUNCEMENT_FORMAT}'")));
+            return Err(syntax(
+                1,
+                format!("first line must be '{ANNOUNCEMENT_FORMAT}'"),
+            ));
         }
         let election = l.code("election")?.to_string();
         let line = l.line_no();
@@ -145,13 +148,17 @@ impl Announcement {
             if contests.last().is_some_and(|c| c.contest >= id) {
                 return Err(syntax(
                     line,
-                    format!("contest '{id}' is out of order or repeated: contests are sorted by id"),
+                    format!(
+                        "contest '{id}' is out of order or repeated: contests are sorted by id"
+                    ),
                 ));
             }
-            let votes = pairs(&mut l, "votes", |v| crate::text::number64(v))?;
+            let votes = pairs(&mut l, "votes", crate::text::number64)?;
             let blank = l.count64("blank")?;
             let null = l.count64("null")?;
-            let seats = pairs(&mut l, "seats", |v| crate::text::number(v).filter(|&n| n > 0))?;
+            let seats = pairs(&mut l, "seats", |v| {
+                crate::text::number(v).filter(|&n| n > 0)
+            })?;
             contests.push(Tally {
                 contest: id,
                 votes,
@@ -260,7 +267,10 @@ fn pairs<T>(
         if out.last().is_some_and(|(c, _)| c.as_str() >= v[0]) {
             return Err(syntax(
                 line,
-                format!("'{key} {}' is out of order or repeated: choices are sorted", v[0]),
+                format!(
+                    "'{key} {}' is out of order or repeated: choices are sorted",
+                    v[0]
+                ),
             ));
         }
         let n = num(v[1]).ok_or_else(|| {

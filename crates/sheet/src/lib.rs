@@ -21,7 +21,9 @@ pub mod qr;
 mod text;
 mod zero;
 
-pub use acta::{body_hash, Acta, Alarm, ContestCount, Hold, OpenedActa, ALARMS, LATE_CLOSE_SECONDS};
+pub use acta::{
+    body_hash, Acta, Alarm, ContestCount, Hold, OpenedActa, ALARMS, LATE_CLOSE_SECONDS,
+};
 pub use announcement::{Announcement, Tally, ANNOUNCEMENT_FORMAT};
 pub use zero::ZeroReport;
 
@@ -48,6 +50,22 @@ pub enum Error {
     /// QR parts are missing, duplicated, mixed or unreadable.
     #[error("QR: {0}")]
     Qr(String),
+}
+
+/// The table of the package that a single-author note speaks for, once the
+/// note is shown to carry exactly one signature: a valid one by the key
+/// certified for that table. Shared by the acta and the zero report.
+pub(crate) fn certified_table<'e>(
+    signed: &[u8],
+    election: &'e acta_election::Election,
+    table: &str,
+) -> Result<&'e acta_election::Table, Error> {
+    let t = election
+        .table(table)
+        .ok_or_else(|| Error::Package(format!("table {table} is not in the election")))?;
+    let key: acta_note::Verifier = t.key.parse()?;
+    acta_note::open_single(signed, &key)?;
+    Ok(t)
 }
 
 /// A short code printed under the QR codes so that a person can compare a

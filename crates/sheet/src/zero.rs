@@ -99,11 +99,7 @@ impl ZeroReport {
     pub fn open(signed: &[u8], election: &acta_election::Election) -> Result<ZeroReport, Error> {
         let note = acta_note::Note::parse(signed)?;
         let zero = ZeroReport::parse(note.text)?;
-        let table = election.table(&zero.table).ok_or_else(|| {
-            Error::Package(format!("table {} is not in the election", zero.table))
-        })?;
-        let key: acta_note::Verifier = table.key.parse()?;
-        acta_note::open_single(signed, &key)?;
+        let table = crate::certified_table(signed, election, &zero.table)?;
         let contests: Vec<String> = election
             .ballot(&zero.table)
             .iter()

@@ -9,10 +9,7 @@ use std::sync::OnceLock;
 fn ceremony() -> &'static acta_synth::Ceremony {
     static G: OnceLock<acta_synth::Ceremony> = OnceLock::new();
     G.get_or_init(|| {
-        acta_synth::ceremony::run(&acta_synth::generate::Options {
-            seed: 3,
-            tables: 8,
-        })
+        acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 3, tables: 8 })
     })
 }
 
@@ -88,7 +85,10 @@ fn known_answer() {
 fn signed_announcement_opens_against_its_package() {
     let a = announcement(4);
     let signed = a.sign(&ceremony().center);
-    assert_eq!(Announcement::open(signed.as_bytes(), &ceremony().election).unwrap(), a);
+    assert_eq!(
+        Announcement::open(signed.as_bytes(), &ceremony().election).unwrap(),
+        a
+    );
     // Signed by anyone else: refused.
     let other = a.sign(&ceremony().authority);
     assert!(Announcement::open(other.as_bytes(), &ceremony().election).is_err());
@@ -104,21 +104,53 @@ fn every_non_canonical_variant_is_refused() {
     let block = &text[first_contest..second_contest];
     let first_votes = text.lines().find(|l| l.starts_with("votes ")).unwrap();
     let variants: Vec<(&str, String)> = vec![
-        ("contest block twice", format!("{}{block}{}", &text[..second_contest], &text[second_contest..])),
-        ("votes line twice", text.replacen(first_votes, &format!("{first_votes}\n{first_votes}"), 1)),
+        (
+            "contest block twice",
+            format!(
+                "{}{block}{}",
+                &text[..second_contest],
+                &text[second_contest..]
+            ),
+        ),
+        (
+            "votes line twice",
+            text.replacen(first_votes, &format!("{first_votes}\n{first_votes}"), 1),
+        ),
         ("plus sign", text.replacen("\nballots ", "\nballots +", 1)),
-        ("leading zero", text.replacen("\nballots ", "\nballots 0", 1)),
-        ("trailing space", text.replacen("\nheld 1\n", "\nheld 1 \n", 1)),
+        (
+            "leading zero",
+            text.replacen("\nballots ", "\nballots 0", 1),
+        ),
+        (
+            "trailing space",
+            text.replacen("\nheld 1\n", "\nheld 1 \n", 1),
+        ),
         ("no final newline", text.trim_end().to_string()),
         ("unknown line", format!("{text}extra 1\n")),
-        ("fields reordered", text.replacen("held 1\nregistered", "registered", 1).replacen("authenticated", "held 1\nauthenticated", 1)),
-        ("seat of zero", text.replacen("\nseats ", "\nseats AAA 0\nseats ", 1)),
-        ("reported above total", text.replacen("\ntables 5 8\n", "\ntables 9 8\n", 1)),
-        ("checkpoint size leading zero", text.replacen(" 9 ", " 09 ", 1)),
+        (
+            "fields reordered",
+            text.replacen("held 1\nregistered", "registered", 1)
+                .replacen("authenticated", "held 1\nauthenticated", 1),
+        ),
+        (
+            "seat of zero",
+            text.replacen("\nseats ", "\nseats AAA 0\nseats ", 1),
+        ),
+        (
+            "reported above total",
+            text.replacen("\ntables 5 8\n", "\ntables 9 8\n", 1),
+        ),
+        (
+            "checkpoint size leading zero",
+            text.replacen(" 9 ", " 09 ", 1),
+        ),
     ];
     for (what, v) in variants {
         assert_ne!(v, text, "{what}: the variant must differ");
-        assert!(Announcement::parse(&v).is_err(), "{what} was accepted:\n{v}");
+        assert!(
+            Announcement::parse(&v).is_err(),
+            "{what} was accepted:\n{v}"
+        );
     }
 }
 

@@ -1,6 +1,6 @@
+use acta_sheet::{qr, Acta, Alarm, ContestCount, Error, Hold, ZeroReport, ALARMS};
 use acta_synth::ceremony::{run as generate, Ceremony as Generated};
 use acta_synth::generate::Options;
-use acta_sheet::{qr, Acta, Alarm, ContestCount, Error, Hold, ZeroReport, ALARMS};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -80,7 +80,11 @@ fn an_acta_signed_by_another_tables_machine_is_rejected() {
     // Claiming the other machine's id in the text does not help: the table's certificate names its machine.
     let mut a = acta_for(3, 42);
     a.machine = election().election.tables[4].machine.clone();
-    let err = Acta::open(a.sign(&election().machines[4].clone()).as_bytes(), &election().election).unwrap_err();
+    let err = Acta::open(
+        a.sign(&election().machines[4].clone()).as_bytes(),
+        &election().election,
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Note(_) | Error::Package(_)), "{err}");
 }
 
@@ -88,25 +92,48 @@ fn an_acta_signed_by_another_tables_machine_is_rejected() {
 /// the machine's word, returned with the reason it is held.
 #[test]
 fn authentic_but_impossible_actas_open_with_their_hold() {
-    let open = |a: &Acta| Acta::open(a.sign(&election().machines[2]).as_bytes(), &election().election).unwrap();
+    let open = |a: &Acta| {
+        Acta::open(
+            a.sign(&election().machines[2]).as_bytes(),
+            &election().election,
+        )
+        .unwrap()
+    };
     assert!(open(&acta_for(2, 9)).counts());
     let mut a = acta_for(2, 9);
     a.contests[0].votes[0].1 += 1;
     let o = open(&a);
-    assert!(matches!(o.holds.as_slice(), [Hold::Impossible(m)] if m.contains("do not fit")), "{:?}", o.holds);
+    assert!(
+        matches!(o.holds.as_slice(), [Hold::Impossible(m)] if m.contains("do not fit")),
+        "{:?}",
+        o.holds
+    );
     let mut a = acta_for(2, 9);
     a.contests.pop();
     let o = open(&a);
-    assert!(matches!(o.holds.as_slice(), [Hold::Package(m)] if m.contains("votes on")), "{:?}", o.holds);
+    assert!(
+        matches!(o.holds.as_slice(), [Hold::Package(m)] if m.contains("votes on")),
+        "{:?}",
+        o.holds
+    );
     let mut a = acta_for(2, 9);
     a.authenticated = a.registered + 1;
-    assert!(open(&a).holds.iter().any(|h| h.to_string().contains("above registered")));
+    assert!(open(&a)
+        .holds
+        .iter()
+        .any(|h| h.to_string().contains("above registered")));
     let mut a = acta_for(2, 9);
     a.alarms[Alarm::Overrides.index()] = 1;
-    assert!(open(&a).holds.iter().any(|h| h.to_string().contains("alarm overrides")));
+    assert!(open(&a)
+        .holds
+        .iter()
+        .any(|h| h.to_string().contains("alarm overrides")));
     let mut a = acta_for(2, 9);
     a.closed = a.opened;
-    assert!(open(&a).holds.iter().any(|h| matches!(h, Hold::Schedule(_))));
+    assert!(open(&a)
+        .holds
+        .iter()
+        .any(|h| matches!(h, Hold::Schedule(_))));
 }
 
 /// An acta is a note with exactly one signature: its machine's.
@@ -115,11 +142,20 @@ fn an_acta_with_any_other_signature_line_is_refused() {
     let s = signed(3, 42);
     let junk = format!("{s}\u{2014} x AAAAAAAA\n");
     let err = Acta::open(junk.as_bytes(), &election().election).unwrap_err();
-    assert!(matches!(err, Error::Note(acta_note::Error::NotSingleSigned { found: 2, .. })), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Note(acta_note::Error::NotSingleSigned { found: 2, .. })
+        ),
+        "{err}"
+    );
     let cosigned = acta_note::countersign(s.as_bytes(), &election().auditors[0]).unwrap();
     assert!(Acta::open(cosigned.as_bytes(), &election().election).is_err());
     let o = Acta::open(s.as_bytes(), &election().election).unwrap();
-    assert_eq!(o.body_hash, acta_sheet::body_hash(&acta_for(3, 42).to_text()));
+    assert_eq!(
+        o.body_hash,
+        acta_sheet::body_hash(&acta_for(3, 42).to_text())
+    );
 }
 
 /// Each non-canonical spelling of the same acta is refused, naming the line.

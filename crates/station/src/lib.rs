@@ -682,7 +682,9 @@ impl Station {
                     continue;
                 };
                 let Some(entry) = counts.get_mut(contest) else {
-                    out.push(format!("ballot record names contest {contest} not on this ballot"));
+                    out.push(format!(
+                        "ballot record names contest {contest} not on this ballot"
+                    ));
                     continue;
                 };
                 match mark {
@@ -721,7 +723,9 @@ impl Station {
                         }
                     }
                     if v.len() != votes.len() {
-                        out.push(format!("contest {contest}: stored choices differ from the ballot"));
+                        out.push(format!(
+                            "contest {contest}: stored choices differ from the ballot"
+                        ));
                     }
                     if (b, n) != (blank, null) {
                         out.push(format!(

@@ -1,17 +1,14 @@
 use std::collections::BTreeMap;
 
-use acta_synth::ceremony::{run as generate, Ceremony as Generated};
-use acta_synth::generate::Options;
 use acta_election::time;
 use acta_sheet::{Acta, Alarm};
-use acta_synth::simulate::run_table;
 use acta_station::{Error, Mark, Station};
+use acta_synth::ceremony::{run as generate, Ceremony as Generated};
+use acta_synth::generate::Options;
+use acta_synth::simulate::run_table;
 
 fn election() -> Generated {
-    generate(&Options {
-        seed: 5,
-        tables: 6,
-    })
+    generate(&Options { seed: 5, tables: 6 })
 }
 
 fn opens(g: &Generated) -> u64 {
@@ -21,7 +18,13 @@ fn opens(g: &Generated) -> u64 {
 fn station(g: &Generated, i: usize) -> (Station, Vec<String>) {
     let (r, codes) = g.roll(i);
     (
-        Station::provision(&g.election, &g.election.tables[i].id, r, g.machines[i].clone()).unwrap(),
+        Station::provision(
+            &g.election,
+            &g.election.tables[i].id,
+            r,
+            g.machines[i].clone(),
+        )
+        .unwrap(),
         codes,
     )
 }
@@ -326,10 +329,18 @@ fn an_edited_station_state_is_an_alarm_on_the_acta() {
     std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
     let mut s = Station::load(dir.path(), t0 + 120).unwrap();
     assert!(s.alarms()[Alarm::StateMismatch.index()] >= 1);
-    let acta = Acta::open(s.close(t0 + 200).unwrap().as_bytes(), &g.election).unwrap().acta;
-    assert!(acta.alarms[Alarm::StateMismatch.index()] >= 1, "the alarm is on the signed acta");
+    let acta = Acta::open(s.close(t0 + 200).unwrap().as_bytes(), &g.election)
+        .unwrap()
+        .acta;
+    assert!(
+        acta.alarms[Alarm::StateMismatch.index()] >= 1,
+        "the alarm is on the signed acta"
+    );
     let pres = acta.contest("PRES").unwrap();
-    assert_eq!(pres.votes[1].1, 1, "the edited count is not silently repaired");
+    assert_eq!(
+        pres.votes[1].1, 1,
+        "the edited count is not silently repaired"
+    );
 
     // A journal line rewritten.
     let dir = tempfile::tempdir().unwrap();

@@ -47,7 +47,10 @@ pub enum Error {
 /// Tells the lie by editing the center's database at `url`.
 pub async fn tell(url: &str, lie: &Lie) -> Result<(), Error> {
     sqlx::any::install_default_drivers();
-    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
     match lie {
         Lie::InflateTurnout(n) => {
             let tables: Vec<String> =

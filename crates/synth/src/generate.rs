@@ -10,8 +10,8 @@
 //! operating system's randomness.
 
 use acta_election::{
-    override_code_hash, Area, Candidate, Contest, Definition, Kind, Method, Party, Roll, TableDefinition, Voter,
-    DEFINITION_FORMAT,
+    override_code_hash, Area, Candidate, Contest, Definition, Kind, Method, Party, Roll,
+    TableDefinition, Voter, DEFINITION_FORMAT,
 };
 use sha2::{Digest, Sha256};
 

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod canon;
+pub mod cosignature;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -23,7 +24,7 @@ use sha2::{Digest, Sha256};
 /// The algorithm byte for Ed25519 keys (signed-note §"Signature types").
 const ALG_ED25519: u8 = 0x01;
 /// The separator before each signature line: an em dash and a space.
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 /// The spec asks verifiers to accept at least 16 signatures; Go's reference
 /// accepts 100. More than that is treated as an attack on the verifier.
 pub const MAX_SIGNATURES: usize = 100;
@@ -123,7 +124,7 @@ pub enum Error {
 
 /// A name is valid if non-empty, without Unicode whitespace and without `+`
 /// (signed-note §"Format").
-fn check_name(name: &str) -> Result<(), Error> {
+pub(crate) fn check_name(name: &str) -> Result<(), Error> {
     if name.is_empty() || name.contains('+') || name.chars().any(|c| c.is_whitespace()) {
         return Err(Error::BadKeyName(name.to_string()));
     }
@@ -229,7 +230,7 @@ impl Signer {
     }
 }
 
-fn split_key(s: &str) -> Result<(&str, u32, Vec<u8>), Error> {
+pub(crate) fn split_key(s: &str) -> Result<(&str, u32, Vec<u8>), Error> {
     let mut parts = s.splitn(3, '+');
     let name = parts.next().unwrap_or_default();
     let id = parts.next().ok_or(Error::BadKey("missing key id"))?;

@@ -11,9 +11,14 @@
 #![warn(missing_docs)]
 
 mod checkpoint;
+pub mod proof;
+pub mod tile;
 mod tree;
+pub mod witness;
 
 pub use checkpoint::Checkpoint;
+pub use proof::TlogProof;
+pub use tile::{Tile, TileLevel};
 pub use tree::Tree;
 
 use sha2::{Digest, Sha256};
@@ -51,6 +56,33 @@ pub enum Error {
         line: usize,
         /// What is wrong.
         what: &'static str,
+    },
+    /// A tile path or tile bytes are not as tlog-tiles specifies.
+    #[error("tile: {0}")]
+    BadTile(&'static str),
+    /// A tlog-proof or add-checkpoint text is malformed.
+    #[error("proof text line {line}: {what}")]
+    BadProof {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A checkpoint is for another log.
+    #[error("checkpoint origin is {found:?}, expected {expected:?}")]
+    WrongOrigin {
+        /// The origin line found.
+        found: String,
+        /// The origin expected.
+        expected: String,
+    },
+    /// Too few known witnesses cosigned a checkpoint.
+    #[error("checkpoint is cosigned by {got} of the {need} witnesses required")]
+    Cosignatures {
+        /// Valid cosignatures by known witnesses.
+        got: usize,
+        /// Required.
+        need: usize,
     },
     /// The checkpoint's signature is missing or wrong.
     #[error("checkpoint signature: {0}")]

@@ -151,3 +151,10 @@ impl Tree {
         }
     }
 }
+
+impl Tree {
+    /// The stored hashes of complete subtrees of height `k`, in order.
+    pub(crate) fn level(&self, k: usize) -> &[Hash] {
+        self.levels.get(k).map_or(&[], |l| l.as_slice())
+    }
+}

@@ -1,93 +1,174 @@
-//! The center's HTTP API (JSON for machines, signed notes as `text/plain`).
+//! The center's HTTP interface; routes and wire types are those of
+//! [`acta_api`], and the tiled log is served exactly as C2SP tlog-tiles
+//! says, under `/log/`.
 //!
-//! | method | path | answer |
-//! |---|---|---|
-//! | POST | `/api/actas` | 201 logged (`accepted`: counted, or `held`), 200 duplicate, 409 conflict (kept as evidence), 422 refused, 413 too large |
-//! | GET | `/api/election` | the signed election package |
-//! | GET | `/api/log/checkpoint` | a signed C2SP checkpoint of the current log |
-//! | GET | `/api/log/entries?start=&end=` | log entries (at most 1000) |
-//! | GET | `/api/log/proof/inclusion?index=&size=` | RFC 9162 inclusion proof |
-//! | GET | `/api/log/proof/consistency?old=&new=` | RFC 9162 consistency proof |
-//! | GET | `/api/results` and `/api/results/area/{code}` | totals by contest for the country or an area |
-//! | GET | `/api/results/tables` | the per-table figures the totals are made of |
-//! | GET | `/api/tables/{id}` | a table's actas and status |
-//! | GET | `/api/conflicts` | every conflicting acta kept as evidence |
-//! | GET | `/api/held` | every held acta, with the reason it is not counted |
-//! | GET | `/api/announcement` | a signed announcement of the totals at the current checkpoint |
+//! Every unauthenticated request is bounded: bodies by
+//! [`crate::MAX_NOTE_BYTES`], time by [`Limits::request_timeout`], requests
+//! in flight by [`Limits::concurrency`] (beyond it: 503 at once), pages by
+//! [`acta_api::MAX_PAGE`]; results are computed once per log size.
 
+use std::time::Duration;
+
+use acta_api::{ErrorBody, Status};
+use acta_sheet::EntryKind;
+use acta_tlog::Tile;
 use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use axum::{BoxError, Json, Router};
+use serde::Deserialize;
+use tower::ServiceBuilder;
 
-use crate::{Center, Error, Ingest, MAX_ACTA_BYTES};
+use crate::{Center, Error};
 
-/// The center's routes.
+/// Bounds on what any client can make the center do.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest time a request may take, body included.
+    pub request_timeout: Duration,
+    /// Requests handled at once; beyond it the center answers 503 at once.
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_timeout: Duration::from_secs(30),
+            concurrency: 1024,
+        }
+    }
+}
+
+/// The center's routes, with the default [`Limits`].
 pub fn router(center: Center) -> Router {
+    router_with(center, Limits::default())
+}
+
+/// The center's routes with explicit limits.
+pub fn router_with(center: Center, limits: Limits) -> Router {
     Router::new()
-        .route(
-            "/api/actas",
-            post(submit).layer(DefaultBodyLimit::max(MAX_ACTA_BYTES)),
-        )
-        .route("/api/election", get(election))
-        .route("/api/log/checkpoint", get(checkpoint))
-        .route("/api/log/entries", get(entries))
-        .route("/api/log/proof/inclusion", get(inclusion))
-        .route("/api/log/proof/consistency", get(consistency))
-        .route("/api/results", get(results))
+        .route(acta_api::ACTAS, post(submit_acta))
+        .route(acta_api::ZERO_REPORTS, post(submit_zero))
+        .route(acta_api::ELECTION, get(election))
+        .route(acta_api::ENTRIES, get(entries))
+        .route(acta_api::ANNOUNCEMENTS, get(announcements))
+        .route(acta_api::RESULTS, get(results))
         .route("/api/results/area/{code}", get(area_results))
-        .route("/api/results/tables", get(table_results))
+        .route(acta_api::RESULTS_TABLES, get(table_results))
         .route("/api/tables/{id}", get(table))
-        .route("/api/conflicts", get(conflicts))
-        .route("/api/held", get(held))
-        .route("/api/announcement", get(announcement))
+        .route(acta_api::CONFLICTS, get(conflicts))
+        .route(acta_api::HELD, get(held))
+        .route("/log/checkpoint", get(checkpoint))
+        .route("/log/tile/{*path}", get(tile))
+        .layer(DefaultBodyLimit::max(crate::MAX_NOTE_BYTES))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .concurrency_limit(limits.concurrency.max(1))
+                .timeout(limits.request_timeout),
+        )
         .with_state(center)
+}
+
+async fn overloaded(e: BoxError) -> Response {
+    if e.is::<tower::timeout::error::Elapsed>() {
+        ApiError(StatusCode::REQUEST_TIMEOUT, "request took too long".into()).into_response()
+    } else {
+        let mut r = ApiError(StatusCode::SERVICE_UNAVAILABLE, "the center is busy".into())
+            .into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        r
+    }
 }
 
 struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
     }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let status = match &e {
-            Error::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Rejected(_) | Error::WrongKind(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Log(_) => StatusCode::BAD_REQUEST,
+            Error::Busy(_) | Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError(status, e.to_string())
     }
 }
 
-fn note(text: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+fn text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
-async fn submit(State(c): State<Center>, body: Bytes) -> Result<Response, ApiError> {
-    let outcome = c.ingest(&body).await?;
-    let status = match outcome {
-        Ingest::Accepted { .. } | Ingest::Held { .. } => StatusCode::CREATED,
-        Ingest::Duplicate { .. } => StatusCode::OK,
-        Ingest::Conflict { .. } => StatusCode::CONFLICT,
-    };
-    Ok((status, Json(outcome)).into_response())
+async fn submit(c: Center, body: Bytes, kind: EntryKind) -> Result<Response, ApiError> {
+    match c.submit(&body, kind).await {
+        Ok(s) => {
+            let status = StatusCode::from_u16(s.outcome.http_status()).expect("valid status");
+            Ok((status, Json(s)).into_response())
+        }
+        Err(e @ Error::Busy(_)) => {
+            let mut r = ApiError::from(e).into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn submit_acta(State(c): State<Center>, body: Bytes) -> Result<Response, ApiError> {
+    submit(c, body, EntryKind::Acta).await
+}
+
+async fn submit_zero(State(c): State<Center>, body: Bytes) -> Result<Response, ApiError> {
+    submit(c, body, EntryKind::Zero).await
 }
 
 async fn election(State(c): State<Center>) -> Response {
-    note(String::from_utf8_lossy(&c.0.package).into_owned())
+    text(String::from_utf8_lossy(&c.0.package).into_owned())
 }
 
-async fn checkpoint(State(c): State<Center>) -> Response {
-    note(c.checkpoint().await)
+/// tlog-tiles §"Checkpoints": mutable, so cached for a second at most.
+async fn checkpoint(State(c): State<Center>) -> Result<Response, ApiError> {
+    let note = c.checkpoint().await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=1"),
+        ],
+        note,
+    )
+        .into_response())
+}
+
+/// tlog-tiles §"Merkle Tree" and §"Log entries": immutable resources.
+async fn tile(State(c): State<Center>, Path(path): Path<String>) -> Result<Response, ApiError> {
+    let t = Tile::parse_path(&format!("tile/{path}"))
+        .map_err(|e| ApiError(StatusCode::NOT_FOUND, e.to_string()))?;
+    match c.tile(&t).await? {
+        Some(bytes) => Ok((
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("the log has no {}", t.path()),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -96,92 +177,19 @@ struct Range {
     end: u64,
 }
 
-/// One log entry on the wire: the acta exactly as logged, what became of
-/// it, and why if it is held.
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    index: u64,
-    table: String,
-    status: crate::Status,
-    #[serde(skip_serializing_if = "String::is_empty", default)]
-    reason: String,
-    acta: String,
+async fn entries(State(c): State<Center>, Query(r): Query<Range>) -> Result<Response, ApiError> {
+    Ok(Json(c.entries(r.start, r.end).await?).into_response())
 }
 
-impl From<crate::store::EntryRow> for Entry {
-    fn from(r: crate::store::EntryRow) -> Self {
-        Entry {
-            index: r.index,
-            table: r.table,
-            status: r.status,
-            reason: r.reason,
-            acta: r.acta,
-        }
-    }
+async fn announcements(State(c): State<Center>) -> Result<Response, ApiError> {
+    Ok(Json(c.entries_with(EntryKind::Announcement, None).await?).into_response())
 }
 
-async fn entries(
-    State(c): State<Center>,
-    Query(r): Query<Range>,
-) -> Result<Json<Vec<Entry>>, ApiError> {
-    let end = r.end.min(r.start.saturating_add(1000));
-    let rows = c.0.store.entries(r.start, end).await?;
-    Ok(Json(rows.into_iter().map(Entry::from).collect()))
+async fn results(State(c): State<Center>) -> Result<Response, ApiError> {
+    Ok(Json(c.totals("").await?.as_ref().clone()).into_response())
 }
 
-#[derive(Deserialize)]
-struct InclusionQuery {
-    index: u64,
-    size: u64,
-}
-
-#[derive(Serialize)]
-struct Proof {
-    hashes: Vec<String>,
-}
-
-fn proof(hashes: Vec<[u8; 32]>) -> Json<Proof> {
-    Json(Proof {
-        hashes: hashes.iter().map(|h| B64.encode(h)).collect(),
-    })
-}
-
-async fn inclusion(
-    State(c): State<Center>,
-    Query(q): Query<InclusionQuery>,
-) -> Result<Json<Proof>, ApiError> {
-    let p = c
-        .with_log(|t| t.inclusion_proof(q.index, q.size))
-        .await
-        .map_err(Error::from)?;
-    Ok(proof(p))
-}
-
-#[derive(Deserialize)]
-struct ConsistencyQuery {
-    old: u64,
-    new: u64,
-}
-
-async fn consistency(
-    State(c): State<Center>,
-    Query(q): Query<ConsistencyQuery>,
-) -> Result<Json<Proof>, ApiError> {
-    let p = c
-        .with_log(|t| t.consistency_proof(q.old, q.new))
-        .await
-        .map_err(Error::from)?;
-    Ok(proof(p))
-}
-
-async fn results(State(c): State<Center>) -> Result<Json<crate::Totals>, ApiError> {
-    Ok(Json(c.totals("").await?))
-}
-
-async fn area_results(
-    State(c): State<Center>,
-    Path(code): Path<String>,
-) -> Result<Json<crate::Totals>, ApiError> {
+async fn area_results(State(c): State<Center>, Path(code): Path<String>) -> Result<Response, ApiError> {
     match acta_election::Level::of(&code) {
         Some(acta_election::Level::Table) | None => {
             return Err(ApiError(
@@ -194,56 +202,44 @@ async fn area_results(
     if c.election().area_name(&code).is_none() {
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no area {code}")));
     }
-    Ok(Json(c.totals(&code).await?))
+    Ok(Json(c.totals(&code).await?.as_ref().clone()).into_response())
 }
 
-async fn table_results(
-    State(c): State<Center>,
-) -> Result<Json<Vec<crate::store::TableResult>>, ApiError> {
-    Ok(Json(c.0.store.table_results().await?))
+async fn table_results(State(c): State<Center>) -> Result<Response, ApiError> {
+    Ok(Json(c.table_results().await?).into_response())
 }
 
-async fn table(
-    State(c): State<Center>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn table(State(c): State<Center>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let Some(t) = c.election().table(&id) else {
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no table {id}")));
     };
-    let rows = c.0.store.table_entries(&id).await?;
-    let status = match (rows.first().map(|r| r.status), rows.len()) {
+    let rows = c.table_entries(&id).await?;
+    let actas: Vec<_> = rows.iter().filter(|r| r.kind == "acta").collect();
+    let status = match (actas.first().map(|r| r.status), actas.len()) {
         (None, _) => "not reported",
         (Some(_), n) if n > 1 => "conflict",
-        (Some(crate::Status::Held), _) => "held",
+        (Some(Status::Held), _) => "held",
         _ => "reported",
     };
-    let actas: Vec<_> = rows
-        .into_iter()
+    let entries: Vec<_> = rows
+        .iter()
         .map(|r| {
-            let code = acta_sheet::security_code(r.acta.as_bytes());
-            let mut v = serde_json::to_value(Entry::from(r)).expect("serializes");
-            v["security_code"] = code.into();
+            let mut v = serde_json::to_value(r).expect("serializes");
+            v["security_code"] = acta_sheet::security_code(r.note.as_bytes()).into();
             v
         })
         .collect();
-    Ok(Json(
-        serde_json::json!({ "table": t.id, "machine": t.machine, "registered": t.registered, "status": status, "actas": actas }),
-    ))
+    Ok(Json(serde_json::json!({
+        "table": t.id, "machine": t.machine, "registered": t.registered,
+        "status": status, "entries": entries,
+    }))
+    .into_response())
 }
 
-async fn listed(c: &Center, status: crate::Status) -> Result<Json<Vec<Entry>>, ApiError> {
-    let rows = c.0.store.entries_with(status).await?;
-    Ok(Json(rows.into_iter().map(Entry::from).collect()))
+async fn conflicts(State(c): State<Center>) -> Result<Response, ApiError> {
+    Ok(Json(c.entries_with(EntryKind::Acta, Some(Status::Conflict)).await?).into_response())
 }
 
-async fn conflicts(State(c): State<Center>) -> Result<Json<Vec<Entry>>, ApiError> {
-    listed(&c, crate::Status::Conflict).await
-}
-
-async fn held(State(c): State<Center>) -> Result<Json<Vec<Entry>>, ApiError> {
-    listed(&c, crate::Status::Held).await
-}
-
-async fn announcement(State(c): State<Center>) -> Result<Response, ApiError> {
-    Ok(note(c.announce().await?))
+async fn held(State(c): State<Center>) -> Result<Response, ApiError> {
+    Ok(Json(c.entries_with(EntryKind::Acta, Some(Status::Held)).await?).into_response())
 }

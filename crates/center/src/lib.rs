@@ -1,112 +1,97 @@
-//! The totalization center (SYSTEM.md §7–§9).
+//! The totalization center (SYSTEM.md §7–§9): it logs every authentic note
+//! it receives — actas, zero reports, its own announcements — in one public
+//! append-only log, served as C2SP tlog-tiles, and adds up the actas.
 //!
-//! It opens each acta against the election package *before* touching the
-//! database: bytes that are not an authentic acta (unparseable, not exactly
-//! one signature, not by the table's certified machine) are refused and
-//! never stored. Every authentic acta is appended to the public RFC 9162 log
-//! — it is the machine's word and is never lost — and then:
+//! The write path (ARCHITECTURE.md, "The write path"):
 //!
-//! - the first acta of a table whose figures can be is *counted*;
-//! - the first acta of a table whose figures cannot be is *held*: logged,
-//!   listed in public with the reason, not counted;
-//! - a later acta with a *different body* for the same table is a
-//!   *conflict*: logged as evidence against that machine, never counted,
-//!   never overwriting;
-//! - an acta whose body was already logged is a *duplicate*, whatever its
-//!   signature bytes: the identity of an acta is the hash of its text.
+//! 1. **verify** — a submission is opened against the election package
+//!    before anything else ([`acta_sheet::Entry::open`]); bytes that are not
+//!    an authentic note are refused and never stored;
+//! 2. **pool** — authentic notes wait in a bounded pool; a full pool is
+//!    answered 503 with `Retry-After`, never by dropping a waiting note;
+//! 3. **sequence** — every short interval one task takes the pool, locks
+//!    the log in the database (so several centers over one PostgreSQL make
+//!    one log), catches up with entries other centers committed, and decides
+//!    each note: new (counted, held or logged), duplicate (same text) or
+//!    conflict (a second, different note of a table);
+//! 4. **commit** — entries, counted figures and a newly signed checkpoint
+//!    are written in one transaction; the checkpoint is signed only after
+//!    checking that the tree extends the last stored checkpoint;
+//! 5. **witness** — the checkpoint goes to the package's witnesses (C2SP
+//!    tlog-witness) and their cosignatures are stored with it; it becomes
+//!    the public `/log/checkpoint` once the package's quorum cosigned;
+//! 6. **receipt** — only then is each submitter answered, with a C2SP
+//!    tlog-proof of its note under that checkpoint.
 //!
-//! This is the only crate that knows SQL and serves HTTP. Storage is SQLite by
-//! default and PostgreSQL when given a `postgres://` URL, through one portable
-//! SQL dialect (BIGINT and TEXT columns, `$n` placeholders).
+//! A submitter that goes away mid-request changes nothing: its note is
+//! sequenced all the same. A center killed at any moment restarts from what
+//! was committed, which is exactly what was acknowledged or more.
+//!
+//! This is the only crate that knows SQL (SQLite by default, PostgreSQL for
+//! scale, one portable dialect).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod http;
+mod sequencer;
 mod store;
+mod totals;
+mod witnesses;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use acta_api::{LoggedEntry, Submitted, TableResult, Totals};
 use acta_election::Election;
+use acta_note::cosignature::CosignatureVerifier;
 use acta_note::Signer;
-use acta_sheet::{Acta, Announcement, Hold, Tally};
-use acta_tlog::{Checkpoint, Tree};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
+use acta_sheet::{Entry, EntryKind};
+use acta_tlog::{Checkpoint, Tile, TileLevel, Tree};
+use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
 
-pub use http::router;
-pub use store::{Status, TableResult, Totals};
+pub use http::{router, router_with, Limits};
+pub use totals::announcement;
 
-/// The largest acta the center reads; a national-ballot acta is a few KiB.
-pub const MAX_ACTA_BYTES: usize = 64 * 1024;
+/// The largest note the center reads: an entry bundle's uint16 length
+/// prefix bounds every log entry (C2SP tlog-tiles §"Log entries").
+pub const MAX_NOTE_BYTES: usize = acta_tlog::tile::MAX_ENTRY_BYTES;
 
 /// Why the center refused or failed.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The bytes are not an authentic acta; nothing was stored.
-    #[error("acta rejected: {0}")]
+    /// The bytes are not an authentic note; nothing was stored.
+    #[error("refused: {0}")]
     Rejected(#[from] acta_sheet::Error),
+    /// The note is of a kind the route does not take.
+    #[error("refused: {0}")]
+    WrongKind(String),
+    /// The pool of notes waiting to be sequenced is full: retry later.
+    #[error("the center is busy: {0} notes are waiting to be logged; retry shortly")]
+    Busy(usize),
     /// The package or key given at start-up is unusable.
     #[error("configuration: {0}")]
     Config(String),
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    /// The stored log does not hash to itself: the center refuses to serve it.
+    /// The stored log does not agree with itself or with a signed
+    /// checkpoint: the center refuses to serve it or to sign anything more.
     #[error("stored log is corrupt: {0}")]
     Corrupt(String),
     /// A request asked for something outside the log.
     #[error("{0}")]
     Log(#[from] acta_tlog::Error),
-    /// The ingest task died (a bug); the log was resynchronized from storage.
-    #[error("ingest task failed: {0}")]
-    Task(String),
-}
-
-/// What happened to a submitted acta.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Ingest {
-    /// New: logged and counted.
-    Accepted {
-        /// Log index.
-        index: u64,
-        /// Table id.
-        table: String,
-    },
-    /// New, authentic, but its figures cannot be counted: logged and held.
-    Held {
-        /// Log index.
-        index: u64,
-        /// Table id.
-        table: String,
-        /// Why, one line per reason.
-        reasons: Vec<String>,
-    },
-    /// The same acta body was already logged: a harmless retry.
-    Duplicate {
-        /// Log index of the earlier copy.
-        index: u64,
-        /// Table id.
-        table: String,
-    },
-    /// A different, authentic acta for a table that already has one in the
-    /// log: logged as evidence, not counted.
-    Conflict {
-        /// Log index of this acta.
-        index: u64,
-        /// Log index of the table's first acta.
-        first: u64,
-        /// Table id.
-        table: String,
-    },
+    /// The sequencer stopped (the center is shutting down).
+    #[error("the sequencer stopped before answering")]
+    Stopped,
 }
 
 /// Start-up settings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `sqlite://path?mode=rwc` or `postgres://…`.
+    /// `sqlite://path` or `postgres://…`.
     pub database: String,
     /// The signed election package, as published.
     pub package: Vec<u8>,
@@ -114,6 +99,53 @@ pub struct Config {
     pub trust: acta_election::Trust,
     /// The center's signing key; must match the package's `center_key`.
     pub key: Signer,
+    /// How long the sequencer lets the pool fill before committing a batch.
+    pub batch_interval: Duration,
+    /// The most notes one batch commits.
+    pub batch_max: usize,
+    /// The most notes waiting in the pool; beyond it submitters get 503.
+    pub pool: usize,
+    /// How long to wait for each witness's cosignature.
+    pub witness_timeout: Duration,
+}
+
+impl Config {
+    /// Settings with the default batching: 25 ms, up to 4,096 notes per
+    /// batch, a pool of 16,384, witnesses given 5 s.
+    pub fn new(database: &str, package: Vec<u8>, trust: acta_election::Trust, key: Signer) -> Config {
+        Config {
+            database: database.to_string(),
+            package,
+            trust,
+            key,
+            batch_interval: Duration::from_millis(25),
+            batch_max: 4096,
+            pool: 16_384,
+            witness_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The sequencer's view of the log: the tree and what is needed to decide
+/// each new note without asking the database.
+#[derive(Default)]
+pub(crate) struct LogState {
+    pub(crate) tree: Tree,
+    /// Note-text hash → index of the entry with that text.
+    pub(crate) bodies: HashMap<[u8; 32], u64>,
+    /// (kind, table) → index of that table's first note of that kind.
+    pub(crate) first: HashMap<(EntryKind, String), u64>,
+}
+
+impl LogState {
+    /// Adds a stored or new entry to the view.
+    pub(crate) fn add(&mut self, leaf: acta_tlog::Hash, body: [u8; 32], kind: EntryKind, table: &str) {
+        let index = self.tree.append(leaf);
+        self.bodies.insert(body, index);
+        if kind != EntryKind::Announcement {
+            self.first.entry((kind, table.to_string())).or_insert(index);
+        }
+    }
 }
 
 pub(crate) struct Inner {
@@ -121,15 +153,14 @@ pub(crate) struct Inner {
     pub(crate) package: Vec<u8>,
     pub(crate) key: Signer,
     pub(crate) store: store::Store,
-    pub(crate) log: Mutex<Tree>,
-}
-
-/// An authentic acta, owned, on its way into the log.
-struct Arrival {
-    signed: Vec<u8>,
-    acta: Acta,
-    body: String,
-    holds: Vec<Hold>,
+    pub(crate) state: RwLock<LogState>,
+    pub(crate) pool: mpsc::Sender<sequencer::Pending>,
+    pub(crate) pool_size: usize,
+    pub(crate) witnesses: Vec<(CosignatureVerifier, String)>,
+    pub(crate) witness_quorum: usize,
+    pub(crate) witness_sizes: Mutex<HashMap<String, u64>>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) totals: Mutex<HashMap<String, Arc<Totals>>>,
 }
 
 /// A running center (cheap to clone).
@@ -137,10 +168,12 @@ struct Arrival {
 pub struct Center(pub(crate) Arc<Inner>);
 
 impl Center {
-    /// Opens the store, creating its schema, and rebuilds the log tree by
-    /// re-hashing every stored acta. A row that does not hash to its stored
-    /// leaf, or a gap in the indices, stops the center with
-    /// [`Error::Corrupt`]: it never serves a tree it cannot vouch for.
+    /// Opens the store, creating its schema, rebuilds the tree by re-hashing
+    /// every stored note, and checks it against every checkpoint ever
+    /// signed. A row that does not hash to its stored leaf, a gap, an entry
+    /// beyond the last checkpoint, or a checkpoint whose root is not the
+    /// tree's stops the center with [`Error::Corrupt`]: it never serves or
+    /// extends a log it cannot vouch for.
     pub async fn open(config: Config) -> Result<Center, Error> {
         let election = Election::open(&config.package, &config.trust)
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -149,16 +182,37 @@ impl Center {
                 "the center key is not the one named in the election package".into(),
             ));
         }
+        let witnesses = election
+            .witness_keys()
+            .map_err(|e| Error::Config(e.to_string()))?;
         let store = store::Store::connect(&config.database).await?;
-        let mut tree = Tree::new();
-        store.extend_tree(&mut tree).await?;
-        Ok(Center(Arc::new(Inner {
+        let (tx, rx) = mpsc::channel(config.pool.max(1));
+        let center = Center(Arc::new(Inner {
+            witness_quorum: election.witness_quorum as usize,
             election,
             package: config.package,
             key: config.key,
             store,
-            log: Mutex::new(tree),
-        })))
+            state: RwLock::new(LogState::default()),
+            pool: tx,
+            pool_size: config.pool.max(1),
+            witnesses,
+            witness_sizes: Mutex::new(HashMap::new()),
+            http: reqwest::Client::builder()
+                .timeout(config.witness_timeout)
+                .build()
+                .map_err(|e| Error::Config(e.to_string()))?,
+            totals: Mutex::new(HashMap::new()),
+        }));
+        center.first_checkpoint().await?;
+        center.rebuild().await?;
+        sequencer::spawn(
+            Arc::downgrade(&center.0),
+            rx,
+            config.batch_interval,
+            config.batch_max.max(1),
+        );
+        Ok(center)
     }
 
     /// The election.
@@ -166,159 +220,295 @@ impl Center {
         &self.0.election
     }
 
-    /// Opens and records one signed acta.
-    ///
-    /// Verification happens before any database work. The rest runs as its
-    /// own task, so that a caller who goes away — a dropped HTTP connection,
-    /// a cancelled future — cannot stop it between the database commit and
-    /// the tree append: the log, the rows and every checkpoint signed later
-    /// always agree. If the database fails mid-way (the commit may or may not
-    /// have landed), the tree is resynchronized from storage before the lock
-    /// is released, so the next ingest starts from the truth.
-    pub async fn ingest(&self, signed: &[u8]) -> Result<Ingest, Error> {
-        let opened = Acta::open(signed, &self.0.election)?;
-        let arrival = Arrival {
-            body: hex::encode(opened.body_hash),
-            signed: opened.signed,
-            acta: opened.acta,
-            holds: opened.holds,
-        };
-        let center = self.clone();
-        tokio::spawn(async move { center.record(arrival).await })
-            .await
-            .map_err(|e| Error::Task(e.to_string()))?
-    }
-
-    async fn record(&self, a: Arrival) -> Result<Ingest, Error> {
-        let table = a.acta.table.clone();
-        let leaf = acta_tlog::leaf_hash(&a.signed);
-        let mut log = self.0.log.lock().await;
-        let result = async {
-            if let Some(index) = self.0.store.find_body(&a.body).await? {
-                return Ok(Ingest::Duplicate { index, table });
+    /// Submits a signed note of `kind`: verified here, then pooled,
+    /// sequenced, committed and witnessed; answered with its receipt.
+    pub async fn submit(&self, note: &[u8], kind: EntryKind) -> Result<Submitted, Error> {
+        match EntryKind::of(note) {
+            Some(k) if k == kind && kind != EntryKind::Announcement => {}
+            _ => {
+                return Err(Error::WrongKind(format!(
+                    "this route takes {} notes only",
+                    kind.first_line()
+                )))
             }
-            let index = log.size();
-            let first = self.0.store.first_entry(&table).await?;
-            let reasons: Vec<String> = a.holds.iter().map(|h| h.to_string()).collect();
-            let status = match (first, reasons.is_empty()) {
-                (Some(_), _) => Status::Conflict,
-                (None, true) => Status::Counted,
-                (None, false) => Status::Held,
-            };
-            self.0
-                .store
-                .append(store::NewEntry {
-                    index,
-                    leaf: &hex::encode(leaf),
-                    body: &a.body,
-                    signed: &a.signed,
-                    acta: &a.acta,
-                    status,
-                    reason: &reasons.join("; "),
-                })
-                .await?;
-            log.append(leaf);
-            Ok(match status {
-                Status::Counted => Ingest::Accepted { index, table },
-                Status::Held => Ingest::Held {
-                    index,
-                    table,
-                    reasons,
-                },
-                Status::Conflict => Ingest::Conflict {
-                    index,
-                    first: first.expect("conflicts follow a first acta"),
-                    table,
-                },
+        }
+        let entry = Entry::open(note, &self.0.election)?;
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .pool
+            .try_send(sequencer::Pending {
+                work: sequencer::Work::Note(Box::new(entry)),
+                reply,
             })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => Error::Busy(self.0.pool_size),
+                mpsc::error::TrySendError::Closed(_) => Error::Stopped,
+            })?;
+        let done = answer.await.map_err(|_| Error::Stopped)??;
+        Ok(Submitted {
+            outcome: done.outcome,
+            receipt: done.receipt,
+        })
+    }
+
+    /// The authority's act of announcing: totals of the counted actas at the
+    /// current log size, signed once and appended to the log. Returns the
+    /// signed announcement and its receipt.
+    pub async fn announce(&self) -> Result<(String, Submitted), Error> {
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .pool
+            .send(sequencer::Pending {
+                work: sequencer::Work::Announce,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Stopped)?;
+        let done = answer.await.map_err(|_| Error::Stopped)??;
+        Ok((
+            done.note,
+            Submitted {
+                outcome: done.outcome,
+                receipt: done.receipt,
+            },
+        ))
+    }
+
+    /// The latest checkpoint cosigned by the package's witness quorum (the
+    /// latest checkpoint, when the package names no witnesses).
+    pub async fn checkpoint(&self) -> Result<String, Error> {
+        self.0
+            .store
+            .public_checkpoint(self.0.witness_quorum)
+            .await?
+            .map(|(_, note)| note)
+            .ok_or_else(|| Error::Corrupt("no checkpoint stored".into()))
+    }
+
+    /// Every checkpoint ever signed, oldest first, in cosigned form.
+    pub async fn checkpoints(&self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .0
+            .store
+            .checkpoints()
+            .await?
+            .into_iter()
+            .map(|c| c.cosigned)
+            .collect())
+    }
+
+    /// The committed log size this center has caught up with.
+    pub async fn size(&self) -> u64 {
+        self.0.state.read().await.tree.size()
+    }
+
+    /// A tile or entry bundle, `None` if the committed log has no such tile.
+    pub async fn tile(&self, tile: &Tile) -> Result<Option<Vec<u8>>, Error> {
+        let end = tile
+            .first()
+            .checked_add(u64::from(tile.width))
+            .ok_or(Error::Log(acta_tlog::Error::BadTile("tile index overflows")))?;
+        if let TileLevel::Hashes(l) = tile.level {
+            if let Some(bytes) = self.0.state.read().await.tree.tile(tile) {
+                return Ok(Some(bytes));
+            }
+            // Perhaps another center committed it: catch up once.
+            let span = 256u64.checked_pow(u32::from(l));
+            if span.and_then(|s| s.checked_mul(end)).is_some_and(|need| need <= u64::MAX / 2) {
+                self.catch_up().await?;
+            }
+            return Ok(self.0.state.read().await.tree.tile(tile));
         }
-        .await;
-        if result.is_err() {
-            // The commit may have landed even though we saw an error.
-            self.0.store.extend_tree(&mut log).await?;
+        if end > self.size().await {
+            self.catch_up().await?;
+            if end > self.size().await {
+                return Ok(None);
+            }
         }
-        result
+        let notes = self.0.store.notes(tile.first(), end).await?;
+        if notes.len() as u64 != u64::from(tile.width) {
+            return Err(Error::Corrupt(format!("entries {}..{end} are not all stored", tile.first())));
+        }
+        Ok(Some(acta_tlog::tile::write_bundle(notes.iter().map(|n| n.as_bytes()))?))
     }
 
-    /// A freshly signed checkpoint of the current log.
-    pub async fn checkpoint(&self) -> String {
-        let log = self.0.log.lock().await;
-        self.sign_checkpoint(&log)
+    /// Entries `start..end` (clamped to the log and to [`acta_api::MAX_PAGE`]).
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<LoggedEntry>, Error> {
+        let size = self.size().await;
+        let start = start.min(size);
+        let end = end.min(size).min(start.saturating_add(acta_api::MAX_PAGE));
+        let rows = self.0.store.entries_in(None, start, end.max(start)).await?;
+        Ok(rows.into_iter().map(logged).collect())
     }
 
-    fn sign_checkpoint(&self, log: &Tree) -> String {
-        acta_note::sign(&self.checkpoint_of(log).to_text(), &[&self.0.key])
-            .expect("checkpoint text is valid")
+    /// Every entry of a table, in log order.
+    pub async fn table_entries(&self, table: &str) -> Result<Vec<LoggedEntry>, Error> {
+        Ok(self
+            .0
+            .store
+            .table_entries(table)
+            .await?
+            .into_iter()
+            .map(logged)
+            .collect())
     }
 
-    fn checkpoint_of(&self, log: &Tree) -> Checkpoint {
-        Checkpoint {
+    /// Entries of a kind (and status), in log order.
+    pub async fn entries_with(
+        &self,
+        kind: EntryKind,
+        status: Option<acta_api::Status>,
+    ) -> Result<Vec<LoggedEntry>, Error> {
+        Ok(self
+            .0
+            .store
+            .entries_with(kind, status)
+            .await?
+            .into_iter()
+            .map(logged)
+            .collect())
+    }
+
+    /// Totals for an area (`""` for the country) at the current size,
+    /// computed once per log size and area.
+    pub async fn totals(&self, area: &str) -> Result<Arc<Totals>, Error> {
+        let size = self.size().await;
+        if let Some(t) = self.0.totals.lock().await.get(area) {
+            if t.size == size {
+                return Ok(t.clone());
+            }
+        }
+        let (counted, held) = self.0.store.counted(None, area, size).await?;
+        let t = Arc::new(totals::totals(&self.0.election, area, size, &counted, held));
+        self.0.totals.lock().await.insert(area.to_string(), t.clone());
+        Ok(t)
+    }
+
+    /// The per-table figures the totals are made of.
+    pub async fn table_results(&self) -> Result<Vec<TableResult>, Error> {
+        let size = self.size().await;
+        let (counted, _) = self.0.store.counted(None, "", size).await?;
+        Ok(counted.into_iter().map(TableResult::from).collect())
+    }
+
+    /// Reads entries other centers committed since this one last looked.
+    pub(crate) async fn catch_up(&self) -> Result<(), Error> {
+        let head = self.0.store.head().await?;
+        if head <= self.size().await {
+            return Ok(());
+        }
+        let mut state = self.0.state.write().await;
+        let from = state.tree.size();
+        if head > from {
+            let rows = self.0.store.entries_in(None, from, head).await?;
+            absorb(&mut state, &rows, from)?;
+        }
+        Ok(())
+    }
+
+    /// Signs and stores the checkpoint of the empty log, once.
+    async fn first_checkpoint(&self) -> Result<(), Error> {
+        let (mut tx, head) = self.0.store.lock().await?;
+        if head == 0 && self.0.store.checkpoints().await?.is_empty() {
+            let note = self.sign_checkpoint(&Tree::new());
+            store::Store::insert_checkpoint(&mut tx, 0, &acta_note::canon::to_hex(&acta_tlog::empty_root()), &note)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rebuilds the view from storage and checks it against every checkpoint.
+    async fn rebuild(&self) -> Result<(), Error> {
+        let head = self.0.store.head().await?;
+        let mut state = self.0.state.write().await;
+        let mut from = 0;
+        while from < head {
+            let to = head.min(from + 10_000);
+            let rows = self.0.store.entries_in(None, from, to).await?;
+            absorb(&mut state, &rows, from)?;
+            from = to;
+        }
+        let beyond = self.0.store.entries_in(None, head, i64::MAX as u64).await?;
+        if let Some(r) = beyond.first() {
+            return Err(Error::Corrupt(format!(
+                "log entry {} is stored beyond the last committed size {head}",
+                r.index
+            )));
+        }
+        let key = self.0.key.verifier();
+        let checkpoints = self.0.store.checkpoints().await?;
+        for c in &checkpoints {
+            let signed = Checkpoint::open(c.note.as_bytes(), &key)
+                .map_err(|e| Error::Corrupt(format!("checkpoint {}: {e}", c.size)))?;
+            let root = state.tree.root_at(c.size).map_err(|_| {
+                Error::Corrupt(format!("checkpoint of size {} is beyond the stored log of {head}", c.size))
+            })?;
+            if signed.size != c.size
+                || signed.root != root
+                || acta_note::canon::to_hex(&root) != c.root
+                || signed.origin != self.0.election.log_origin
+            {
+                return Err(Error::Corrupt(format!(
+                    "the stored log does not have the root signed in checkpoint {}",
+                    c.size
+                )));
+            }
+        }
+        if checkpoints.last().map(|c| c.size) != Some(head) {
+            return Err(Error::Corrupt(format!("no checkpoint for the committed size {head}")));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn sign_checkpoint(&self, tree: &Tree) -> String {
+        let body = Checkpoint {
             origin: self.0.election.log_origin.clone(),
-            size: log.size(),
-            root: log.root(),
+            size: tree.size(),
+            root: tree.root(),
         }
-    }
-
-    /// Totals for an area (`""` for the whole country) as the center counts them.
-    pub async fn totals(&self, area: &str) -> Result<Totals, Error> {
-        self.0.store.totals(&self.0.election, area).await
-    }
-
-    /// A signed announcement: "at log checkpoint (size, root) the national
-    /// totals are …". Taken under the log lock so the figures are exactly
-    /// those of the actas in the checkpoint.
-    pub async fn announce(&self) -> Result<String, Error> {
-        let log = self.0.log.lock().await;
-        let totals = self.0.store.totals(&self.0.election, "").await?;
-        let a = announcement(&self.0.election, self.checkpoint_of(&log), &totals);
-        let note = a.sign(&self.0.key);
-        self.0.store.save_announcement(log.size(), &note).await?;
-        Ok(note)
-    }
-
-    /// Proofs from the current tree.
-    pub(crate) async fn with_log<T>(&self, f: impl FnOnce(&Tree) -> T) -> T {
-        let log = self.0.log.lock().await;
-        f(&log)
+        .to_text();
+        acta_note::sign(&body, &[&self.0.key]).expect("checkpoint text is valid")
     }
 }
 
-/// The announcement of `totals` at `checkpoint`: every contest of the
-/// package with every choice, and the winners by the package's rules.
-pub fn announcement(election: &Election, checkpoint: Checkpoint, totals: &Totals) -> Announcement {
-    let contests = election
-        .contests
-        .iter()
-        .map(|c| {
-            let found = totals.contests.iter().find(|t| t.contest == c.id);
-            let votes: Vec<(String, u64)> = c
-                .choices()
-                .into_iter()
-                .map(|ch| {
-                    let n = found
-                        .and_then(|t| t.votes.iter().find(|(x, _)| *x == ch))
-                        .map_or(0, |(_, n)| *n);
-                    (ch, n)
-                })
-                .collect();
-            Tally {
-                contest: c.id.clone(),
-                seats: acta_election::seats(c, &votes),
-                votes,
-                blank: found.map_or(0, |t| t.blank),
-                null: found.map_or(0, |t| t.null),
-            }
-        })
-        .collect();
-    Announcement {
-        election: election.id.clone(),
-        checkpoint,
-        tables_reported: totals.tables_reported,
-        tables_total: totals.tables_total,
-        held: totals.held,
-        registered: totals.registered,
-        authenticated: totals.authenticated,
-        ballots: totals.ballots,
-        contests,
+/// Adds stored rows `from..` to the view, re-hashing each note.
+pub(crate) fn absorb(state: &mut LogState, rows: &[store::EntryRow], from: u64) -> Result<(), Error> {
+    for (k, r) in rows.iter().enumerate() {
+        let want = from + k as u64;
+        if r.index != want || state.tree.size() != want {
+            return Err(Error::Corrupt(format!(
+                "log entry {want} is missing (next stored entry is {})",
+                r.index
+            )));
+        }
+        let leaf = acta_tlog::leaf_hash(r.note.as_bytes());
+        if acta_note::canon::to_hex(&leaf) != r.leaf {
+            return Err(Error::Corrupt(format!(
+                "log entry {want}: the stored note does not hash to its stored leaf"
+            )));
+        }
+        let text = acta_note::Note::parse(r.note.as_bytes())
+            .map_err(|e| Error::Corrupt(format!("log entry {want}: {e}")))?
+            .text;
+        let body = acta_sheet::body_hash(text);
+        if acta_note::canon::to_hex(&body) != r.body {
+            return Err(Error::Corrupt(format!(
+                "log entry {want}: the stored text hash is not the note's"
+            )));
+        }
+        state.add(leaf, body, r.kind, &r.table);
+    }
+    Ok(())
+}
+
+fn logged(r: store::EntryRow) -> LoggedEntry {
+    LoggedEntry {
+        index: r.index,
+        kind: r.kind.as_str().to_string(),
+        table: r.table,
+        status: r.status,
+        reason: r.reason,
+        note: r.note,
     }
 }

@@ -1,143 +1,139 @@
-//! The center's database: one portable schema for SQLite and PostgreSQL.
+//! The center's database: one portable schema for SQLite and PostgreSQL
+//! (BIGINT and TEXT columns, `$n` placeholders). Only this module knows SQL.
+//!
+//! Invariants the center keeps and checks on every start:
+//!
+//! - `log_entries` holds indices `0..log_head.size` with no gap, each note
+//!   hashing to its stored leaf;
+//! - a checkpoint is stored for `log_head.size`, in the same transaction as
+//!   the entries it covers, and every stored checkpoint's root is the root of
+//!   the tree at its size;
+//! - `table_results` holds one row per counted acta, written in the same
+//!   transaction as its log entry.
 
 use std::collections::BTreeMap;
 
-use acta_election::{Election, BLANK, NULL};
-use acta_sheet::{Acta, Tally};
-use acta_tlog::Tree;
-use serde::{Deserialize, Serialize};
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
+use acta_api::{Status, TableResult};
+use acta_election::{BLANK, NULL};
+use acta_sheet::{Acta, EntryKind};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::Error;
 
-const SCHEMA: [&str; 4] = [
-    // Every authentic acta, in log order, exactly as received. `body` is the
-    // SHA-256 of the acta text: its identity. `status` is counted, held or
-    // conflict; `reason` says why an acta is held.
+const SCHEMA: [&str; 6] = [
+    // The single row every writer locks before sequencing: one log, one order,
+    // however many center processes share the database.
+    "CREATE TABLE IF NOT EXISTS log_head (
+        id BIGINT PRIMARY KEY,
+        size BIGINT NOT NULL)",
+    // Every logged note, in log order, exactly as received. `body` is the
+    // SHA-256 of the note text: the entry's identity.
     "CREATE TABLE IF NOT EXISTS log_entries (
         idx BIGINT PRIMARY KEY,
         leaf TEXT NOT NULL UNIQUE,
         body TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
         table_id TEXT NOT NULL,
         status TEXT NOT NULL,
         reason TEXT NOT NULL,
-        acta TEXT NOT NULL)",
+        note TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS log_entries_table ON log_entries (table_id)",
+    // The figures of each counted acta; `votes` is `contest choice n` lines.
     "CREATE TABLE IF NOT EXISTS table_results (
         table_id TEXT PRIMARY KEY,
         idx BIGINT NOT NULL,
         registered BIGINT NOT NULL,
         authenticated BIGINT NOT NULL,
         ballots BIGINT NOT NULL,
-        alarms BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS votes (
-        table_id TEXT NOT NULL,
-        contest TEXT NOT NULL,
-        choice TEXT NOT NULL,
-        votes BIGINT NOT NULL,
-        PRIMARY KEY (table_id, contest, choice))",
-    "CREATE TABLE IF NOT EXISTS announcements (
+        alarms BIGINT NOT NULL,
+        votes TEXT NOT NULL)",
+    // Every checkpoint the center ever signed; `cosigned` adds the witnesses'
+    // cosignatures as they arrive.
+    "CREATE TABLE IF NOT EXISTS checkpoints (
         size BIGINT PRIMARY KEY,
-        note TEXT NOT NULL)",
+        root TEXT NOT NULL,
+        note TEXT NOT NULL,
+        cosigned TEXT NOT NULL,
+        cosignatures BIGINT NOT NULL)",
+    "INSERT INTO log_head (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
 ];
 
-/// What became of a logged acta.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Status {
-    /// The table's first acta, and its figures can be: counted.
-    Counted,
-    /// The table's first acta, but its figures cannot be: held, not counted.
-    Held,
-    /// A later, different acta for a table: evidence, not counted.
-    Conflict,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Counted => "counted",
-            Status::Held => "held",
-            Status::Conflict => "conflict",
-        }
-    }
-    fn parse(s: &str) -> Result<Status, Error> {
-        Ok(match s {
-            "counted" => Status::Counted,
-            "held" => Status::Held,
-            "conflict" => Status::Conflict,
-            other => return Err(Error::Corrupt(format!("unknown entry status {other:?}"))),
-        })
-    }
-}
-
-/// Totals of an area as the center counts them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Totals {
-    /// Area code (`""` = whole country).
-    pub area: String,
-    /// Tables with a counted acta.
-    pub tables_reported: u64,
-    /// Tables in the area.
-    pub tables_total: u64,
-    /// Tables whose acta is held.
-    pub held: u64,
-    /// Registered voters at tables that reported.
-    pub registered: u64,
-    /// Registered voters in the whole area.
-    pub registered_total: u64,
-    /// Voters authenticated.
-    pub authenticated: u64,
-    /// Ballots cast.
-    pub ballots: u64,
-    /// Per contest voted on in the area, with seats by the package's rules.
-    pub contests: Vec<Tally>,
-}
-
-/// One logged entry as stored.
+/// A stored entry, without or with its note.
 #[derive(Debug, Clone)]
 pub(crate) struct EntryRow {
     pub(crate) index: u64,
+    pub(crate) leaf: String,
+    pub(crate) body: String,
+    pub(crate) kind: EntryKind,
+    pub(crate) table: String,
     pub(crate) status: Status,
     pub(crate) reason: String,
-    pub(crate) table: String,
-    pub(crate) acta: String,
+    pub(crate) note: String,
 }
 
-/// A new log entry to store.
-pub(crate) struct NewEntry<'a> {
+/// A stored checkpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckpointRow {
+    pub(crate) size: u64,
+    pub(crate) root: String,
+    pub(crate) note: String,
+    pub(crate) cosigned: String,
+}
+
+/// The figures of a counted acta as the totals read them back.
+#[derive(Debug, Clone)]
+pub(crate) struct Counted {
+    pub(crate) table: String,
     pub(crate) index: u64,
-    pub(crate) leaf: &'a str,
-    pub(crate) body: &'a str,
-    pub(crate) signed: &'a [u8],
-    pub(crate) acta: &'a Acta,
-    pub(crate) status: Status,
-    pub(crate) reason: &'a str,
+    pub(crate) registered: u64,
+    pub(crate) authenticated: u64,
+    pub(crate) ballots: u64,
+    pub(crate) votes: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 pub(crate) struct Store {
     pool: AnyPool,
 }
 
-fn like(area: &str) -> String {
-    if area.is_empty() {
-        "%".to_string()
-    } else {
-        format!("{area}.%")
-    }
+/// A `sqlx` integer column is signed; every index and count the center
+/// stores fits in `i64`, and a value that does not is refused, never wrapped.
+pub(crate) fn i64_of(n: u64) -> Result<i64, Error> {
+    i64::try_from(n).map_err(|_| Error::Corrupt(format!("{n} does not fit the database")))
+}
+
+fn u64_of(n: i64) -> Result<u64, Error> {
+    u64::try_from(n).map_err(|_| Error::Corrupt(format!("negative stored number {n}")))
 }
 
 impl Store {
     pub(crate) async fn connect(url: &str) -> Result<Store, Error> {
         sqlx::any::install_default_drivers();
-        let url = if url.starts_with("sqlite:") && !url.contains('?') {
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite && !url.contains('?') {
             format!("{url}?mode=rwc")
         } else {
             url.to_string()
         };
         let pool = AnyPoolOptions::new()
-            .max_connections(if url.starts_with("sqlite:") { 1 } else { 8 })
+            .max_connections(if sqlite { 1 } else { 8 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Durable at commit (one fsync of the write-ahead log).
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 30000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
         for stmt in SCHEMA {
@@ -146,113 +142,194 @@ impl Store {
         Ok(Store { pool })
     }
 
-    /// Appends to `tree` every stored entry beyond its size, re-hashing the
-    /// stored acta bytes: a row whose bytes do not hash to its stored leaf,
-    /// or an index out of sequence, is corruption and stops everything.
-    pub(crate) async fn extend_tree(&self, tree: &mut Tree) -> Result<(), Error> {
-        let rows =
-            sqlx::query("SELECT idx, leaf, acta FROM log_entries WHERE idx >= $1 ORDER BY idx")
-                .bind(tree.size() as i64)
-                .fetch_all(&self.pool)
-                .await?;
-        for r in &rows {
-            let idx = r.get::<i64, _>(0) as u64;
-            if idx != tree.size() {
-                return Err(Error::Corrupt(format!(
-                    "log entry {} is missing (next stored entry is {idx})",
-                    tree.size()
-                )));
-            }
-            let leaf = acta_tlog::leaf_hash(r.get::<String, _>(2).as_bytes());
-            if hex::encode(leaf) != r.get::<String, _>(1) {
-                return Err(Error::Corrupt(format!(
-                    "log entry {idx}: the stored acta does not hash to its stored leaf"
-                )));
-            }
-            tree.append(leaf);
-        }
-        Ok(())
-    }
-
-    /// The log index of the acta with this body hash, if logged.
-    pub(crate) async fn find_body(&self, body: &str) -> Result<Option<u64>, Error> {
-        let row = sqlx::query("SELECT idx FROM log_entries WHERE body = $1")
-            .bind(body)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.get::<i64, _>(0) as u64))
-    }
-
-    /// The log index of the first acta of a table, if any.
-    pub(crate) async fn first_entry(&self, table: &str) -> Result<Option<u64>, Error> {
-        let row = sqlx::query("SELECT MIN(idx) FROM log_entries WHERE table_id = $1")
-            .bind(table)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.get::<Option<i64>, _>(0).map(|i| i as u64))
-    }
-
-    /// Appends a log entry, and counts it when it is counted, in one transaction.
-    pub(crate) async fn append(&self, e: NewEntry<'_>) -> Result<(), Error> {
-        let (index, acta) = (e.index, e.acta);
-        let signed = std::str::from_utf8(e.signed)
-            .map_err(|_| Error::Corrupt("an opened note is UTF-8".into()))?;
+    /// Begins a sequencing transaction: takes the log lock (the head row)
+    /// and returns the committed log size.
+    pub(crate) async fn lock(&self) -> Result<(Transaction<'static, Any>, u64), Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO log_entries (idx, leaf, body, table_id, status, reason, acta) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(index as i64)
-            .bind(e.leaf)
-            .bind(e.body)
-            .bind(&acta.table)
-            .bind(e.status.as_str())
-            .bind(e.reason)
-            .bind(signed)
+        sqlx::query("UPDATE log_head SET size = size WHERE id = 1")
             .execute(&mut *tx)
             .await?;
-        if e.status == Status::Counted {
-            sqlx::query("INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&acta.table)
-                .bind(index as i64)
-                .bind(acta.registered as i64)
-                .bind(acta.authenticated as i64)
-                .bind(acta.ballots as i64)
-                .bind(acta.alarms.iter().map(|&a| a as i64).sum::<i64>())
-                .execute(&mut *tx)
-                .await?;
-            for c in &acta.contests {
-                let rows = c
-                    .votes
-                    .iter()
-                    .map(|(ch, n)| (ch.as_str(), *n))
-                    .chain([(BLANK, c.blank), (NULL, c.null)]);
-                for (choice, n) in rows {
-                    sqlx::query("INSERT INTO votes (table_id, contest, choice, votes) VALUES ($1, $2, $3, $4)")
-                        .bind(&acta.table)
-                        .bind(&c.contest)
-                        .bind(choice)
-                        .bind(n as i64)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
-        tx.commit().await?;
+        let size = sqlx::query("SELECT size FROM log_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?
+            .get::<i64, _>(0);
+        Ok((tx, u64_of(size)?))
+    }
+
+    /// The committed log size, without locking.
+    pub(crate) async fn head(&self) -> Result<u64, Error> {
+        let size = sqlx::query("SELECT size FROM log_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .get::<i64, _>(0);
+        u64_of(size)
+    }
+
+    /// Entries `from..to`, in order, with their notes.
+    pub(crate) async fn entries_in(
+        &self,
+        tx: Option<&mut Transaction<'static, Any>>,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<EntryRow>, Error> {
+        let q = sqlx::query(
+            "SELECT idx, leaf, body, kind, table_id, status, reason, note FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(i64_of(from)?)
+        .bind(i64_of(to)?);
+        let rows = match tx {
+            Some(tx) => q.fetch_all(&mut **tx).await?,
+            None => q.fetch_all(&self.pool).await?,
+        };
+        rows.iter().map(entry_row).collect()
+    }
+
+    pub(crate) async fn insert_entry(
+        tx: &mut Transaction<'static, Any>,
+        e: &EntryRow,
+    ) -> Result<(), Error> {
+        sqlx::query("INSERT INTO log_entries (idx, leaf, body, kind, table_id, status, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(i64_of(e.index)?)
+            .bind(&e.leaf)
+            .bind(&e.body)
+            .bind(e.kind.as_str())
+            .bind(&e.table)
+            .bind(e.status.as_str())
+            .bind(&e.reason)
+            .bind(&e.note)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
-    pub(crate) async fn entries(&self, start: u64, end: u64) -> Result<Vec<EntryRow>, Error> {
-        let rows = sqlx::query(
-            "SELECT idx, status, reason, table_id, acta FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+    pub(crate) async fn insert_counted(
+        tx: &mut Transaction<'static, Any>,
+        index: u64,
+        acta: &Acta,
+    ) -> Result<(), Error> {
+        let mut votes = String::new();
+        for c in &acta.contests {
+            for (ch, n) in c
+                .votes
+                .iter()
+                .map(|(ch, n)| (ch.as_str(), *n))
+                .chain([(BLANK, c.blank), (NULL, c.null)])
+            {
+                votes.push_str(&format!("{} {ch} {n}\n", c.contest));
+            }
+        }
+        sqlx::query("INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms, votes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&acta.table)
+            .bind(i64_of(index)?)
+            .bind(i64::from(acta.registered))
+            .bind(i64::from(acta.authenticated))
+            .bind(i64::from(acta.ballots))
+            .bind(acta.alarms.iter().map(|&a| i64::from(a)).sum::<i64>())
+            .bind(votes)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_checkpoint(
+        tx: &mut Transaction<'static, Any>,
+        size: u64,
+        root: &str,
+        note: &str,
+    ) -> Result<(), Error> {
+        sqlx::query("INSERT INTO checkpoints (size, root, note, cosigned, cosignatures) VALUES ($1, $2, $3, $3, 0)")
+            .bind(i64_of(size)?)
+            .bind(root)
+            .bind(note)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
+            .bind(i64_of(size)?)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the cosigned form of a checkpoint.
+    pub(crate) async fn set_cosigned(
+        &self,
+        size: u64,
+        note: &str,
+        cosignatures: usize,
+    ) -> Result<(), Error> {
+        sqlx::query("UPDATE checkpoints SET cosigned = $1, cosignatures = $2 WHERE size = $3 AND cosignatures < $2")
+            .bind(note)
+            .bind(cosignatures as i64)
+            .bind(i64_of(size)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Every stored checkpoint, by size.
+    pub(crate) async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, Error> {
+        let rows = sqlx::query("SELECT size, root, note, cosigned FROM checkpoints ORDER BY size")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CheckpointRow {
+                    size: u64_of(r.get(0))?,
+                    root: r.get(1),
+                    note: r.get(2),
+                    cosigned: r.get(3),
+                })
+            })
+            .collect()
+    }
+
+    /// The latest checkpoint with at least `need` cosignatures, cosigned form.
+    pub(crate) async fn public_checkpoint(&self, need: usize) -> Result<Option<(u64, String)>, Error> {
+        let row = sqlx::query(
+            "SELECT size, cosigned FROM checkpoints WHERE cosignatures >= $1 ORDER BY size DESC LIMIT 1",
         )
-        .bind(start as i64)
-        .bind(end as i64)
-        .fetch_all(&self.pool)
+        .bind(need as i64)
+        .fetch_optional(&self.pool)
         .await?;
-        rows.iter().map(entry_row).collect()
+        row.map(|r| Ok((u64_of(r.get(0))?, r.get(1)))).transpose()
+    }
+
+    /// The root stored for the checkpoint of `size`, read inside `tx` when given.
+    pub(crate) async fn checkpoint_root(
+        &self,
+        tx: Option<&mut Transaction<'static, Any>>,
+        size: u64,
+    ) -> Result<Option<String>, Error> {
+        let q = sqlx::query("SELECT root FROM checkpoints WHERE size = $1").bind(i64_of(size)?);
+        let row = match tx {
+            Some(tx) => q.fetch_optional(&mut **tx).await?,
+            None => q.fetch_optional(&self.pool).await?,
+        };
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// The latest checkpoint in its cosigned form (possibly short of the quorum).
+    pub(crate) async fn checkpoint_at(&self, size: u64) -> Result<Option<String>, Error> {
+        let row = sqlx::query("SELECT cosigned FROM checkpoints WHERE size = $1")
+            .bind(i64_of(size)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// The notes of entries `from..to` (for entry bundles).
+    pub(crate) async fn notes(&self, from: u64, to: u64) -> Result<Vec<String>, Error> {
+        let rows = sqlx::query("SELECT note FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+            .bind(i64_of(from)?)
+            .bind(i64_of(to)?)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     pub(crate) async fn table_entries(&self, table: &str) -> Result<Vec<EntryRow>, Error> {
         let rows = sqlx::query(
-            "SELECT idx, status, reason, table_id, acta FROM log_entries WHERE table_id = $1 ORDER BY idx",
+            "SELECT idx, leaf, body, kind, table_id, status, reason, note FROM log_entries WHERE table_id = $1 ORDER BY idx",
         )
         .bind(table)
         .fetch_all(&self.pool)
@@ -260,148 +337,100 @@ impl Store {
         rows.iter().map(entry_row).collect()
     }
 
-    /// Every entry with a status, in log order.
-    pub(crate) async fn entries_with(&self, status: Status) -> Result<Vec<EntryRow>, Error> {
+    /// Every entry with a status and kind, in log order.
+    pub(crate) async fn entries_with(
+        &self,
+        kind: EntryKind,
+        status: Option<Status>,
+    ) -> Result<Vec<EntryRow>, Error> {
         let rows = sqlx::query(
-            "SELECT idx, status, reason, table_id, acta FROM log_entries WHERE status = $1 ORDER BY idx",
+            "SELECT idx, leaf, body, kind, table_id, status, reason, note FROM log_entries WHERE kind = $1 AND ($2 = '' OR status = $2) ORDER BY idx",
         )
-        .bind(status.as_str())
+        .bind(kind.as_str())
+        .bind(status.map_or("", Status::as_str))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_row).collect()
     }
 
-    /// The per-table figures the center counts (what its totals are made of).
-    pub(crate) async fn table_results(&self) -> Result<Vec<TableResult>, Error> {
-        let rows = sqlx::query("SELECT table_id, idx, registered, authenticated, ballots FROM table_results ORDER BY table_id").fetch_all(&self.pool).await?;
-        let mut out: Vec<TableResult> = rows
-            .iter()
-            .map(|r| TableResult {
-                table: r.get(0),
-                index: r.get::<i64, _>(1) as u64,
-                registered: r.get::<i64, _>(2) as u64,
-                authenticated: r.get::<i64, _>(3) as u64,
-                ballots: r.get::<i64, _>(4) as u64,
-                votes: BTreeMap::new(),
-            })
-            .collect();
-        let votes =
-            sqlx::query("SELECT table_id, contest, choice, votes FROM votes ORDER BY table_id")
-                .fetch_all(&self.pool)
-                .await?;
-        let mut k = 0;
-        for v in &votes {
-            let t: String = v.get(0);
-            while k < out.len() && out[k].table < t {
-                k += 1;
-            }
-            if k < out.len() && out[k].table == t {
-                out[k]
-                    .votes
-                    .entry(v.get(1))
-                    .or_default()
-                    .insert(v.get(2), v.get::<i64, _>(3) as u64);
-            }
-        }
-        Ok(out)
-    }
-
-    pub(crate) async fn totals(&self, election: &Election, area: &str) -> Result<Totals, Error> {
-        let pattern = like(area);
-        let row = sqlx::query(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(registered), 0) AS BIGINT), CAST(COALESCE(SUM(authenticated), 0) AS BIGINT), CAST(COALESCE(SUM(ballots), 0) AS BIGINT) FROM table_results WHERE table_id LIKE $1",
+    /// The counted figures of tables in `area` (`""` for all) logged before
+    /// `size`, and how many actas there are held, read inside `tx` when given.
+    pub(crate) async fn counted(
+        &self,
+        tx: Option<&mut Transaction<'static, Any>>,
+        area: &str,
+        size: u64,
+    ) -> Result<(Vec<Counted>, u64), Error> {
+        let pattern = if area.is_empty() {
+            "%".to_string()
+        } else {
+            format!("{area}.%")
+        };
+        let q = sqlx::query("SELECT table_id, idx, registered, authenticated, ballots, votes FROM table_results WHERE table_id LIKE $1 AND idx < $2 ORDER BY table_id")
+            .bind(pattern.clone())
+            .bind(i64_of(size)?);
+        let h = sqlx::query(
+            "SELECT COUNT(*) FROM log_entries WHERE status = 'held' AND table_id LIKE $1 AND idx < $2",
         )
-        .bind(&pattern)
-        .fetch_one(&self.pool)
-        .await?;
-        let rows = sqlx::query("SELECT contest, choice, CAST(SUM(votes) AS BIGINT) FROM votes WHERE table_id LIKE $1 GROUP BY contest, choice ORDER BY contest, choice")
-            .bind(&pattern)
-            .fetch_all(&self.pool)
-            .await?;
-        let held = sqlx::query(
-            "SELECT COUNT(*) FROM log_entries WHERE status = 'held' AND table_id LIKE $1",
-        )
-        .bind(&pattern)
-        .fetch_one(&self.pool)
-        .await?
-        .get::<i64, _>(0) as u64;
-        let mut by: BTreeMap<String, Tally> = BTreeMap::new();
+        .bind(pattern)
+        .bind(i64_of(size)?);
+        let (rows, held) = match tx {
+            Some(tx) => (q.fetch_all(&mut **tx).await?, h.fetch_one(&mut **tx).await?),
+            None => (q.fetch_all(&self.pool).await?, h.fetch_one(&self.pool).await?),
+        };
+        let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let contest: String = r.get(0);
-            let choice: String = r.get(1);
-            let n = r.get::<i64, _>(2) as u64;
-            let c = by.entry(contest.clone()).or_insert_with(|| Tally {
-                contest,
-                ..Tally::default()
+            let mut votes: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            for line in r.get::<String, _>(5).lines() {
+                let mut f = line.split(' ');
+                let (Some(c), Some(ch), Some(n), None) = (f.next(), f.next(), f.next(), f.next())
+                else {
+                    return Err(Error::Corrupt(format!("votes row {line:?}")));
+                };
+                let n = n
+                    .parse()
+                    .map_err(|_| Error::Corrupt(format!("votes row {line:?}")))?;
+                votes.entry(c.into()).or_default().insert(ch.into(), n);
+            }
+            out.push(Counted {
+                table: r.get(0),
+                index: u64_of(r.get(1))?,
+                registered: u64_of(r.get(2))?,
+                authenticated: u64_of(r.get(3))?,
+                ballots: u64_of(r.get(4))?,
+                votes,
             });
-            match choice.as_str() {
-                BLANK => c.blank = n,
-                NULL => c.null = n,
-                _ => c.votes.push((choice, n)),
-            }
         }
-        let in_area: Vec<_> = election
-            .tables
-            .iter()
-            .filter(|t| area.is_empty() || t.id.starts_with(&format!("{area}.")))
-            .collect();
-        let mut contests: Vec<Tally> = by.into_values().collect();
-        for c in &mut contests {
-            if let Some(def) = election.contest(&c.contest) {
-                c.seats = acta_election::seats(def, &c.votes);
-            }
-        }
-        Ok(Totals {
-            area: area.to_string(),
-            tables_reported: row.get::<i64, _>(0) as u64,
-            tables_total: in_area.len() as u64,
-            held,
-            registered: row.get::<i64, _>(1) as u64,
-            registered_total: in_area.iter().map(|t| t.registered as u64).sum(),
-            authenticated: row.get::<i64, _>(2) as u64,
-            ballots: row.get::<i64, _>(3) as u64,
-            contests,
-        })
-    }
-
-    pub(crate) async fn save_announcement(&self, size: u64, note: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM announcements WHERE size = $1")
-            .bind(size as i64)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("INSERT INTO announcements (size, note) VALUES ($1, $2)")
-            .bind(size as i64)
-            .bind(note)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        Ok((out, u64_of(held.get::<i64, _>(0))?))
     }
 }
 
-/// A `(idx, status, reason, table_id, acta)` row of `log_entries`.
-fn entry_row(r: &sqlx::any::AnyRow) -> Result<EntryRow, Error> {
+impl From<Counted> for TableResult {
+    fn from(c: Counted) -> TableResult {
+        TableResult {
+            table: c.table,
+            index: c.index,
+            registered: c.registered,
+            authenticated: c.authenticated,
+            ballots: c.ballots,
+            votes: c.votes,
+        }
+    }
+}
+
+fn entry_row(r: &AnyRow) -> Result<EntryRow, Error> {
+    let kind: String = r.get(3);
+    let status: String = r.get(5);
     Ok(EntryRow {
-        index: r.get::<i64, _>(0) as u64,
-        status: Status::parse(&r.get::<String, _>(1))?,
-        reason: r.get(2),
-        table: r.get(3),
-        acta: r.get(4),
+        index: u64_of(r.get(0))?,
+        leaf: r.get(1),
+        body: r.get(2),
+        kind: EntryKind::parse(&kind)
+            .ok_or_else(|| Error::Corrupt(format!("unknown entry kind {kind:?}")))?,
+        table: r.get(4),
+        status: Status::parse(&status)
+            .ok_or_else(|| Error::Corrupt(format!("unknown entry status {status:?}")))?,
+        reason: r.get(6),
+        note: r.get(7),
     })
-}
-
-/// One table's figures as counted by the center.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TableResult {
-    /// Table id.
-    pub table: String,
-    /// Log index of the counted acta.
-    pub index: u64,
-    /// Registered.
-    pub registered: u64,
-    /// Authenticated.
-    pub authenticated: u64,
-    /// Ballots.
-    pub ballots: u64,
-    /// contest → choice (or `(blank)`, `(null)`) → votes.
-    pub votes: BTreeMap<String, BTreeMap<String, u64>>,
 }

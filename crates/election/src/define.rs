@@ -55,6 +55,12 @@ pub struct Definition {
     pub log_origin: String,
     /// The center's verifier key (made by the center: `acta keygen`).
     pub center_key: String,
+    /// Witnesses of the log.
+    #[serde(default)]
+    pub witnesses: Vec<crate::Witness>,
+    /// Witness cosignatures a checkpoint needs to be public.
+    #[serde(default)]
+    pub witness_quorum: u32,
     /// Overrides per table above which the machine raises an alarm.
     pub override_alarm: u32,
     /// Parties.
@@ -198,6 +204,8 @@ pub fn define(
         software: def.software.clone(),
         log_origin: def.log_origin.clone(),
         center_key: def.center_key.clone(),
+        witnesses: def.witnesses.clone(),
+        witness_quorum: def.witness_quorum,
         override_alarm: def.override_alarm,
         parties: def.parties.clone(),
         contests,

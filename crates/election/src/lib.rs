@@ -277,6 +277,13 @@ pub struct Election {
     pub log_origin: String,
     /// The center's verifier key: it signs checkpoints and announcements.
     pub center_key: String,
+    /// Witnesses that cosign the log's checkpoints (C2SP tlog-witness), run
+    /// by parties and observer missions, never by the authority.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<Witness>,
+    /// How many distinct witness cosignatures make a checkpoint public.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub witness_quorum: u32,
     /// Authentication overrides per table above which the machine raises an alarm.
     pub override_alarm: u32,
     /// Parties.
@@ -287,6 +294,20 @@ pub struct Election {
     pub areas: Vec<Area>,
     /// Tables, sorted by id.
     pub tables: Vec<Table>,
+}
+
+/// A witness of the log: who it is and where it takes checkpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Witness {
+    /// Its cosignature/v1 verifier key (`name+id+base64(0x04 ‖ key)`).
+    pub key: String,
+    /// Its submission prefix: `<url>/add-checkpoint`.
+    pub url: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn is_code(s: &str) -> bool {
@@ -310,6 +331,40 @@ pub fn candidate_of(choice: &str) -> &str {
 }
 
 impl Election {
+    /// The witnesses' keys and submission URLs, checked: keys parse as
+    /// cosignature keys, no public key twice, URLs are http(s), and the
+    /// quorum can be met.
+    pub fn witness_keys(
+        &self,
+    ) -> Result<Vec<(acta_note::cosignature::CosignatureVerifier, String)>, Error> {
+        let mut out: Vec<(acta_note::cosignature::CosignatureVerifier, String)> = Vec::new();
+        for w in &self.witnesses {
+            let key: acta_note::cosignature::CosignatureVerifier = w.key.parse().map_err(|e| {
+                Error::Invalid(format!("witness key {:?}: {e}", w.key))
+            })?;
+            if out.iter().any(|(k, _)| k.public_key() == key.public_key()) {
+                return Err(Error::Invalid(format!(
+                    "witness {} repeats a public key: a witness quorum counts distinct keys",
+                    key.name()
+                )));
+            }
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://"))
+                || w.url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(Error::Invalid(format!("witness url {:?} is not an http(s) URL", w.url)));
+            }
+            out.push((key, w.url.clone()));
+        }
+        if self.witness_quorum as usize > out.len() {
+            return Err(Error::Invalid(format!(
+                "a witness quorum of {} cannot be met by {} witnesses",
+                self.witness_quorum,
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
+
     /// The canonical text that is signed: compact JSON and a newline.
     pub fn to_text(&self) -> String {
         let mut s = serde_json::to_string(self).expect("election serializes");
@@ -368,6 +423,9 @@ impl Election {
         }
         if self.center_key.parse::<acta_note::Verifier>().is_err() {
             return bad("center_key is not a verifier key".into());
+        }
+        if let Err(e) = self.witness_keys() {
+            return bad(e.to_string());
         }
         if self.log_origin.is_empty()
             || self.log_origin.len() > 200

@@ -17,6 +17,7 @@
 
 mod acta;
 mod announcement;
+mod entry;
 pub mod qr;
 mod text;
 mod zero;
@@ -25,6 +26,7 @@ pub use acta::{
     body_hash, Acta, Alarm, ContestCount, Hold, OpenedActa, ALARMS, LATE_CLOSE_SECONDS,
 };
 pub use announcement::{Announcement, Tally, ANNOUNCEMENT_FORMAT};
+pub use entry::{Content, Entry, EntryKind};
 pub use zero::ZeroReport;
 
 use sha2::{Digest, Sha256};

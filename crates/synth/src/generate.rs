@@ -292,6 +292,8 @@ pub fn generate(opts: &Options) -> Content {
         software: String::new(),
         log_origin: format!("acta.example/log/{}", id.to_ascii_lowercase()),
         center_key: String::new(),
+        witnesses: Vec::new(),
+        witness_quorum: 0,
         override_alarm: 8,
         parties,
         contests,

@@ -158,3 +158,16 @@ impl Tree {
         self.levels.get(k).map_or(&[], |l| l.as_slice())
     }
 }
+
+impl Tree {
+    /// Forgets every leaf from `size` on, as if they had never been
+    /// appended (used to undo a batch whose commit failed).
+    pub fn truncate(&mut self, size: u64) {
+        for (k, level) in self.levels.iter_mut().enumerate() {
+            level.truncate((size >> k) as usize);
+        }
+        while self.levels.len() > 1 && self.levels.last().is_some_and(|l| l.is_empty()) {
+            self.levels.pop();
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The sequencer: one task that turns the pool into log entries, a batch
+//! at a time, and answers each submitter only once its note is durable.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use acta_api::{Outcome, Status};
+use acta_sheet::{Content, Entry, EntryKind};
+use acta_tlog::{Checkpoint, TlogProof};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{EntryRow, Store};
+use crate::{absorb, totals, Center, Error, Inner, LogState};
+
+/// What a submitter waits for.
+pub(crate) enum Work {
+    /// An authentic note to log.
+    Note(Box<Entry>),
+    /// The authority's announcement at the current size.
+    Announce,
+}
+
+/// One waiting submission.
+pub(crate) struct Pending {
+    pub(crate) work: Work,
+    pub(crate) reply: oneshot::Sender<Result<Done, Error>>,
+}
+
+/// The answer to one submission.
+pub(crate) struct Done {
+    pub(crate) outcome: Outcome,
+    pub(crate) note: String,
+    pub(crate) receipt: String,
+}
+
+pub(crate) fn spawn(
+    center: Weak<Inner>,
+    mut pool: mpsc::Receiver<Pending>,
+    interval: Duration,
+    max: usize,
+) {
+    tokio::spawn(async move {
+        while let Some(first) = pool.recv().await {
+            // Let the pool fill for one interval, then take what is there.
+            tokio::time::sleep(interval).await;
+            let mut batch = vec![first];
+            while batch.len() < max {
+                match pool.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let Some(inner) = center.upgrade() else {
+                return;
+            };
+            Center(inner).sequence(batch).await;
+        }
+    });
+}
+
+impl Center {
+    /// Sequences, commits, witnesses and answers one batch.
+    async fn sequence(&self, batch: Vec<Pending>) {
+        let (works, replies): (Vec<Work>, Vec<_>) =
+            batch.into_iter().map(|p| (p.work, p.reply)).unzip();
+        let committed = {
+            let mut state = self.0.state.write().await;
+            let before = Snapshot::of(&state);
+            let r = self.commit(&mut state, works).await;
+            if r.is_err() {
+                // The commit may or may not have landed; the next batch (or
+                // a read) catches up from what the database really holds.
+                before.restore(&mut state);
+            }
+            r
+        };
+        let (size, decided) = match committed {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = e.to_string();
+                for r in replies {
+                    let _ = r.send(Err(Error::Corrupt(msg.clone())));
+                }
+                return;
+            }
+        };
+        let checkpoint = match self.witness(size).await {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = e.to_string();
+                for r in replies {
+                    let _ = r.send(Err(Error::Corrupt(msg.clone())));
+                }
+                return;
+            }
+        };
+        let state = self.0.state.read().await;
+        for ((outcome, note), reply) in decided.into_iter().zip(replies) {
+            let receipt = state
+                .tree
+                .inclusion_proof(outcome.index(), size)
+                .map(|path| {
+                    TlogProof {
+                        extra: None,
+                        index: outcome.index(),
+                        path,
+                        checkpoint: checkpoint.clone(),
+                    }
+                    .to_text()
+                })
+                .map_err(Error::from);
+            // A submitter that went away simply does not hear the answer.
+            let _ = reply.send(receipt.map(|receipt| Done {
+                outcome,
+                note,
+                receipt,
+            }));
+        }
+    }
+
+    /// One transaction: lock, catch up, decide, write, sign, commit.
+    async fn commit(
+        &self,
+        state: &mut LogState,
+        works: Vec<Work>,
+    ) -> Result<(u64, Vec<(Outcome, String)>), Error> {
+        let store = &self.0.store;
+        let (mut tx, head) = store.lock().await?;
+        let mine = state.tree.size();
+        if head < mine {
+            return Err(Error::Corrupt(format!(
+                "the database log has {head} entries but {mine} were committed"
+            )));
+        }
+        if head > mine {
+            let rows = store.entries_in(Some(&mut tx), mine, head).await?;
+            absorb(state, &rows, mine)?;
+        }
+        // Never sign a checkpoint that does not extend the last one signed.
+        let last = store.checkpoint_root(Some(&mut tx), head).await?;
+        if last.as_deref() != Some(&acta_note::canon::to_hex(&state.tree.root())) {
+            return Err(Error::Corrupt(format!(
+                "the tree does not have the root of the stored checkpoint {head}; refusing to sign"
+            )));
+        }
+        let mut decided = Vec::with_capacity(works.len());
+        for work in works {
+            let entry = match work {
+                Work::Note(e) => *e,
+                Work::Announce => {
+                    let size = state.tree.size();
+                    let (counted, held) = store.counted(Some(&mut tx), "", size).await?;
+                    let t = totals::totals(&self.0.election, "", size, &counted, held);
+                    let cp = Checkpoint {
+                        origin: self.0.election.log_origin.clone(),
+                        size,
+                        root: state.tree.root(),
+                    };
+                    let note = totals::announcement(&self.0.election, cp, &t).sign(&self.0.key);
+                    Entry::open(note.as_bytes(), &self.0.election)?
+                }
+            };
+            decided.push(self.decide(state, &mut tx, entry).await?);
+        }
+        if state.tree.size() > head {
+            let note = self.sign_checkpoint(&state.tree);
+            Store::insert_checkpoint(
+                &mut tx,
+                state.tree.size(),
+                &acta_note::canon::to_hex(&state.tree.root()),
+                &note,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((state.tree.size(), decided))
+    }
+
+    /// Decides one authentic note and writes it if it is new.
+    async fn decide(
+        &self,
+        state: &mut LogState,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        entry: Entry,
+    ) -> Result<(Outcome, String), Error> {
+        let note = String::from_utf8(entry.signed.clone())
+            .map_err(|_| Error::Corrupt("an opened note is UTF-8".into()))?;
+        let kind = entry.kind();
+        let table = entry.table().unwrap_or_default().to_string();
+        if let Some(&index) = state.bodies.get(&entry.body_hash) {
+            return Ok((Outcome::Duplicate { index, table }, note));
+        }
+        let index = state.tree.size();
+        let first = state.first.get(&(kind, table.clone())).copied();
+        let (status, reasons, outcome) = match (&entry.content, first) {
+            (_, Some(first)) => (
+                Status::Conflict,
+                vec![],
+                Outcome::Conflict {
+                    index,
+                    first,
+                    table: table.clone(),
+                },
+            ),
+            (Content::Acta { holds, .. }, None) if !holds.is_empty() => {
+                let reasons: Vec<String> = holds.iter().map(|h| h.to_string()).collect();
+                (
+                    Status::Held,
+                    reasons.clone(),
+                    Outcome::Held {
+                        index,
+                        table: table.clone(),
+                        reasons,
+                    },
+                )
+            }
+            (Content::Acta { .. }, None) => (
+                Status::Counted,
+                vec![],
+                Outcome::Accepted {
+                    index,
+                    table: table.clone(),
+                },
+            ),
+            (_, None) => (
+                Status::Logged,
+                vec![],
+                Outcome::Logged {
+                    index,
+                    table: table.clone(),
+                },
+            ),
+        };
+        let leaf = acta_tlog::leaf_hash(&entry.signed);
+        Store::insert_entry(
+            tx,
+            &EntryRow {
+                index,
+                leaf: acta_note::canon::to_hex(&leaf),
+                body: acta_note::canon::to_hex(&entry.body_hash),
+                kind,
+                table: table.clone(),
+                status,
+                reason: reasons.join("; "),
+                note: note.clone(),
+            },
+        )
+        .await?;
+        if let (Status::Counted, Content::Acta { acta, .. }) = (status, &entry.content) {
+            Store::insert_counted(tx, index, acta).await?;
+        }
+        state.add(leaf, entry.body_hash, kind, &table);
+        debug_assert!(kind != EntryKind::Announcement || table.is_empty());
+        Ok((outcome, note))
+    }
+}
+
+/// Enough of the view to undo a batch that did not commit.
+struct Snapshot {
+    size: u64,
+}
+
+impl Snapshot {
+    fn of(state: &LogState) -> Snapshot {
+        Snapshot {
+            size: state.tree.size(),
+        }
+    }
+
+    fn restore(self, state: &mut LogState) {
+        let size = self.size;
+        state.tree.truncate(size);
+        state.bodies.retain(|_, &mut i| i < size);
+        state.first.retain(|_, &mut i| i < size);
+    }
+}

@@ -1,0 +1,116 @@
+//! The center as a client of its witnesses (C2SP tlog-witness
+//! §"add-checkpoint"): each new checkpoint goes to every witness the
+//! package names, with a consistency proof from the size that witness last
+//! cosigned; their cosignatures are checked and stored with the checkpoint.
+
+use acta_note::cosignature::{cosigners, CosignatureVerifier};
+use acta_note::Note;
+use acta_tlog::witness::AddCheckpoint;
+
+use crate::{Center, Error};
+
+impl Center {
+    /// Gathers cosignatures on the checkpoint of `size` and returns it in
+    /// its cosigned form (the center's note alone when no witness answers).
+    pub(crate) async fn witness(&self, size: u64) -> Result<String, Error> {
+        let note = self
+            .0
+            .store
+            .checkpoint_at(size)
+            .await?
+            .ok_or_else(|| Error::Corrupt(format!("no checkpoint stored for size {size}")))?;
+        if self.0.witnesses.is_empty() {
+            return Ok(note);
+        }
+        let mut asks = tokio::task::JoinSet::new();
+        for (key, url) in self.0.witnesses.clone() {
+            let center = self.clone();
+            let note = note.clone();
+            asks.spawn(async move { center.ask(&key, &url, size, &note).await });
+        }
+        let mut lines = Vec::new();
+        while let Some(r) = asks.join_next().await {
+            if let Ok(Some(line)) = r {
+                lines.push(line);
+            }
+        }
+        if lines.is_empty() {
+            return Ok(note);
+        }
+        lines.sort();
+        let mut cosigned = note;
+        for l in &lines {
+            cosigned.push_str(l);
+            cosigned.push('\n');
+        }
+        self.0.store.set_cosigned(size, &cosigned, lines.len()).await?;
+        Ok(cosigned)
+    }
+
+    /// One witness's cosignature line, if it gives a valid one in time.
+    async fn ask(&self, key: &CosignatureVerifier, url: &str, size: u64, note: &str) -> Option<String> {
+        let mut old = self
+            .0
+            .witness_sizes
+            .lock()
+            .await
+            .get(url)
+            .copied()
+            .unwrap_or(0);
+        for _ in 0..3 {
+            if old > size {
+                return None; // it has seen a newer checkpoint already
+            }
+            let proof = self
+                .0
+                .state
+                .read()
+                .await
+                .tree
+                .consistency_proof(old, size)
+                .ok()?;
+            let body = AddCheckpoint {
+                old,
+                proof,
+                checkpoint: note.to_string(),
+            }
+            .to_text();
+            let r = self
+                .0
+                .http
+                .post(format!("{}/add-checkpoint", url.trim_end_matches('/')))
+                .body(body)
+                .send()
+                .await
+                .ok()?;
+            let status = r.status().as_u16();
+            let text = r.text().await.ok()?;
+            match status {
+                200 => {
+                    let line = text.lines().find(|l| {
+                        let joined = format!("{note}{l}\n");
+                        Note::parse(joined.as_bytes())
+                            .ok()
+                            .and_then(|n| cosigners(&n, std::slice::from_ref(key)).ok())
+                            .is_some_and(|by| by.len() == 1)
+                    })?;
+                    self.0.witness_sizes.lock().await.insert(url.to_string(), size);
+                    return Some(line.to_string());
+                }
+                409 => {
+                    old = acta_note::canon::decimal(text.trim_end_matches('\n'))?;
+                    self.0.witness_sizes.lock().await.insert(url.to_string(), old);
+                }
+                _ => {
+                    tracing_warn(url, status, &text);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+}
+
+fn tracing_warn(url: &str, status: u16, text: &str) {
+    eprintln!("witness {url} refused the checkpoint: HTTP {status}: {}", text.trim());
+}

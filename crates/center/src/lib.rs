@@ -409,7 +409,7 @@ impl Center {
     /// Signs and stores the checkpoint of the empty log, once.
     async fn first_checkpoint(&self) -> Result<(), Error> {
         let (mut tx, head) = self.0.store.lock().await?;
-        if head == 0 && self.0.store.checkpoints().await?.is_empty() {
+        if head == 0 && self.0.store.checkpoint_root(Some(&mut tx), 0).await?.is_none() {
             let note = self.sign_checkpoint(&Tree::new());
             store::Store::insert_checkpoint(&mut tx, 0, &acta_note::canon::to_hex(&acta_tlog::empty_root()), &note)
                 .await?;

@@ -1,12 +1,15 @@
-//! The center's log cannot be wedged or made to lie by callers who go away:
-//! ingests are cancelled at random points under concurrency, and afterwards
-//! the in-memory tree, the stored rows, a center reopened from storage and
-//! every checkpoint signed along the way all agree. And a stored row that no
-//! longer hashes to its leaf stops the center from starting.
+//! The center's write path, on both stores: batching, receipts, tiles,
+//! cancellation, several centers over one database, corruption, witnesses.
 
-use acta_center::{Center, Config, Ingest};
+use std::time::Duration;
+
+use acta_api::{Outcome, Submitted};
+use acta_center::{Center, Config};
+use acta_note::cosignature::Cosigner;
+use acta_sheet::EntryKind;
+use acta_synth::testdb::database;
 use acta_synth::Ceremony;
-use acta_tlog::Checkpoint;
+use acta_tlog::{Checkpoint, Tile, TileLevel, TlogProof};
 use sqlx::Connection as _;
 
 const TABLES: usize = 40;
@@ -18,37 +21,28 @@ fn ceremony() -> Ceremony {
     })
 }
 
-async fn database(backend: &str, dir: &std::path::Path, tag: &str) -> String {
-    match backend {
-        "sqlite" => format!("sqlite://{}", dir.join(format!("{tag}.db")).display()),
-        _ => {
-            let base = std::env::var("ACTA_TEST_POSTGRES")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-            let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
-                .await
-                .expect("PostgreSQL must be running for the PostgreSQL half of the suite");
-            let name = format!("acta_center_{tag}_{}", std::process::id());
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            format!("{base}/{name}")
-        }
-    }
+fn config(g: &Ceremony, db: &str) -> Config {
+    let mut c = Config::new(db, g.package.clone().into_bytes(), g.trust.clone(), g.center.clone());
+    c.batch_interval = Duration::from_millis(5);
+    c
 }
 
 async fn open(g: &Ceremony, db: &str) -> Result<Center, acta_center::Error> {
-    Center::open(Config {
-        database: db.to_string(),
-        package: g.package.clone().into_bytes(),
-        trust: g.trust.clone(),
-        key: g.center.clone(),
-    })
-    .await
+    Center::open(config(g, db)).await
+}
+
+fn key(g: &Ceremony) -> acta_note::Verifier {
+    g.election.center_key.parse().unwrap()
+}
+
+/// Checks a receipt offline, with the package alone.
+fn check_receipt(g: &Ceremony, s: &Submitted, note: &[u8], need: usize) -> Checkpoint {
+    let witnesses: Vec<_> = g.election.witness_keys().unwrap().into_iter().map(|(k, _)| k).collect();
+    TlogProof::parse(&s.receipt)
+        .unwrap()
+        .verify(note, &key(g), &g.election.log_origin, &witnesses, need)
+        .unwrap()
+        .checkpoint
 }
 
 /// A small deterministic generator for cancellation points (xorshift).
@@ -62,23 +56,108 @@ impl Points {
     }
 }
 
-async fn cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement(backend: &str) {
+/// Reads the whole log through the tiles alone and checks it against the
+/// checkpoint; returns the entries.
+async fn entries_from_tiles(c: &Center, cp: &Checkpoint) -> Vec<Vec<u8>> {
+    let mut l0 = Vec::new();
+    let mut hi = Vec::new();
+    for t in Tile::hash_tiles(cp.size) {
+        let b = c.tile(&t).await.unwrap().expect("tile of a checkpointed size");
+        if t.level == TileLevel::Hashes(0) {
+            l0.push((t, b));
+        } else {
+            hi.push((t, b));
+        }
+    }
+    let tree = acta_tlog::tile::tree_from_tiles(
+        cp.size,
+        &cp.root,
+        l0.iter().map(|(t, b)| (*t, b.as_slice())),
+        hi.iter().map(|(t, b)| (*t, b.as_slice())),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for t in Tile::entry_bundles(cp.size) {
+        let b = c.tile(&t).await.unwrap().unwrap();
+        for e in acta_tlog::tile::read_bundle(&b, t.width).unwrap() {
+            assert_eq!(Some(&acta_tlog::leaf_hash(e)), tree.leaf(out.len() as u64));
+            out.push(e.to_vec());
+        }
+    }
+    out
+}
+
+async fn receipts_duplicates_conflicts_and_tiles(backend: &str) {
+    let g = ceremony();
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path(), "receipts").await;
+    let c = open(&g, &db).await.unwrap();
+    // Zero reports first, then actas, all at once: batches form.
+    let days: Vec<_> = (0..TABLES).map(|i| g.day(i, 3)).collect();
+    let mut tasks = Vec::new();
+    for d in &days {
+        let (c1, z) = (c.clone(), d.zero.clone());
+        tasks.push(tokio::spawn(async move { (z.clone(), c1.submit(z.as_bytes(), EntryKind::Zero).await) }));
+    }
+    for t in tasks {
+        let (note, r) = t.await.unwrap();
+        let s = r.unwrap();
+        assert!(matches!(s.outcome, Outcome::Logged { .. }), "{s:?}");
+        check_receipt(&g, &s, note.as_bytes(), 0);
+    }
+    for d in &days {
+        let s = c.submit(d.acta.as_bytes(), EntryKind::Acta).await.unwrap();
+        assert!(matches!(s.outcome, Outcome::Accepted { .. }), "{s:?}");
+        check_receipt(&g, &s, d.acta.as_bytes(), 0);
+    }
+    // A resend is a duplicate with a receipt for the entry already logged.
+    let again = c.submit(days[7].acta.as_bytes(), EntryKind::Acta).await.unwrap();
+    let Outcome::Duplicate { index, .. } = again.outcome else {
+        panic!("{again:?}")
+    };
+    assert_eq!(index, TABLES as u64 + 7);
+    check_receipt(&g, &again, days[7].acta.as_bytes(), 0);
+    // A zero report on the acta route and the other way round are refused.
+    assert!(c.submit(days[0].zero.as_bytes(), EntryKind::Acta).await.is_err());
+    assert!(c.submit(days[0].acta.as_bytes(), EntryKind::Zero).await.is_err());
+    // A second, different acta by the same machine: a conflict, logged.
+    let mut other = acta_sheet::Acta::parse(
+        acta_note::Note::parse(days[3].acta.as_bytes()).unwrap().text,
+    )
+    .unwrap();
+    other.contests[0].null += 1;
+    let forged = other.sign(&g.machines[3]);
+    let s = c.submit(forged.as_bytes(), EntryKind::Acta).await.unwrap();
+    assert!(matches!(s.outcome, Outcome::Conflict { first, .. } if first == TABLES as u64 + 3));
+    // The announcement is an entry of the log too.
+    let (ann, s) = c.announce().await.unwrap();
+    check_receipt(&g, &s, ann.as_bytes(), 0);
+    let a = acta_sheet::Announcement::open(ann.as_bytes(), &g.election).unwrap();
+    assert_eq!(a.tables_reported, TABLES as u64);
+    assert_eq!(a.checkpoint.size, 2 * TABLES as u64 + 1);
+    // The tiles hold exactly the notes as received, in order.
+    let cp = Checkpoint::open(c.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
+    assert_eq!(cp.size, 2 * TABLES as u64 + 2);
+    let entries = entries_from_tiles(&c, &cp).await;
+    assert_eq!(entries.last().unwrap(), ann.as_bytes());
+    assert_eq!(entries[TABLES + 7], days[7].acta.as_bytes());
+    assert_eq!(entries[2 * TABLES], forged.as_bytes());
+}
+
+async fn cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement(backend: &str) {
     let g = ceremony();
     let dir = tempfile::tempdir().unwrap();
     let db = database(backend, dir.path(), "cancel").await;
     let center = open(&g, &db).await.unwrap();
-    let key: acta_note::Verifier = g.election.center_key.parse().unwrap();
     let actas: Vec<String> = (0..TABLES).map(|i| g.day(i, 3).acta).collect();
     let mut points = Points(0x9E37_79B9_7F4A_7C15);
     let mut checkpoints = Vec::new();
-    // Three rounds: every acta is submitted each round by a task that is
-    // aborted after a random number of scheduler yields (often mid-flight).
     for _ in 0..3 {
         let mut tasks = Vec::new();
         for a in &actas {
             let (c, a) = (center.clone(), a.clone());
-            let yields = points.next(40);
-            let task = tokio::spawn(async move { c.ingest(a.as_bytes()).await });
+            let yields = points.next(60);
+            let task = tokio::spawn(async move { c.submit(a.as_bytes(), EntryKind::Acta).await });
             tasks.push((task, yields));
         }
         for (task, yields) in tasks {
@@ -86,115 +165,229 @@ async fn cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement(backend: 
                 tokio::task::yield_now().await;
             }
             task.abort();
-            checkpoints.push(center.checkpoint().await);
+            checkpoints.push(center.checkpoint().await.unwrap());
         }
     }
-    // Whatever was cancelled, a final pass logs every acta exactly once.
     for a in &actas {
-        match center.ingest(a.as_bytes()).await.unwrap() {
-            Ingest::Accepted { .. } | Ingest::Duplicate { .. } => {}
-            other => panic!("unexpected {other:?}"),
-        }
+        let s = center.submit(a.as_bytes(), EntryKind::Acta).await.unwrap();
+        assert!(matches!(s.outcome, Outcome::Accepted { .. } | Outcome::Duplicate { .. }));
     }
-    let last = Checkpoint::open(center.checkpoint().await.as_bytes(), &key).unwrap();
+    let last = Checkpoint::open(center.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
     assert_eq!(last.size, TABLES as u64, "each acta logged exactly once");
-    // A center reopened from the rows rebuilds the same tree.
+    checkpoints.extend(center.checkpoints().await.unwrap());
     drop(center);
     let reopened = open(&g, &db).await.unwrap();
-    let again = Checkpoint::open(reopened.checkpoint().await.as_bytes(), &key).unwrap();
+    let again = Checkpoint::open(reopened.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
     assert_eq!((again.size, again.root), (last.size, last.root));
-    // Every checkpoint signed along the way is a prefix of the final log.
-    let mut tree = acta_tlog::Tree::new();
-    let mut leaves = Vec::new();
-    let client = reqwest_free_entries(&reopened).await;
-    for e in &client {
-        leaves.push(acta_tlog::leaf_hash(e.as_bytes()));
-        tree.append(*leaves.last().unwrap());
-    }
-    assert_eq!(
-        tree.root(),
-        last.root,
-        "the stored rows hash to the signed root"
-    );
+    let entries = entries_from_tiles(&reopened, &again).await;
+    let tree = acta_tlog::Tree::from_leaves(entries.iter().map(|e| acta_tlog::leaf_hash(e)));
     for cp in &checkpoints {
-        let cp = Checkpoint::open(cp.as_bytes(), &key).unwrap();
-        assert_eq!(
-            tree.root_at(cp.size).unwrap(),
-            cp.root,
-            "checkpoint at {}",
-            cp.size
-        );
+        let cp = Checkpoint::open(cp.as_bytes(), &key(&g)).unwrap();
+        assert_eq!(tree.root_at(cp.size).unwrap(), cp.root, "checkpoint at {}", cp.size);
     }
-    // The counted rows are exactly one per table.
-    let totals = reopened.totals("").await.unwrap();
-    assert_eq!(totals.tables_reported, TABLES as u64);
+    assert_eq!(reopened.totals("").await.unwrap().tables_reported, TABLES as u64);
 }
 
-/// The stored entries, in log order, through the center's own HTTP router
-/// served on loopback.
-async fn reqwest_free_entries(c: &Center) -> Vec<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = acta_center::router(c.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let req = format!(
-        "GET /api/log/entries?start=0&end={TABLES} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut body = Vec::new();
-    stream.read_to_end(&mut body).await.unwrap();
-    let text = String::from_utf8(body).unwrap();
-    let json = &text[text.find("\r\n\r\n").unwrap() + 4..];
-    let entries: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
-    entries
-        .iter()
-        .map(|e| e["acta"].as_str().unwrap().to_string())
-        .collect()
-}
-
-async fn a_corrupt_stored_acta_stops_the_center(backend: &str) {
+/// Two centers over one database, each taking half the actas and all of
+/// them again: one log, every acta once, every checkpoint of either a
+/// prefix of the final log.
+async fn two_centers_make_one_log(backend: &str) {
     let g = ceremony();
     let dir = tempfile::tempdir().unwrap();
-    let db = database(backend, dir.path(), "corrupt").await;
-    let center = open(&g, &db).await.unwrap();
+    let db = database(backend, dir.path(), "two").await;
+    let a = open(&g, &db).await.unwrap();
+    let b = open(&g, &db).await.unwrap();
+    let actas: Vec<String> = (0..TABLES).map(|i| g.day(i, 3).acta).collect();
+    let mut tasks = Vec::new();
+    for (i, acta) in actas.iter().enumerate() {
+        for c in [&a, &b] {
+            if i % 2 == 0 || std::ptr::eq(c, &b) {
+                let (c, acta) = (c.clone(), acta.clone());
+                tasks.push(tokio::spawn(async move {
+                    let s = c.submit(acta.as_bytes(), EntryKind::Acta).await.unwrap();
+                    (acta, s)
+                }));
+            }
+        }
+    }
+    let mut indices = std::collections::HashMap::new();
+    for t in tasks {
+        let (acta, s) = t.await.unwrap();
+        let cp = check_receipt(&g, &s, acta.as_bytes(), 0);
+        assert!(cp.size <= 2 * TABLES as u64);
+        let i = s.outcome.index();
+        assert_eq!(*indices.entry(acta).or_insert(i), i, "one acta, one index");
+    }
+    assert_eq!(indices.len(), TABLES);
+    let mut all = a.checkpoints().await.unwrap();
+    all.extend(b.checkpoints().await.unwrap());
+    let cp = Checkpoint::open(b.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
+    assert_eq!(cp.size, TABLES as u64);
+    let entries = entries_from_tiles(&a, &cp).await;
+    let tree = acta_tlog::Tree::from_leaves(entries.iter().map(|e| acta_tlog::leaf_hash(e)));
+    for n in &all {
+        let c = Checkpoint::open(n.as_bytes(), &key(&g)).unwrap();
+        assert_eq!(tree.root_at(c.size).unwrap(), c.root);
+    }
+}
+
+async fn corruption_stops_the_center(backend: &str) {
+    let g = ceremony();
+    let dir = tempfile::tempdir().unwrap();
+    for (tag, sql, expect) in [
+        (
+            "note",
+            "UPDATE log_entries SET note = REPLACE(note, 'ballots ', 'ballots 9') WHERE idx = 1",
+            "log entry 1",
+        ),
+        ("gap", "DELETE FROM log_entries WHERE idx = 1", "log entry 1 is missing"),
+        (
+            "unsigned",
+            "DELETE FROM checkpoints WHERE size = 3",
+            "no checkpoint for the committed size 3",
+        ),
+        (
+            "root",
+            "UPDATE checkpoints SET root = '00' WHERE size = 3",
+            "checkpoint 3",
+        ),
+        (
+            "rollback",
+            "UPDATE log_head SET size = 2",
+            "beyond the last committed size",
+        ),
+    ] {
+        let db = database(backend, dir.path(), &format!("corrupt_{tag}")).await;
+        let center = open(&g, &db).await.unwrap();
+        for i in 0..3 {
+            center.submit(g.day(i, 3).acta.as_bytes(), EntryKind::Acta).await.unwrap();
+        }
+        drop(center);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&db).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        match open(&g, &db).await {
+            Err(acta_center::Error::Corrupt(m)) => assert!(m.contains(expect), "{tag}: {m}"),
+            Err(e) => panic!("{tag}: wrong error: {e}"),
+            Ok(_) => panic!("{tag}: a corrupt log must stop the center"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_receipts_duplicates_conflicts_and_tiles() {
+    receipts_duplicates_conflicts_and_tiles("sqlite").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_receipts_duplicates_conflicts_and_tiles() {
+    receipts_duplicates_conflicts_and_tiles("postgres").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement() {
+    cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement("sqlite").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement() {
+    cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement("postgres").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_centers_make_one_log() {
+    two_centers_make_one_log("sqlite").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_centers_make_one_log() {
+    two_centers_make_one_log("postgres").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_corruption_stops_the_center() {
+    corruption_stops_the_center("sqlite").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_corruption_stops_the_center() {
+    corruption_stops_the_center("postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pool_answers_busy_and_loses_nothing() {
+    let g = ceremony();
+    let dir = tempfile::tempdir().unwrap();
+    let db = database("sqlite", dir.path(), "busy").await;
+    let mut cfg = config(&g, &db);
+    cfg.pool = 2;
+    cfg.batch_max = 2;
+    cfg.batch_interval = Duration::from_millis(200);
+    let c = Center::open(cfg).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..TABLES {
+        let (c, a) = (c.clone(), g.day(i, 3).acta);
+        tasks.push(tokio::spawn(async move { c.submit(a.as_bytes(), EntryKind::Acta).await }));
+    }
+    let (mut ok, mut busy) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(acta_center::Error::Busy(2)) => busy += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(busy > 0, "a pool of 2 cannot take {TABLES} at once");
+    assert_eq!(c.size().await, ok, "every accepted submission is logged, none other");
+}
+
+/// Witnesses named in the package cosign each checkpoint; the public
+/// checkpoint is the latest with the quorum; receipts carry the
+/// cosignatures; a witness that goes away stops the public checkpoint from
+/// advancing but never the logging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witnesses_cosign_and_gate_the_public_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let center_key = acta_note::Signer::generate("center").unwrap();
+    let _ = center_key;
+    let mut servers = Vec::new();
+    let mut listeners = Vec::new();
+    for i in 0..2 {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let cos = Cosigner::from_signer(&acta_note::Signer::generate(&format!("witness-{i}.example")).unwrap());
+        servers.push(acta_election::Witness {
+            key: cos.verifier().to_string(),
+            url: format!("http://{}", l.local_addr().unwrap()),
+        });
+        listeners.push((l, cos));
+    }
+    let g = acta_synth::ceremony::run_with_witnesses(
+        &acta_synth::generate::Options { seed: 22, tables: 6 },
+        servers,
+        2,
+    );
+    let mut handles = Vec::new();
+    for (i, (l, cos)) in listeners.into_iter().enumerate() {
+        let w = acta_witness::Witness::open(
+            cos,
+            vec![(g.election.log_origin.clone(), key(&g))],
+            &dir.path().join(format!("w{i}")),
+        )
+        .unwrap();
+        handles.push(tokio::spawn(async move { axum::serve(l, acta_witness::router(w)).await }));
+    }
+    let db = database("sqlite", dir.path(), "witnessed").await;
+    let c = open(&g, &db).await.unwrap();
     for i in 0..3 {
-        center.ingest(g.day(i, 3).acta.as_bytes()).await.unwrap();
+        let acta = g.day(i, 3).acta;
+        let s = c.submit(acta.as_bytes(), EntryKind::Acta).await.unwrap();
+        let cp = check_receipt(&g, &s, acta.as_bytes(), 2);
+        assert_eq!(cp.size, i as u64 + 1);
     }
-    drop(center);
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&db).await.unwrap();
-    sqlx::query(
-        "UPDATE log_entries SET acta = REPLACE(acta, 'ballots ', 'ballots 9') WHERE idx = 1",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    match open(&g, &db).await {
-        Err(acta_center::Error::Corrupt(m)) => assert!(m.contains("log entry 1"), "{m}"),
-        Err(e) => panic!("wrong error: {e}"),
-        Ok(_) => panic!("a corrupt log must stop the center"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement() {
-    cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement("sqlite").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement() {
-    cancelled_ingests_leave_log_rows_and_checkpoints_in_agreement("postgres").await;
-}
-
-#[tokio::test]
-async fn sqlite_a_corrupt_stored_acta_stops_the_center() {
-    a_corrupt_stored_acta_stops_the_center("sqlite").await;
-}
-
-#[tokio::test]
-async fn postgres_a_corrupt_stored_acta_stops_the_center() {
-    a_corrupt_stored_acta_stops_the_center("postgres").await;
+    let public = c.checkpoint().await.unwrap();
+    assert!(public.contains("\n3\n"), "{public}");
+    assert_eq!(public.matches('\u{2014}').count(), 3, "center and two witnesses:\n{public}");
+    // One witness goes away: logging goes on, the public checkpoint stays.
+    handles[1].abort();
+    let _ = handles.remove(1).await;
+    let acta = g.day(3, 3).acta;
+    let s = c.submit(acta.as_bytes(), EntryKind::Acta).await.unwrap();
+    check_receipt(&g, &s, acta.as_bytes(), 1);
+    assert_eq!(c.size().await, 4);
+    assert_eq!(c.checkpoint().await.unwrap(), public, "short of the quorum: not public");
 }

@@ -65,9 +65,22 @@ pub fn machine_keygen(election: &str, machine: &str, software: [u8; 32]) -> (Sig
     (key, request)
 }
 
-/// Runs the whole ceremony for a synthetic election.
+/// Runs the whole ceremony for a synthetic election with no witnesses.
 pub fn run(opts: &Options) -> Ceremony {
+    run_with_witnesses(opts, Vec::new(), 0)
+}
+
+/// Runs the ceremony for an election whose package names `witnesses`
+/// (their cosignature keys and URLs, given by the parties that run them)
+/// and needs `quorum` of their cosignatures on a public checkpoint.
+pub fn run_with_witnesses(
+    opts: &Options,
+    witnesses: Vec<acta_election::Witness>,
+    quorum: u32,
+) -> Ceremony {
     let mut content = generate(opts);
+    content.definition.witnesses = witnesses;
+    content.definition.witness_quorum = quorum;
     let center = Signer::generate("center").expect("randomness");
     let authority = Signer::generate("authority").expect("randomness");
     let auditors: Vec<Signer> = (1..=AUDITORS)

@@ -15,5 +15,6 @@ pub mod dishonest;
 pub mod generate;
 pub mod rng;
 pub mod simulate;
+pub mod testdb;
 
 pub use ceremony::Ceremony;

@@ -6,10 +6,16 @@
 use crate::{largest_power_of_two_below, node_hash, Error, Hash};
 
 /// The log's tree of leaf hashes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tree {
     /// `levels[k][i]` is the hash of leaves `i·2^k .. (i+1)·2^k`.
     levels: Vec<Vec<Hash>>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree::new()
+    }
 }
 
 impl Tree {

@@ -7,7 +7,10 @@ use std::time::Instant;
 
 use acta_synth::ceremony::{self, Ceremony};
 use acta_synth::dishonest::{self, Lie};
+use acta_sheet::EntryKind;
 use anyhow::{Context, Result};
+
+use crate::center;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -78,27 +81,60 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         ceremony::AUDITORS,
         args.seed
     );
-    let g = ceremony::run(&acta_synth::generate::Options {
-        seed: args.seed,
-        tables: args.tables,
-    });
+    // Two parties each run a witness of the log; the package names them
+    // and needs both cosignatures on a public checkpoint.
+    let mut witnesses = Vec::new();
+    let mut named = Vec::new();
+    for party in ["party-a", "party-b"] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let key = acta_note::Signer::generate(&format!("witness.{party}.example"))?;
+        write(
+            &out.join(format!("keys/witness-{party}.key")),
+            key.to_private_key() + "\n",
+        )?;
+        let cosigner = acta_note::cosignature::Cosigner::from_signer(&key);
+        named.push(acta_election::Witness {
+            key: cosigner.verifier().to_string(),
+            url: format!("http://{}", listener.local_addr()?),
+        });
+        witnesses.push((listener, cosigner, party));
+    }
+    let g = ceremony::run_with_witnesses(
+        &acta_synth::generate::Options {
+            seed: args.seed,
+            tables: args.tables,
+        },
+        named,
+        2,
+    );
     write_ceremony(&out, &g)?;
+    for (listener, cosigner, party) in witnesses {
+        let w = acta_witness::Witness::open(
+            cosigner,
+            vec![(g.election.log_origin.clone(), g.center.verifier())],
+            &out.join(format!("witness-{party}")),
+        )?;
+        tokio::spawn(async move { axum::serve(listener, acta_witness::router(w)).await });
+    }
 
     let db = args
         .db
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", out.join("center.db").display()));
-    eprintln!("[2/6] starting the center on loopback (store {db})");
-    let center = acta_center::Center::open(acta_center::Config {
-        database: db.clone(),
-        package: g.package.clone().into_bytes(),
-        trust: g.trust.clone(),
-        key: g.center.clone(),
-    })
+    eprintln!("[2/6] starting the center on loopback (store {db}), witnessed by two parties");
+    let center = acta_center::Center::open(acta_center::Config::new(
+        &db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    ))
     .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, acta_center::router(center)).await });
+    {
+        let center = center.clone();
+        tokio::spawn(async move { axum::serve(listener, acta_center::router(center)).await });
+    }
     write(&out.join("center-url.txt"), format!("{url}\n"))?;
 
     eprintln!("[3/6] election day at {} tables", args.tables);
@@ -135,38 +171,45 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         days[0].journal.join("\n") + "\n",
     )?;
 
-    eprintln!("[4/6] transmitting {} actas over HTTP to {url}", days.len());
-    let http = reqwest::Client::new();
-    let (mut accepted, mut other) = (0, 0);
-    for day in &days {
-        let resp = send_with_retry(&http, &url, day.acta.as_bytes()).await?;
-        if resp == 201 {
-            accepted += 1;
-        } else {
-            other += 1;
+    eprintln!(
+        "[4/6] transmitting {} zero reports and actas over HTTP to {url}; each station keeps its receipt",
+        days.len()
+    );
+    let client = acta_api::Client::new(&url);
+    let progress = indicatif::ProgressBar::new(2 * days.len() as u64);
+    let mut outcomes = std::collections::BTreeMap::<&str, u64>::new();
+    let mut sends = tokio::task::JoinSet::new();
+    for (t, day) in g.election.tables.iter().zip(&days) {
+        let (client, election, day, id) = (client.clone(), g.election.clone(), day.clone(), t.id.clone());
+        sends.spawn(async move {
+            let z = center::send(&client, &election, day.zero.as_bytes(), EntryKind::Zero).await?;
+            let a = center::send(&client, &election, day.acta.as_bytes(), EntryKind::Acta).await?;
+            anyhow::Ok((id, z, a))
+        });
+        if sends.len() >= 16 {
+            let (id, z, a) = sends.join_next().await.expect("non-empty")??;
+            record(&out, &id, &z, &a, &mut outcomes)?;
+            progress.inc(2);
         }
     }
-    eprintln!("      {accepted} accepted, {other} other answers");
+    while let Some(r) = sends.join_next().await {
+        let (id, z, a) = r??;
+        record(&out, &id, &z, &a, &mut outcomes)?;
+        progress.inc(2);
+    }
+    progress.finish_and_clear();
+    let summary: Vec<String> = outcomes.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    eprintln!("      actas: {}", summary.join(", "));
     if let Some(lie) = &args.tamper {
         eprintln!("      DISHONEST AUTHORITY: {lie:?}, told by editing the center's database");
         dishonest::tell(&db, lie).await?;
     }
 
-    eprintln!("[5/6] fetching the center's signed checkpoint and announcement");
-    let checkpoint = http
-        .get(format!("{url}/api/log/checkpoint"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    write(&out.join("checkpoint.note"), &checkpoint)?;
-    let announcement = http
-        .get(format!("{url}/api/announcement"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    eprintln!("[5/6] the authority announces the totals: signed once, appended to the log");
+    let (announcement, receipt) = center.announce().await?;
     write(&out.join("announcement.note"), &announcement)?;
+    write(&out.join("announcement.tlog-proof"), &receipt.receipt)?;
+    write(&out.join("checkpoint.note"), center.checkpoint().await?)?;
 
     eprintln!("[6/6] independent observer: mirror, verify, re-add, compare");
     let progress = |m: &str| eprintln!("      … {m}");
@@ -191,14 +234,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         report.sums.ballots,
         100.0 * report.sums.ballots as f64 / report.sums.registered.max(1) as f64
     );
-    let national: acta_center::Totals = serde_json::from_str(
-        &http
-            .get(format!("{url}/api/results"))
-            .send()
-            .await?
-            .text()
-            .await?,
-    )?;
+    let national = client.results().await?;
     for c in national.contests.iter().filter(|c| {
         g.election
             .contest(&c.contest)
@@ -243,27 +279,26 @@ fn bar(n: u64, total: u64) -> String {
     "#".repeat((40 * n / total) as usize)
 }
 
-/// Sends an acta, retrying on network errors: retries are safe because the
-/// center treats the same bytes as the same submission.
-pub async fn send_with_retry(http: &reqwest::Client, url: &str, acta: &[u8]) -> Result<u16> {
-    let mut last = None;
-    for attempt in 0..5u32 {
-        match http
-            .post(format!("{url}/api/actas"))
-            .body(acta.to_vec())
-            .send()
-            .await
-        {
-            Ok(r) => return Ok(r.status().as_u16()),
-            Err(e) => {
-                last = Some(e);
-                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
-            }
-        }
-    }
-    Err(last
-        .map(anyhow::Error::from)
-        .unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
+/// Keeps a station's receipts and counts what happened to its acta.
+fn record(
+    out: &Path,
+    table: &str,
+    zero: &acta_api::Submitted,
+    acta: &acta_api::Submitted,
+    outcomes: &mut std::collections::BTreeMap<&'static str, u64>,
+) -> Result<()> {
+    let dir = out.join("receipts");
+    write(&dir.join(format!("{table}.zero.tlog-proof")), &zero.receipt)?;
+    write(&dir.join(format!("{table}.acta.tlog-proof")), &acta.receipt)?;
+    let kind = match acta.outcome {
+        acta_api::Outcome::Accepted { .. } => "accepted",
+        acta_api::Outcome::Held { .. } => "held",
+        acta_api::Outcome::Duplicate { .. } => "duplicate",
+        acta_api::Outcome::Conflict { .. } => "conflict",
+        _ => "other",
+    };
+    *outcomes.entry(kind).or_default() += 1;
+    Ok(())
 }
 
 /// The observer's verdict as a readable table.

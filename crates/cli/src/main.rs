@@ -3,14 +3,16 @@
 //! prints tables.
 #![forbid(unsafe_code)]
 
+mod center;
 mod ceremony;
 mod demo;
 mod station;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -42,7 +44,13 @@ enum Command {
     Station(station::Cmd),
     /// The totalization center.
     #[command(subcommand)]
-    Center(CenterCmd),
+    Center(center::CenterCmd),
+    /// The public log.
+    #[command(subcommand)]
+    Log(center::LogCmd),
+    /// A witness of a center's log, run by a party or an observer mission.
+    #[command(subcommand)]
+    Witness(witness::WitnessCmd),
     /// Mirror a center, verify everything, re-add, and give a verdict.
     /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
     Observe(ObserveArgs),
@@ -109,25 +117,6 @@ enum ElectionCmd {
         package: PathBuf,
         #[arg(long)]
         trust: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
-enum CenterCmd {
-    /// Serve the center's HTTP API.
-    Serve {
-        #[arg(long)]
-        package: PathBuf,
-        #[arg(long)]
-        trust: PathBuf,
-        /// The center's private key file (PRIVATE+KEY+…).
-        #[arg(long)]
-        key: PathBuf,
-        /// sqlite://FILE (default) or postgres://…
-        #[arg(long, default_value = "sqlite://acta-center.db")]
-        db: String,
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
     },
 }
 
@@ -209,32 +198,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Center(CenterCmd::Serve {
-            package,
-            trust,
-            key,
-            db,
-            listen,
-        }) => {
-            let key = ceremony::read_key(&key)?;
-            let center = acta_center::Center::open(acta_center::Config {
-                database: db.clone(),
-                package: std::fs::read(&package)?,
-                trust: read_trust(&trust)?,
-                key,
-            })
-            .await?;
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
-            eprintln!(
-                "center for {} serving on http://{} (store {db})",
-                center.election().id,
-                listener.local_addr()?
-            );
-            axum::serve(listener, acta_center::router(center)).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Center(cmd) => center::run(cmd).await.map(|_| ExitCode::SUCCESS),
+        Command::Log(cmd) => center::log(cmd).await.map(|_| ExitCode::SUCCESS),
+        Command::Witness(cmd) => witness::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Observe(args) => {
             let trust = read_trust(&args.trust)?;
             let quiet = args.json;

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use acta_election::time;
+use acta_api::Outcome;
+use acta_sheet::EntryKind;
 use acta_station::{Mark, Station};
 use anyhow::{bail, Context, Result};
 
@@ -182,20 +184,34 @@ pub async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Send { dir, center } => {
             let acta = std::fs::read(dir.join("acta.note"))
                 .context("no acta.note: close the table first")?;
-            let status = crate::demo::send_with_retry(
-                &reqwest::Client::new(),
-                center.trim_end_matches('/'),
-                &acta,
-            )
-            .await?;
-            match status {
-                201 => println!("accepted by the center"),
-                200 => println!("the center already had this acta"),
-                409 => println!(
-                    "CONFLICT: the center holds a different acta for this table (kept as evidence)"
-                ),
-                s => bail!("the center refused the acta (HTTP {s})"),
+            let election = acta_election::Election::open(
+                &std::fs::read(dir.join("package.note"))?,
+                &acta_election::Trust::parse(&std::fs::read_to_string(dir.join("trust.txt"))?)?,
+            )?;
+            let client = acta_api::Client::new(&center);
+            if let Ok(zero) = std::fs::read(dir.join("zero.note")) {
+                let s = crate::center::send(&client, &election, &zero, EntryKind::Zero).await?;
+                std::fs::write(dir.join("zero.tlog-proof"), &s.receipt)?;
             }
+            let s = crate::center::send(&client, &election, &acta, EntryKind::Acta).await?;
+            std::fs::write(dir.join("acta.tlog-proof"), &s.receipt)?;
+            match s.outcome {
+                Outcome::Accepted { index, .. } => {
+                    println!("accepted by the center at log index {index}")
+                }
+                Outcome::Held { index, reasons, .. } => println!(
+                    "logged at index {index} but HELD, not counted: {}",
+                    reasons.join("; ")
+                ),
+                Outcome::Duplicate { index, .. } => {
+                    println!("the center already had this acta, at log index {index}")
+                }
+                Outcome::Conflict { index, first, .. } => println!(
+                    "CONFLICT: the center holds a different acta for this table at index {first}; this one is kept as evidence at {index}"
+                ),
+                other => bail!("unexpected answer {other:?}"),
+            }
+            println!("receipt verified and kept in {}", dir.join("acta.tlog-proof").display());
         }
     }
     Ok(())

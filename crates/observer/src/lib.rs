@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use acta_election::{Election, Trust, BLANK, NULL};
-use acta_sheet::{Acta, Announcement, Tally};
-use acta_tlog::{Checkpoint, Hash, Tree};
+use acta_sheet::{Acta, Announcement, Content, EntryKind, Tally};
+use acta_tlog::{Checkpoint, Tree};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,8 @@ pub enum FindingKind {
     EntryStatus,
     /// The signed root does not match the entries served.
     LogRoot,
+    /// The public checkpoint lacks the witness cosignatures the package requires.
+    Cosignatures,
     /// An inclusion proof does not reach the signed root.
     InclusionProof,
     /// The log at an earlier checkpoint is not a prefix of the log now.
@@ -167,8 +169,10 @@ pub struct Report {
     pub tables_reported: u64,
     /// Signed actas verified.
     pub actas_verified: u64,
-    /// Inclusion and consistency proofs verified.
+    /// Tiles and entry bundles verified against the signed root.
     pub proofs_verified: u64,
+    /// Log index of the latest announcement compared, if the log has one.
+    pub announced: Option<u64>,
     /// National sums re-added from the actas.
     pub sums: Sums,
     /// Authentic actas that cannot be counted (listed, not counted).
@@ -177,32 +181,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
-#[derive(Deserialize)]
-struct Entry {
-    index: u64,
-    status: String,
-    acta: String,
-}
-
-#[derive(Deserialize)]
-struct Proof {
-    hashes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct CenterTable {
-    table: String,
-    index: u64,
-    registered: u64,
-    authenticated: u64,
-    ballots: u64,
-    votes: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-#[derive(Deserialize)]
+/// The center's figures in the shape the comparison needs.
 struct CenterTotals {
     tables_reported: u64,
-    #[serde(default)]
     held: u64,
     registered: u64,
     authenticated: u64,
@@ -223,49 +204,163 @@ impl From<&Announcement> for CenterTotals {
     }
 }
 
-struct Client {
-    base: String,
-    http: reqwest::Client,
+impl From<acta_api::Totals> for CenterTotals {
+    fn from(t: acta_api::Totals) -> Self {
+        CenterTotals {
+            tables_reported: t.tables_reported,
+            held: t.held,
+            registered: t.registered,
+            authenticated: t.authenticated,
+            ballots: t.ballots,
+            contests: t.contests,
+        }
+    }
 }
 
-impl Client {
-    async fn text(&self, path: &str) -> Result<String, Error> {
-        let url = format!("{}{path}", self.base);
-        let err = |what: String| Error::Http {
-            url: url.clone(),
+fn http(e: acta_api::ClientError) -> Error {
+    Error::Http {
+        url: String::new(),
+        what: e.to_string(),
+    }
+}
+
+/// The log as mirrored from the tiles and checked against the checkpoint.
+struct Mirror {
+    checkpoint_note: String,
+    checkpoint: Checkpoint,
+    tree: Tree,
+    entries: Vec<String>,
+    statuses: Vec<acta_api::LoggedEntry>,
+    tiles: u64,
+}
+
+/// Mirrors the log from its tiles (C2SP tlog-tiles): the level-0 tiles must
+/// rebuild the checkpoint's root, every higher tile must hash from them,
+/// and every entry must hash to its leaf. Then the center's statement of
+/// what became of each entry, page by page.
+async fn mirror(
+    client: &acta_api::Client,
+    election: &Election,
+    findings: &mut Vec<Finding>,
+    progress: &dyn Fn(&str),
+) -> Result<Mirror, Error> {
+    let center_key: acta_note::Verifier = election
+        .center_key
+        .parse()
+        .map_err(acta_tlog::Error::from)?;
+    progress("fetching the signed checkpoint");
+    let checkpoint_note = client.checkpoint().await.map_err(http)?;
+    let cp = Checkpoint::open(checkpoint_note.as_bytes(), &center_key)?;
+    if cp.origin != election.log_origin {
+        return Err(Error::Checkpoint(acta_tlog::Error::WrongOrigin {
+            found: cp.origin,
+            expected: election.log_origin.clone(),
+        }));
+    }
+    let witnesses: Vec<_> = election
+        .witness_keys()?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let note = acta_note::Note::parse(checkpoint_note.as_bytes()).map_err(acta_tlog::Error::from)?;
+    let by = acta_note::cosignature::cosigners(&note, &witnesses).map_err(acta_tlog::Error::from)?;
+    if by.len() < election.witness_quorum as usize {
+        findings.push(Finding {
+            kind: FindingKind::Cosignatures,
+            place: "log".into(),
+            figure: format!("witness cosignatures on checkpoint {}", cp.size),
+            center: by.len().to_string(),
+            machines: format!("{} required by the package", election.witness_quorum),
+            evidence: "checkpoint.note".into(),
+        });
+    }
+    let (mut l0, mut hi) = (Vec::new(), Vec::new());
+    let tiles = acta_tlog::Tile::hash_tiles(cp.size);
+    for (k, t) in tiles.iter().enumerate() {
+        if k % 64 == 0 {
+            progress(&format!("mirroring hash tiles {k}/{}", tiles.len()));
+        }
+        let b = client.tile(t).await.map_err(http)?;
+        if t.level == acta_tlog::TileLevel::Hashes(0) {
+            l0.push((*t, b));
+        } else {
+            hi.push((*t, b));
+        }
+    }
+    let mut count = tiles.len() as u64;
+    let tree = match acta_tlog::tile::tree_from_tiles(
+        cp.size,
+        &cp.root,
+        l0.iter().map(|(t, b)| (*t, b.as_slice())),
+        hi.iter().map(|(t, b)| (*t, b.as_slice())),
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            findings.push(Finding {
+                kind: FindingKind::LogRoot,
+                place: "log".into(),
+                figure: format!("tiles at size {}", cp.size),
+                center: B64.encode(cp.root),
+                machines: e.to_string(),
+                evidence: "checkpoint.note: the signed root does not match the tiles served".into(),
+            });
+            return Err(Error::Http {
+                url: client.base().into(),
+                what: format!("the tiles do not match the signed checkpoint: {e}"),
+            });
+        }
+    };
+    let mut entries: Vec<String> = Vec::with_capacity(cp.size as usize);
+    let bundles = acta_tlog::Tile::entry_bundles(cp.size);
+    for (k, t) in bundles.iter().enumerate() {
+        if k % 16 == 0 {
+            progress(&format!("mirroring entry bundles {k}/{}", bundles.len()));
+        }
+        let b = client.tile(t).await.map_err(http)?;
+        count += 1;
+        let bad = |what: String| Error::Http {
+            url: format!("{}/log/{}", client.base(), t.path()),
             what,
         };
-        let resp = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| err(e.to_string()))?;
-        if !resp.status().is_success() {
-            return Err(err(format!("HTTP {}", resp.status())));
+        for e in acta_tlog::tile::read_bundle(&b, t.width)? {
+            let i = entries.len() as u64;
+            if tree.leaf(i) != Some(&acta_tlog::leaf_hash(e)) {
+                findings.push(Finding {
+                    kind: FindingKind::LogRoot,
+                    place: format!("log entry {i}"),
+                    figure: "entry".into(),
+                    center: "served an entry".into(),
+                    machines: "it does not hash to the leaf under the signed root".into(),
+                    evidence: "checkpoint.note".into(),
+                });
+            }
+            entries.push(String::from_utf8(e.to_vec()).map_err(|_| bad(format!("entry {i} is not UTF-8")))?);
         }
-        resp.text().await.map_err(|e| err(e.to_string()))
     }
-
-    async fn json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, Error> {
-        let body = self.text(path).await?;
-        serde_json::from_str(&body).map_err(|e| Error::Http {
-            url: format!("{}{path}", self.base),
-            what: format!("unexpected JSON: {e}"),
-        })
+    let mut statuses = Vec::with_capacity(cp.size as usize);
+    while (statuses.len() as u64) < cp.size {
+        let start = statuses.len() as u64;
+        let page = client
+            .entries(start, (start + acta_api::MAX_PAGE).min(cp.size))
+            .await
+            .map_err(http)?;
+        if page.is_empty() || page.iter().enumerate().any(|(k, e)| e.index != start + k as u64) {
+            return Err(Error::Http {
+                url: client.base().into(),
+                what: format!("entry statuses stop or skip at {start} of {}", cp.size),
+            });
+        }
+        statuses.extend(page);
     }
-
-    async fn proof(&self, path: &str) -> Result<Vec<Hash>, Error> {
-        let p: Proof = self.json(path).await?;
-        p.hashes
-            .iter()
-            .map(|h| B64.decode(h).ok().and_then(|v| v.try_into().ok()))
-            .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| Error::Http {
-                url: path.into(),
-                what: "proof hash is not 32 bytes of base64".into(),
-            })
-    }
+    statuses.truncate(cp.size as usize);
+    Ok(Mirror {
+        checkpoint_note,
+        checkpoint: cp,
+        tree,
+        entries,
+        statuses,
+        tiles: count,
+    })
 }
 
 /// Observes the center at `url`, trusting `trust` for the package. If
@@ -277,204 +372,139 @@ pub async fn observe(
     evidence: Option<&Path>,
     progress: &dyn Fn(&str),
 ) -> Result<Report, Error> {
-    let client = Client {
-        base: url.trim_end_matches('/').to_string(),
-        http: reqwest::Client::new(),
-    };
+    let client = acta_api::Client::new(url);
     progress("fetching the election package");
-    let package = client.text("/api/election").await?;
+    let package = client.text(acta_api::ELECTION).await.map_err(http)?;
     let election = Election::open(package.as_bytes(), trust)?;
-    let center_key: acta_note::Verifier = election
-        .center_key
-        .parse()
-        .map_err(acta_tlog::Error::from)?;
-
-    progress("fetching the signed checkpoint");
-    let cp_note = client.text("/api/log/checkpoint").await?;
-    let cp = Checkpoint::open(cp_note.as_bytes(), &center_key)?;
-    if cp.origin != election.log_origin {
-        return Err(Error::Checkpoint(acta_tlog::Error::BadCheckpoint {
-            line: 1,
-            what: "origin is not the package's log origin",
-        }));
-    }
     let mut findings = Vec::new();
-    let mut save: Vec<(String, String)> = vec![("checkpoint.note".into(), cp_note.clone())];
+    let m = mirror(&client, &election, &mut findings, progress).await?;
+    let cp = m.checkpoint.clone();
+    let mut save: Vec<(String, String)> = vec![("checkpoint.note".into(), m.checkpoint_note.clone())];
 
-    // Mirror every entry.
-    let mut entries: Vec<String> = Vec::with_capacity(cp.size as usize);
-    let mut statuses: Vec<String> = Vec::with_capacity(cp.size as usize);
-    while (entries.len() as u64) < cp.size {
-        let start = entries.len() as u64;
-        progress(&format!(
-            "mirroring log entries {start}..{} of {}",
-            (start + 1000).min(cp.size),
-            cp.size
-        ));
-        let page: Vec<Entry> = client
-            .json(&format!("/api/log/entries?start={start}&end={}", cp.size))
-            .await?;
-        if page.is_empty() {
-            return Err(Error::Http {
-                url: url.into(),
-                what: format!(
-                    "log entries stop at {start} but the checkpoint says {}",
-                    cp.size
-                ),
-            });
-        }
-        for e in page {
-            if e.index != entries.len() as u64 {
-                return Err(Error::Http {
-                    url: url.into(),
-                    what: format!("entry {} served out of order", e.index),
-                });
-            }
-            entries.push(e.acta);
-            statuses.push(e.status);
-        }
-    }
-    let tree = Tree::from_leaves(entries.iter().map(|a| acta_tlog::leaf_hash(a.as_bytes())));
-    if tree.root() != cp.root {
-        findings.push(Finding {
-            kind: FindingKind::LogRoot,
-            place: "log".into(),
-            figure: format!("root at size {}", cp.size),
-            center: B64.encode(cp.root),
-            machines: B64.encode(tree.root()),
-            evidence: "checkpoint.note: the signed root does not match the entries served".into(),
-        });
-    }
+    // The latest announcement in the log, and the size it speaks for.
+    let last_announcement = m
+        .entries
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, e)| EntryKind::of(e.as_bytes()) == Some(EntryKind::Announcement))
+        .map(|(i, e)| (i as u64, e.clone()));
+    let announced_size = last_announcement
+        .as_ref()
+        .and_then(|(_, e)| Announcement::open(e.as_bytes(), &election).ok())
+        .map(|a| a.checkpoint.size);
 
-    // Every inclusion proof, against the signed root.
-    let mut proofs = 0u64;
-    for (i, a) in entries.iter().enumerate() {
-        if i % 500 == 0 {
-            progress(&format!("verifying inclusion proofs {i}/{}", cp.size));
-        }
-        let p = client
-            .proof(&format!(
-                "/api/log/proof/inclusion?index={i}&size={}",
-                cp.size
-            ))
-            .await?;
-        if acta_tlog::verify_inclusion(
-            i as u64,
-            cp.size,
-            &acta_tlog::leaf_hash(a.as_bytes()),
-            &p,
-            &cp.root,
-        )
-        .is_err()
-        {
-            findings.push(Finding {
-                kind: FindingKind::InclusionProof,
-                place: format!("log entry {i}"),
-                figure: "inclusion proof".into(),
-                center: "served a proof".into(),
-                machines: "proof does not reach the signed root".into(),
-                evidence: "checkpoint.note".into(),
-            });
-        }
-        proofs += 1;
-    }
-
-    // Open and re-add every acta. The first acta of a table counts if its
+    // Open and re-add every entry. The first acta of a table counts if its
     // figures can be, and is held if not; a later different body is a
-    // conflict; a repeated body should never have been logged.
+    // conflict; a repeated body should never have been logged. The same for
+    // zero reports, which are logged, not counted.
     progress("verifying signatures and re-adding every acta");
     let mut counted: BTreeMap<String, (u64, Acta, String)> = BTreeMap::new();
-    let mut first_of: BTreeMap<String, (u64, [u8; 32], String)> = BTreeMap::new();
+    let mut first_of: BTreeMap<(EntryKind, String), (u64, [u8; 32], String)> = BTreeMap::new();
     let mut held: Vec<HeldActa> = Vec::new();
-    let mut prefix_sums: Vec<Sums> = Vec::new();
     let mut running = Sums::default();
+    let mut at_announcement = if announced_size == Some(0) {
+        Some((Sums::default(), 0u64))
+    } else {
+        None
+    };
     let mut verified = 0u64;
-    for (i, signed) in entries.iter().enumerate() {
-        let status = statuses[i].as_str();
-        let mut judged = "invalid";
-        match Acta::open(signed.as_bytes(), &election) {
-            Ok(o) => {
+    for (i, signed) in m.entries.iter().enumerate() {
+        let claimed = &m.statuses[i];
+        let mut judged: Option<acta_api::Status> = None;
+        match acta_sheet::Entry::open(signed.as_bytes(), &election) {
+            Ok(e) => {
                 verified += 1;
-                let table = o.acta.table.clone();
-                if let Some((first, body, first_signed)) = first_of.get(&table) {
-                    if *body == o.body_hash {
-                        judged = "repeated";
+                let kind = e.kind();
+                let table = e.table().unwrap_or_default().to_string();
+                let key = (kind, table.clone());
+                if kind == EntryKind::Announcement {
+                    judged = Some(acta_api::Status::Logged);
+                } else if let Some((first, body, first_signed)) = first_of.get(&key) {
+                    judged = Some(acta_api::Status::Conflict);
+                    if *body == e.body_hash {
                         findings.push(Finding {
                             kind: FindingKind::RepeatedActa,
                             place: table.clone(),
-                            figure: "acta".into(),
+                            figure: kind.as_str().into(),
                             center: format!(
-                                "logged the acta of log entry {first} again at entry {i}"
+                                "logged the note of log entry {first} again at entry {i}"
                             ),
-                            machines: "one acta, one log entry".into(),
-                            evidence: format!("acta-{first}.note, acta-{i}.note"),
+                            machines: "one note, one log entry".into(),
+                            evidence: format!("entry-{first}.note, entry-{i}.note"),
                         });
                     } else {
-                        judged = "conflict";
                         findings.push(Finding {
                             kind: FindingKind::ConflictingActas,
                             place: table.clone(),
-                            figure: "acta".into(),
+                            figure: kind.as_str().into(),
                             center: format!(
-                                "first acta at log entry {first} (security code {})",
+                                "first at log entry {first} (security code {})",
                                 acta_sheet::security_code(first_signed.as_bytes())
                             ),
                             machines: format!(
-                                "machine {} also signed a different acta, log entry {i} (security code {})",
-                                o.acta.machine,
+                                "the table's machine also signed a different one, log entry {i} (security code {})",
                                 acta_sheet::security_code(signed.as_bytes()),
                             ),
-                            evidence: format!("acta-{first}.note, acta-{i}.note"),
+                            evidence: format!("entry-{first}.note, entry-{i}.note"),
                         });
                     }
-                    save.push((format!("acta-{first}.note"), first_signed.clone()));
-                    save.push((format!("acta-{i}.note"), signed.clone()));
+                    save.push((format!("entry-{first}.note"), first_signed.clone()));
+                    save.push((format!("entry-{i}.note"), signed.clone()));
                 } else {
-                    first_of.insert(table.clone(), (i as u64, o.body_hash, signed.clone()));
-                    if o.counts() {
-                        judged = "counted";
-                        running.add(&o.acta);
-                        counted.insert(table, (i as u64, o.acta, signed.clone()));
-                    } else {
-                        judged = "held";
-                        held.push(HeldActa {
-                            table,
-                            index: i as u64,
-                            reasons: o.holds.iter().map(|h| h.to_string()).collect(),
-                        });
-                    }
+                    first_of.insert(key, (i as u64, e.body_hash, signed.clone()));
+                    judged = Some(match e.content {
+                        Content::Acta { acta, holds } if holds.is_empty() => {
+                            running.add(&acta);
+                            counted.insert(table, (i as u64, acta, signed.clone()));
+                            acta_api::Status::Counted
+                        }
+                        Content::Acta { holds, .. } => {
+                            held.push(HeldActa {
+                                table,
+                                index: i as u64,
+                                reasons: holds.iter().map(|h| h.to_string()).collect(),
+                            });
+                            acta_api::Status::Held
+                        }
+                        _ => acta_api::Status::Logged,
+                    });
                 }
             }
-            Err(e) => findings.push(Finding {
-                kind: FindingKind::InvalidLogEntry,
-                place: format!("log entry {i}"),
-                figure: "signature and format".into(),
-                center: "logged it".into(),
-                machines: e.to_string(),
-                evidence: format!("acta-{i}.note"),
-            }),
+            Err(e) => {
+                findings.push(Finding {
+                    kind: FindingKind::InvalidLogEntry,
+                    place: format!("log entry {i}"),
+                    figure: "signature and format".into(),
+                    center: "logged it".into(),
+                    machines: e.to_string(),
+                    evidence: format!("entry-{i}.note"),
+                });
+                save.push((format!("entry-{i}.note"), signed.clone()));
+            }
         }
-        let expected = match judged {
-            "repeated" => "conflict",
-            other => other,
-        };
-        if judged != "invalid" && status != expected {
-            findings.push(Finding {
-                kind: FindingKind::EntryStatus,
-                place: format!("log entry {i}"),
-                figure: "status".into(),
-                center: status.to_string(),
-                machines: expected.to_string(),
-                evidence: format!("acta-{i}.note"),
-            });
-            save.push((format!("acta-{i}.note"), signed.clone()));
+        if let Some(expected) = judged {
+            if claimed.status != expected {
+                findings.push(Finding {
+                    kind: FindingKind::EntryStatus,
+                    place: format!("log entry {i}"),
+                    figure: "status".into(),
+                    center: claimed.status.as_str().to_string(),
+                    machines: expected.as_str().to_string(),
+                    evidence: format!("entry-{i}.note"),
+                });
+                save.push((format!("entry-{i}.note"), signed.clone()));
+            }
         }
-        prefix_sums.push(running.clone());
+        if announced_size == Some(i as u64 + 1) {
+            at_announcement = Some((running.clone(), held.len() as u64));
+        }
     }
 
     // The per-table figures behind the center's totals.
     progress("comparing the center's per-table figures");
-    let center_tables: Vec<CenterTable> = client.json("/api/results/tables").await?;
+    let center_tables: Vec<acta_api::TableResult> =
+        client.json(acta_api::RESULTS_TABLES).await.map_err(http)?;
     let mut seen = std::collections::BTreeSet::new();
     for ct in &center_tables {
         seen.insert(ct.table.clone());
@@ -522,9 +552,9 @@ pub async fn observe(
                 figure,
                 center,
                 machines,
-                evidence: format!("acta-{index}.note (signed by machine {})", acta.machine),
+                evidence: format!("entry-{index}.note (signed by machine {})", acta.machine),
             });
-            save.push((format!("acta-{index}.note"), signed.clone()));
+            save.push((format!("entry-{index}.note"), signed.clone()));
         }
     }
     for (table, (index, _, _)) in &counted {
@@ -535,26 +565,27 @@ pub async fn observe(
                 figure: "acta".into(),
                 center: "does not count it".into(),
                 machines: format!("signed acta at log entry {index}"),
-                evidence: format!("acta-{index}.note"),
+                evidence: format!("entry-{index}.note"),
             });
         }
     }
 
     // The published totals, for the country and each state.
     progress("comparing published totals");
-    let national: CenterTotals = client.json("/api/results").await?;
+    let national: acta_api::Totals = client.json(acta_api::RESULTS).await.map_err(http)?;
     compare_totals(
         "country",
         "results",
-        &national,
+        &national.into(),
         &running,
         &election,
         &mut findings,
     );
     for state in election.areas_at(acta_election::Level::State) {
-        let t: CenterTotals = client
+        let t: acta_api::Totals = client
             .json(&format!("/api/results/area/{}", state.code))
-            .await?;
+            .await
+            .map_err(http)?;
         let mut s = Sums::default();
         for (id, (_, a, _)) in &counted {
             if id.starts_with(&format!("{}.", state.code)) {
@@ -564,91 +595,57 @@ pub async fn observe(
         compare_totals(
             &format!("state {}", state.code),
             "results",
-            &t,
+            &t.into(),
             &s,
             &election,
             &mut findings,
         );
     }
 
-    // The signed announcement, at its own checkpoint.
-    progress("checking the signed announcement");
-    let ann_note = client.text("/api/announcement").await?;
-    save.push(("announcement.note".into(), ann_note.clone()));
-    match Announcement::open(ann_note.as_bytes(), &election) {
-        Ok(ann) => {
-            let (size, root) = (ann.checkpoint.size, ann.checkpoint.root);
-            let totals = CenterTotals::from(&ann);
-            if size > cp.size {
-                // Newer than our mirror: prove the mirror is a prefix of it.
-                let p = client
-                    .proof(&format!(
-                        "/api/log/proof/consistency?old={}&new={size}",
-                        cp.size
-                    ))
-                    .await?;
-                if acta_tlog::verify_consistency(cp.size, size, &p, &cp.root, &root).is_err() {
-                    findings.push(consistency_finding(cp.size, size));
-                }
-                proofs += 1;
-                findings.push(Finding {
-                    kind: FindingKind::AnnouncementAhead,
-                    place: "country".into(),
-                    figure: "checkpoint size".into(),
-                    center: size.to_string(),
-                    machines: format!("mirrored {}", cp.size),
-                    evidence: "announcement.note: run the observer again to cover it".into(),
-                });
-            } else {
-                let p = client
-                    .proof(&format!(
-                        "/api/log/proof/consistency?old={size}&new={}",
-                        cp.size
-                    ))
-                    .await?;
-                if acta_tlog::verify_consistency(size, cp.size, &p, &root, &cp.root).is_err()
-                    || tree.root_at(size).ok() != Some(root)
-                {
+    // The latest signed announcement in the log, at its own checkpoint.
+    progress("checking the latest announcement");
+    if let Some((index, note)) = &last_announcement {
+        save.push(("announcement.note".into(), note.clone()));
+        match Announcement::open(note.as_bytes(), &election) {
+            Ok(ann) => {
+                let (size, root) = (ann.checkpoint.size, ann.checkpoint.root);
+                if size > *index || m.tree.root_at(size).ok() != Some(root) {
                     findings.push(consistency_finding(size, cp.size));
-                }
-                proofs += 1;
-                let at = if size == 0 {
-                    Sums::default()
                 } else {
-                    prefix_sums[size as usize - 1].clone()
-                };
-                let held_at = held.iter().filter(|h| h.index < size).count() as u64;
-                if totals.held != held_at {
-                    findings.push(Finding {
-                        kind: FindingKind::AnnouncementFigure,
-                        place: "country".into(),
-                        figure: format!(
-                            "held actas (diff {:+})",
-                            totals.held as i128 - held_at as i128
-                        ),
-                        center: totals.held.to_string(),
-                        machines: held_at.to_string(),
-                        evidence: "announcement.note (signed by the center)".into(),
-                    });
+                    let (sums, held_at) = at_announcement.clone().unwrap_or_default();
+                    let totals = CenterTotals::from(&ann);
+                    if totals.held != held_at {
+                        findings.push(Finding {
+                            kind: FindingKind::AnnouncementFigure,
+                            place: "country".into(),
+                            figure: format!(
+                                "held actas (diff {:+})",
+                                totals.held as i128 - held_at as i128
+                            ),
+                            center: totals.held.to_string(),
+                            machines: held_at.to_string(),
+                            evidence: "announcement.note (signed by the center)".into(),
+                        });
+                    }
+                    compare_totals(
+                        "country",
+                        "announcement",
+                        &totals,
+                        &sums,
+                        &election,
+                        &mut findings,
+                    );
                 }
-                compare_totals(
-                    "country",
-                    "announcement",
-                    &totals,
-                    &at,
-                    &election,
-                    &mut findings,
-                );
             }
+            Err(e) => findings.push(Finding {
+                kind: FindingKind::Announcement,
+                place: "country".into(),
+                figure: "signature and format".into(),
+                center: "published it".into(),
+                machines: e.to_string(),
+                evidence: "announcement.note".into(),
+            }),
         }
-        Err(e) => findings.push(Finding {
-            kind: FindingKind::Announcement,
-            place: "country".into(),
-            figure: "signature and format".into(),
-            center: "published it".into(),
-            machines: e.to_string(),
-            evidence: "announcement.note".into(),
-        }),
     }
 
     if let Some(dir) = evidence {
@@ -670,7 +667,8 @@ pub async fn observe(
         tables_total: election.tables.len() as u64,
         tables_reported: counted.len() as u64,
         actas_verified: verified,
-        proofs_verified: proofs,
+        proofs_verified: m.tiles,
+        announced: last_announcement.map(|(i, _)| i),
         sums: running,
         held,
         findings,
@@ -681,9 +679,9 @@ fn consistency_finding(old: u64, new: u64) -> Finding {
     Finding {
         kind: FindingKind::ConsistencyProof,
         place: "log".into(),
-        figure: format!("consistency {old} -> {new}"),
-        center: "served a proof".into(),
-        machines: "the log at the announcement is not a prefix of the log now".into(),
+        figure: format!("announcement checkpoint {old} within log {new}"),
+        center: "announced totals at this checkpoint".into(),
+        machines: "the log at that size has another root, or the announcement precedes its own checkpoint".into(),
         evidence: "announcement.note, checkpoint.note".into(),
     }
 }

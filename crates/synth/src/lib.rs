@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod ceremony;
+pub mod direct;
 pub mod dishonest;
 pub mod generate;
 pub mod rng;

@@ -156,7 +156,9 @@ impl Client {
                 }
                 Ok(s)
             }
-            503 => Err(ClientError::Busy {
+            // 503: the pool or the request limit is full; 429: this
+            // address sent too much. Either way: wait and resend.
+            429 | 503 => Err(ClientError::Busy {
                 url,
                 retry_after: Duration::from_secs(retry_after.unwrap_or(1)),
             }),
@@ -184,7 +186,8 @@ impl Client {
             match self.submit(path, note).await {
                 Ok(s) => return Ok(s),
                 Err(ClientError::Busy { retry_after, .. }) => {
-                    tokio::time::sleep(retry_after.min(Duration::from_secs(2))).await;
+                    let backoff = Duration::from_millis(50 << attempt.min(5));
+                    tokio::time::sleep(retry_after.clamp(backoff, Duration::from_secs(2))).await;
                     last = None;
                 }
                 Err(e @ ClientError::Network { .. }) => {

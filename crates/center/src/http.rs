@@ -31,6 +31,14 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Requests handled at once; beyond it the center answers 503 at once.
     pub concurrency: usize,
+    /// Connections open at once ([`crate::serve`]).
+    pub connections: usize,
+    /// A connection that sends nothing this long is closed ([`crate::serve`]).
+    pub idle: Duration,
+    /// Requests one address may make at once ([`crate::serve`]).
+    pub per_address_burst: u32,
+    /// Requests one address may make per second after its burst ([`crate::serve`]).
+    pub per_address_per_second: u32,
 }
 
 impl Default for Limits {
@@ -38,6 +46,10 @@ impl Default for Limits {
         Limits {
             request_timeout: Duration::from_secs(30),
             concurrency: 1024,
+            connections: 4096,
+            idle: Duration::from_secs(30),
+            per_address_burst: 2000,
+            per_address_per_second: 1000,
         }
     }
 }

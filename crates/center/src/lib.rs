@@ -34,6 +34,7 @@
 
 mod http;
 mod sequencer;
+mod serve;
 mod store;
 mod totals;
 mod witnesses;
@@ -51,6 +52,7 @@ use acta_tlog::{Checkpoint, Tile, TileLevel, Tree};
 use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
 
 pub use http::{router, router_with, Limits};
+pub use serve::{serve, Bounded, BoundedIo, Peer};
 pub use totals::announcement;
 
 /// The largest note the center reads: an entry bundle's uint16 length

@@ -21,6 +21,15 @@ pub enum CenterCmd {
         /// them in one transaction (milliseconds).
         #[arg(long, default_value_t = 25)]
         batch_ms: u64,
+        /// Connections open at once.
+        #[arg(long, default_value_t = 4096)]
+        connections: usize,
+        /// Requests per second one address may make after its burst.
+        #[arg(long, default_value_t = 1000)]
+        per_address_per_second: u32,
+        /// Requests one address may make at once.
+        #[arg(long, default_value_t = 2000)]
+        per_address_burst: u32,
     },
     /// The authority's act of announcing: totals of the counted actas at the
     /// current log size, signed once and appended to the log. Works on the
@@ -66,6 +75,9 @@ pub async fn run(cmd: CenterCmd) -> Result<()> {
             open,
             listen,
             batch_ms,
+            connections,
+            per_address_per_second,
+            per_address_burst,
         } => {
             let mut config = open.config()?;
             config.batch_interval = Duration::from_millis(batch_ms);
@@ -80,7 +92,13 @@ pub async fn run(cmd: CenterCmd) -> Result<()> {
                 open.db,
                 center.size().await
             );
-            axum::serve(listener, acta_center::router(center)).await?;
+            let limits = acta_center::Limits {
+                connections,
+                per_address_per_second,
+                per_address_burst,
+                ..acta_center::Limits::default()
+            };
+            acta_center::serve(listener, center, limits).await?;
         }
         CenterCmd::Announce { open, out } => {
             let center = acta_center::Center::open(open.config()?).await?;

@@ -133,7 +133,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let url = format!("http://{}", listener.local_addr()?);
     {
         let center = center.clone();
-        tokio::spawn(async move { axum::serve(listener, acta_center::router(center)).await });
+        tokio::spawn(acta_center::serve(listener, center, acta_center::Limits::default()));
     }
     write(&out.join("center-url.txt"), format!("{url}\n"))?;
 

@@ -1,0 +1,169 @@
+//! Serving the center on a socket, with the bounds a public write path
+//! needs against a flood (the 2024 night: a flood that "only delayed"
+//! transmission):
+//!
+//! - at most [`Limits::connections`] connections at once — the next one waits
+//!   in the kernel's accept queue, never in the center's memory;
+//! - a connection that sends nothing for [`Limits::idle`] is closed;
+//! - each address may make [`Limits::per_address_burst`] requests at once and
+//!   [`Limits::per_address_per_second`] a second after that (429 beyond);
+//! - the request-level bounds of [`crate::router_with`].
+
+use std::future::Future as _;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
+
+use crate::{router_with, Center, Limits};
+
+/// Serves `center` on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, center: Center, limits: Limits) -> io::Result<()> {
+    let per_address = GovernorConfigBuilder::default()
+        .period(Duration::from_secs_f64(1.0 / limits.per_address_per_second.max(1) as f64))
+        .burst_size(limits.per_address_burst.max(1))
+        .key_extractor(PeerKey)
+        .finish()
+        .expect("positive rate and burst");
+    let limiter = per_address.limiter().clone();
+    // Forget addresses that went quiet, so a flood from many addresses
+    // cannot grow the table without bound.
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            limiter.retain_recent();
+        }
+    });
+    let app = router_with(center, limits.clone()).layer(GovernorLayer::new(per_address));
+    let listener = Bounded {
+        inner: listener,
+        slots: Arc::new(Semaphore::new(limits.connections.max(1))),
+        idle: limits.idle,
+    };
+    axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
+}
+
+/// The peer of a connection, for per-address limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, Bounded>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, Bounded>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PeerKey;
+
+impl KeyExtractor for PeerKey {
+    type Key = std::net::IpAddr;
+    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<Peer>>()
+            .map(|c| c.0 .0.ip())
+            .ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// A listener that holds one of a bounded number of slots per connection.
+pub struct Bounded {
+    inner: TcpListener,
+    slots: Arc<Semaphore>,
+    idle: Duration,
+}
+
+impl Listener for Bounded {
+    type Io = BoundedIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (BoundedIo, SocketAddr) {
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    return (
+                        BoundedIo {
+                            stream,
+                            _permit: permit,
+                            idle: self.idle,
+                            deadline: Box::pin(tokio::time::sleep(self.idle)),
+                        },
+                        addr,
+                    );
+                }
+                // Out of file descriptors and the like: wait, then retry.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection that gives back its slot when dropped and is closed when
+/// the peer sends nothing for the idle time.
+pub struct BoundedIo {
+    stream: TcpStream,
+    _permit: OwnedSemaphorePermit,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl AsyncRead for BoundedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    let next = Instant::now() + self.idle;
+                    self.deadline.as_mut().reset(next);
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connection idle too long",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl AsyncWrite for BoundedIo {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,114 @@
+//! The write path under a flood: while one address floods the center with
+//! garbage and forged actas as fast as it can, stations at another address
+//! all get their receipts, nothing forged is stored, and the flooder is
+//! throttled.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use acta_api::{Client, Outcome};
+use acta_center::{Center, Config, Limits};
+
+const TABLES: usize = 120;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stations_get_their_receipts_through_a_garbage_flood() {
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 31, tables: TABLES });
+    let dir = tempfile::tempdir().unwrap();
+    let db = acta_synth::testdb::database("sqlite", dir.path(), "flood").await;
+    let mut cfg = Config::new(&db, g.package.clone().into_bytes(), g.trust.clone(), g.center.clone());
+    cfg.batch_interval = Duration::from_millis(5);
+    let center = Center::open(cfg).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let limits = Limits {
+        per_address_burst: 200,
+        per_address_per_second: 200,
+        connections: 256,
+        ..Limits::default()
+    };
+    tokio::spawn(acta_center::serve(listener, center.clone(), limits));
+
+    // The flood: from 127.0.0.2, four connections' worth of junk and of
+    // actas re-signed by a key the package does not know.
+    let notes = acta_synth::direct::actas(&g, 4);
+    let stranger = acta_note::Signer::generate("M000001").unwrap();
+    let forged: Vec<String> = notes
+        .iter()
+        .map(|n| {
+            let text = acta_note::Note::parse(n.as_bytes()).unwrap().text;
+            acta_note::sign(text, &[&stranger]).unwrap()
+        })
+        .collect();
+    let (sent, throttled, refused) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let mut flood = tokio::task::JoinSet::new();
+    for k in 0..4 {
+        let http = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .build()
+            .unwrap();
+        // The center listens on 127.0.0.1; the flood comes from 127.0.0.2.
+        let url = format!("http://127.0.0.1:{port}{}", acta_api::ACTAS);
+        let (forged, sent, throttled, refused, stop) =
+            (forged.clone(), sent.clone(), throttled.clone(), refused.clone(), stop.clone());
+        flood.spawn(async move {
+            let mut i = k;
+            loop {
+                let body = if i % 2 == 0 {
+                    forged[i % forged.len()].clone().into_bytes()
+                } else {
+                    vec![b'x'; 1 + i % 5000]
+                };
+                let send = http.post(&url).body(body).send();
+                tokio::select! {
+                    _ = stop.notified() => return,
+                    r = send => {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                        match r.map(|r| r.status().as_u16()) {
+                            Ok(429) => { throttled.fetch_add(1, Ordering::Relaxed); }
+                            Ok(422) => { refused.fetch_add(1, Ordering::Relaxed); }
+                            Ok(s) => panic!("the flood got HTTP {s}"),
+                            Err(_) => {}
+                        }
+                    }
+                }
+                i += 4;
+            }
+        });
+    }
+
+    // The stations, from 127.0.0.1, eight at a time.
+    let client = Client::new(&format!("http://127.0.0.1:{port}"));
+    let mut stations = tokio::task::JoinSet::new();
+    for chunk in notes.chunks(TABLES / 8) {
+        let (client, chunk) = (client.clone(), chunk.to_vec());
+        stations.spawn(async move {
+            for n in chunk {
+                let s = client.submit_until_answered(acta_api::ACTAS, n.as_bytes(), 20).await.unwrap();
+                assert!(matches!(s.outcome, Outcome::Accepted { .. }), "{s:?}");
+                assert!(s.receipt.starts_with("c2sp.org/tlog-proof@v1\n"));
+            }
+        });
+    }
+    while let Some(r) = stations.join_next().await {
+        r.unwrap();
+    }
+    for _ in 0..4 {
+        stop.notify_waiters();
+    }
+    flood.abort_all();
+    assert_eq!(center.size().await, TABLES as u64, "every acta logged, nothing forged");
+    let (sent, throttled, refused) = (
+        sent.load(Ordering::Relaxed),
+        throttled.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+    );
+    assert!(sent > 0 && refused > 0, "the flood reached the center ({sent} sent)");
+    assert!(throttled > 0, "the flooding address was throttled ({throttled} of {sent})");
+}

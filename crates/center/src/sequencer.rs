@@ -5,7 +5,7 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use acta_api::{Outcome, Status};
-use acta_sheet::{Content, Entry, EntryKind};
+use acta_sheet::{Content, Entry};
 use acta_tlog::{Checkpoint, TlogProof};
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,9 +40,13 @@ pub(crate) fn spawn(
     max: usize,
 ) {
     tokio::spawn(async move {
+        // Batches start at most once per interval: under load a batch starts
+        // as soon as the last one is answered; when quiet, a lone submission
+        // waits at most one interval for company.
+        let mut last = tokio::time::Instant::now();
         while let Some(first) = pool.recv().await {
-            // Let the pool fill for one interval, then take what is there.
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep_until(last + interval).await;
+            last = tokio::time::Instant::now();
             let mut batch = vec![first];
             while batch.len() < max {
                 match pool.try_recv() {
@@ -94,23 +98,27 @@ impl Center {
                 return;
             }
         };
-        let state = self.0.state.read().await;
-        for ((outcome, note), reply) in decided.into_iter().zip(replies) {
-            let receipt = state
-                .tree
-                .inclusion_proof(outcome.index(), size)
-                .map(|path| {
-                    TlogProof {
-                        extra: None,
-                        index: outcome.index(),
-                        path,
-                        checkpoint: checkpoint.clone(),
-                    }
-                    .to_text()
-                })
-                .map_err(Error::from);
+        let indices: Vec<u64> = decided.iter().map(|(o, _)| o.index()).collect();
+        let proofs = self.0.state.read().await.tree.inclusion_proofs(&indices, size);
+        let proofs = match proofs {
+            Ok(p) => p,
+            Err(e) => {
+                for r in replies {
+                    let _ = r.send(Err(Error::Log(e.clone())));
+                }
+                return;
+            }
+        };
+        for (((outcome, note), path), reply) in decided.into_iter().zip(proofs).zip(replies) {
+            let receipt = TlogProof {
+                extra: None,
+                index: outcome.index(),
+                path,
+                checkpoint: checkpoint.clone(),
+            }
+            .to_text();
             // A submitter that went away simply does not hear the answer.
-            let _ = reply.send(receipt.map(|receipt| Done {
+            let _ = reply.send(Ok(Done {
                 outcome,
                 note,
                 receipt,
@@ -144,13 +152,17 @@ impl Center {
             )));
         }
         let mut decided = Vec::with_capacity(works.len());
+        let mut rows: Vec<EntryRow> = Vec::new();
+        let mut counted: Vec<(u64, Box<acta_sheet::Acta>)> = Vec::new();
         for work in works {
             let entry = match work {
                 Work::Note(e) => *e,
                 Work::Announce => {
+                    // The totals must include this batch's entries so far.
+                    flush(&mut tx, &mut rows, &mut counted).await?;
                     let size = state.tree.size();
-                    let (counted, held) = store.counted(Some(&mut tx), "", size).await?;
-                    let t = totals::totals(&self.0.election, "", size, &counted, held);
+                    let (c, held) = store.counted(Some(&mut tx), "", size).await?;
+                    let t = totals::totals(&self.0.election, "", size, &c, held);
                     let cp = Checkpoint {
                         origin: self.0.election.log_origin.clone(),
                         size,
@@ -160,8 +172,9 @@ impl Center {
                     Entry::open(note.as_bytes(), &self.0.election)?
                 }
             };
-            decided.push(self.decide(state, &mut tx, entry).await?);
+            decided.push(decide(state, entry, &mut rows, &mut counted)?);
         }
+        flush(&mut tx, &mut rows, &mut counted).await?;
         if state.tree.size() > head {
             let note = self.sign_checkpoint(&state.tree);
             Store::insert_checkpoint(
@@ -175,84 +188,93 @@ impl Center {
         tx.commit().await?;
         Ok((state.tree.size(), decided))
     }
+}
 
-    /// Decides one authentic note and writes it if it is new.
-    async fn decide(
-        &self,
-        state: &mut LogState,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        entry: Entry,
-    ) -> Result<(Outcome, String), Error> {
-        let note = String::from_utf8(entry.signed.clone())
-            .map_err(|_| Error::Corrupt("an opened note is UTF-8".into()))?;
-        let kind = entry.kind();
-        let table = entry.table().unwrap_or_default().to_string();
-        if let Some(&index) = state.bodies.get(&entry.body_hash) {
-            return Ok((Outcome::Duplicate { index, table }, note));
-        }
-        let index = state.tree.size();
-        let first = state.first.get(&(kind, table.clone())).copied();
-        let (status, reasons, outcome) = match (&entry.content, first) {
-            (_, Some(first)) => (
-                Status::Conflict,
-                vec![],
-                Outcome::Conflict {
-                    index,
-                    first,
-                    table: table.clone(),
-                },
-            ),
-            (Content::Acta { holds, .. }, None) if !holds.is_empty() => {
-                let reasons: Vec<String> = holds.iter().map(|h| h.to_string()).collect();
-                (
-                    Status::Held,
-                    reasons.clone(),
-                    Outcome::Held {
-                        index,
-                        table: table.clone(),
-                        reasons,
-                    },
-                )
-            }
-            (Content::Acta { .. }, None) => (
-                Status::Counted,
-                vec![],
-                Outcome::Accepted {
-                    index,
-                    table: table.clone(),
-                },
-            ),
-            (_, None) => (
-                Status::Logged,
-                vec![],
-                Outcome::Logged {
-                    index,
-                    table: table.clone(),
-                },
-            ),
-        };
-        let leaf = acta_tlog::leaf_hash(&entry.signed);
-        Store::insert_entry(
-            tx,
-            &EntryRow {
-                index,
-                leaf: acta_note::canon::to_hex(&leaf),
-                body: acta_note::canon::to_hex(&entry.body_hash),
-                kind,
-                table: table.clone(),
-                status,
-                reason: reasons.join("; "),
-                note: note.clone(),
-            },
-        )
-        .await?;
-        if let (Status::Counted, Content::Acta { acta, .. }) = (status, &entry.content) {
-            Store::insert_counted(tx, index, acta).await?;
-        }
-        state.add(leaf, entry.body_hash, kind, &table);
-        debug_assert!(kind != EntryKind::Announcement || table.is_empty());
-        Ok((outcome, note))
+/// Writes the rows decided so far.
+async fn flush(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    rows: &mut Vec<EntryRow>,
+    counted: &mut Vec<(u64, Box<acta_sheet::Acta>)>,
+) -> Result<(), Error> {
+    let refs: Vec<(u64, &acta_sheet::Acta)> = counted.iter().map(|(i, a)| (*i, a.as_ref())).collect();
+    Store::insert_batch(tx, rows, &refs).await?;
+    rows.clear();
+    counted.clear();
+    Ok(())
+}
+
+/// Decides one authentic note, adding it to the view and to the rows to
+/// write if it is new.
+fn decide(
+    state: &mut LogState,
+    entry: Entry,
+    rows: &mut Vec<EntryRow>,
+    counted: &mut Vec<(u64, Box<acta_sheet::Acta>)>,
+) -> Result<(Outcome, String), Error> {
+    let kind = entry.kind();
+    let table = entry.table().unwrap_or_default().to_string();
+    let note = String::from_utf8(entry.signed)
+        .map_err(|_| Error::Corrupt("an opened note is UTF-8".into()))?;
+    if let Some(&index) = state.bodies.get(&entry.body_hash) {
+        return Ok((Outcome::Duplicate { index, table }, note));
     }
+    let index = state.tree.size();
+    let first = state.first.get(&(kind, table.clone())).copied();
+    let (status, reasons, outcome) = match (&entry.content, first) {
+        (_, Some(first)) => (
+            Status::Conflict,
+            vec![],
+            Outcome::Conflict {
+                index,
+                first,
+                table: table.clone(),
+            },
+        ),
+        (Content::Acta { holds, .. }, None) if !holds.is_empty() => {
+            let reasons: Vec<String> = holds.iter().map(|h| h.to_string()).collect();
+            (
+                Status::Held,
+                reasons.clone(),
+                Outcome::Held {
+                    index,
+                    table: table.clone(),
+                    reasons,
+                },
+            )
+        }
+        (Content::Acta { .. }, None) => (
+            Status::Counted,
+            vec![],
+            Outcome::Accepted {
+                index,
+                table: table.clone(),
+            },
+        ),
+        (_, None) => (
+            Status::Logged,
+            vec![],
+            Outcome::Logged {
+                index,
+                table: table.clone(),
+            },
+        ),
+    };
+    let leaf = acta_tlog::leaf_hash(note.as_bytes());
+    state.add(leaf, entry.body_hash, kind, &table);
+    if let (Status::Counted, Content::Acta { acta, .. }) = (status, entry.content) {
+        counted.push((index, Box::new(acta)));
+    }
+    rows.push(EntryRow {
+        index,
+        leaf: acta_note::canon::to_hex(&leaf),
+        body: acta_note::canon::to_hex(&entry.body_hash),
+        kind,
+        table,
+        status,
+        reason: reasons.join("; "),
+        note: note.clone(),
+    });
+    Ok((outcome, note))
 }
 
 /// Enough of the view to undo a batch that did not commit.

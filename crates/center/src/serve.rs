@@ -105,6 +105,7 @@ impl Listener for Bounded {
                             stream,
                             _permit: permit,
                             idle: self.idle,
+                            active: false,
                             deadline: Box::pin(tokio::time::sleep(self.idle)),
                         },
                         addr,
@@ -127,6 +128,9 @@ pub struct BoundedIo {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
     idle: Duration,
+    /// Whether bytes arrived since the deadline was last set: the clock is
+    /// read once per idle period, not once per read.
+    active: bool,
     deadline: Pin<Box<Sleep>>,
 }
 
@@ -140,17 +144,25 @@ impl AsyncRead for BoundedIo {
         match Pin::new(&mut self.stream).poll_read(cx, buf) {
             Poll::Ready(r) => {
                 if buf.filled().len() > before {
-                    let next = Instant::now() + self.idle;
-                    self.deadline.as_mut().reset(next);
+                    self.active = true;
                 }
                 Poll::Ready(r)
             }
-            Poll::Pending => match self.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "connection idle too long",
-                ))),
-                Poll::Pending => Poll::Pending,
+            Poll::Pending => loop {
+                match self.deadline.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) if self.active => {
+                        self.active = false;
+                        let next = Instant::now() + self.idle;
+                        self.deadline.as_mut().reset(next);
+                    }
+                    Poll::Ready(()) => {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "connection idle too long",
+                        )))
+                    }
+                }
             },
         }
     }

@@ -96,6 +96,41 @@ pub(crate) struct Store {
     pool: AnyPool,
 }
 
+/// `prefix` followed by `rows` groups of `columns` numbered placeholders.
+fn values_sql(prefix: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::from(prefix);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * columns + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The `contest choice n` lines of an acta's figures.
+fn votes_text(acta: &Acta) -> String {
+    let mut votes = String::new();
+    for c in &acta.contests {
+        for (ch, n) in c
+            .votes
+            .iter()
+            .map(|(ch, n)| (ch.as_str(), *n))
+            .chain([(BLANK, c.blank), (NULL, c.null)])
+        {
+            votes.push_str(&format!("{} {ch} {n}\n", c.contest));
+        }
+    }
+    votes
+}
+
 /// A `sqlx` integer column is signed; every index and count the center
 /// stores fits in `i64`, and a value that does not is refused, never wrapped.
 pub(crate) fn i64_of(n: u64) -> Result<i64, Error> {
@@ -184,50 +219,52 @@ impl Store {
         rows.iter().map(entry_row).collect()
     }
 
-    pub(crate) async fn insert_entry(
+    /// Inserts entries and the figures of the counted ones, many rows per
+    /// statement (each statement stays under SQLite's 32,766 parameters).
+    pub(crate) async fn insert_batch(
         tx: &mut Transaction<'static, Any>,
-        e: &EntryRow,
+        entries: &[EntryRow],
+        counted: &[(u64, &Acta)],
     ) -> Result<(), Error> {
-        sqlx::query("INSERT INTO log_entries (idx, leaf, body, kind, table_id, status, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(i64_of(e.index)?)
-            .bind(&e.leaf)
-            .bind(&e.body)
-            .bind(e.kind.as_str())
-            .bind(&e.table)
-            .bind(e.status.as_str())
-            .bind(&e.reason)
-            .bind(&e.note)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn insert_counted(
-        tx: &mut Transaction<'static, Any>,
-        index: u64,
-        acta: &Acta,
-    ) -> Result<(), Error> {
-        let mut votes = String::new();
-        for c in &acta.contests {
-            for (ch, n) in c
-                .votes
-                .iter()
-                .map(|(ch, n)| (ch.as_str(), *n))
-                .chain([(BLANK, c.blank), (NULL, c.null)])
-            {
-                votes.push_str(&format!("{} {ch} {n}\n", c.contest));
+        for chunk in entries.chunks(500) {
+            let sql = values_sql(
+                "INSERT INTO log_entries (idx, leaf, body, kind, table_id, status, reason, note) VALUES ",
+                8,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(i64_of(e.index)?)
+                    .bind(e.leaf.clone())
+                    .bind(e.body.clone())
+                    .bind(e.kind.as_str())
+                    .bind(e.table.clone())
+                    .bind(e.status.as_str())
+                    .bind(e.reason.clone())
+                    .bind(e.note.clone());
             }
+            q.execute(&mut **tx).await?;
         }
-        sqlx::query("INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms, votes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&acta.table)
-            .bind(i64_of(index)?)
-            .bind(i64::from(acta.registered))
-            .bind(i64::from(acta.authenticated))
-            .bind(i64::from(acta.ballots))
-            .bind(acta.alarms.iter().map(|&a| i64::from(a)).sum::<i64>())
-            .bind(votes)
-            .execute(&mut **tx)
-            .await?;
+        for chunk in counted.chunks(500) {
+            let sql = values_sql(
+                "INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms, votes) VALUES ",
+                7,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (index, acta) in chunk {
+                q = q
+                    .bind(acta.table.clone())
+                    .bind(i64_of(*index)?)
+                    .bind(i64::from(acta.registered))
+                    .bind(i64::from(acta.authenticated))
+                    .bind(i64::from(acta.ballots))
+                    .bind(acta.alarms.iter().map(|&a| i64::from(a)).sum::<i64>())
+                    .bind(votes_text(acta));
+            }
+            q.execute(&mut **tx).await?;
+        }
         Ok(())
     }
 

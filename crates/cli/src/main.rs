@@ -3,6 +3,7 @@
 //! prints tables.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod center;
 mod ceremony;
 mod demo;
@@ -51,6 +52,9 @@ enum Command {
     /// A witness of a center's log, run by a party or an observer mission.
     #[command(subcommand)]
     Witness(witness::WitnessCmd),
+    /// Measure speeds beside their floors, measured in the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
     /// Mirror a center, verify everything, re-add, and give a verdict.
     /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
     Observe(ObserveArgs),
@@ -201,6 +205,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Center(cmd) => center::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Log(cmd) => center::log(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Witness(cmd) => witness::run(cmd).await.map(|_| ExitCode::SUCCESS),
+        Command::Bench(cmd) => bench::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Observe(args) => {
             let trust = read_trust(&args.trust)?;
             let quiet = args.json;

@@ -55,7 +55,7 @@ fn free_port() -> u16 {
 
 async fn serve(f: &Files, db: &str) -> Center {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_acta"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_acta"))
         .args(["center", "serve", "--package", &f.path("package.note"), "--trust", &f.path("trust.txt")])
         .args(["--key", &f.path("center.key"), "--db", db, "--batch-ms", "5"])
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -71,6 +71,8 @@ async fn serve(f: &Files, db: &str) -> Center {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the center did not start");
 }
 

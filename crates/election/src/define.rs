@@ -172,6 +172,7 @@ pub fn define(
             roll: roll.hash.clone(),
             machine: t.machine.clone(),
             key: req.key.to_string(),
+            verifier: Default::default(),
         });
     }
     if let Some(extra) = rolls_by_table.keys().next() {

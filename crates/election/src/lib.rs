@@ -198,6 +198,19 @@ pub struct Table {
     /// The machine's certified verifier key (`name+id+key`), whose name is the
     /// machine id. Only this key can sign for this table.
     pub key: String,
+    /// `key`, parsed once (the center opens tens of thousands of actas).
+    #[serde(skip)]
+    verifier: std::sync::OnceLock<Result<acta_note::Verifier, acta_note::Error>>,
+}
+
+impl Table {
+    /// The machine's certified key, parsed from [`Table::key`] once.
+    pub fn verifier(&self) -> Result<&acta_note::Verifier, acta_note::Error> {
+        self.verifier
+            .get_or_init(|| self.key.parse())
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// The levels of the geography, from the whole country down to a table.

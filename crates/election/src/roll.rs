@@ -84,7 +84,7 @@ impl Roll {
                 .map(str::to_string)
                 .ok_or_else(|| bad(n, &format!("expected '{prefix}…'")))
         };
-        if expect("roll/v1")? != "" {
+        if !expect("roll/v1")?.is_empty() {
             return Err(bad(1, "first line must be 'roll/v1'"));
         }
         let election = expect("election ")?;

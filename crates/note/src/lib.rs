@@ -433,6 +433,14 @@ fn check_text(text: &str) -> Result<(), Error> {
     if text.len() < 2 || !text.ends_with('\n') {
         return Err(Error::BadText);
     }
+    // Fast path: no byte that can start a control character (C0, DEL, or
+    // the 0xC2 lead byte of the C1 range) other than newline.
+    if !text
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\n') || b == 0x7f || b == 0xc2)
+    {
+        return Ok(());
+    }
     for (i, line) in text.split('\n').enumerate() {
         if let Some(c) = line.chars().find(|c| c.is_control()) {
             return Err(Error::ControlCharacter {

@@ -65,8 +65,7 @@ pub(crate) fn certified_table<'e>(
     let t = election
         .table(table)
         .ok_or_else(|| Error::Package(format!("table {table} is not in the election")))?;
-    let key: acta_note::Verifier = t.key.parse()?;
-    acta_note::open_single(signed, &key)?;
+    acta_note::open_single(signed, t.verifier()?)?;
     Ok(t)
 }
 

@@ -177,3 +177,57 @@ impl Tree {
         }
     }
 }
+
+impl Tree {
+    /// Inclusion proofs of many entries in the tree of `size`, sharing the
+    /// work: the hashes of the right edge of the tree, which every proof
+    /// needs, are computed once (how a batch's receipts are made).
+    pub fn inclusion_proofs(&self, indices: &[u64], size: u64) -> Result<Vec<Vec<Hash>>, Error> {
+        let mut memo = std::collections::HashMap::new();
+        indices
+            .iter()
+            .map(|&index| {
+                if index >= size || size > self.size() {
+                    return Err(Error::IndexOutOfRange {
+                        index,
+                        size: size.min(self.size()),
+                    });
+                }
+                let mut proof = Vec::new();
+                let (mut m, mut lo, hi) = (index, 0u64, size);
+                let mut path = Vec::new();
+                // PATH(m, D[lo:hi]) iteratively, siblings collected top-down.
+                let mut hi = hi;
+                while hi - lo > 1 {
+                    let k = largest_power_of_two_below(hi - lo);
+                    if m < k {
+                        path.push((lo + k, hi));
+                        hi = lo + k;
+                    } else {
+                        path.push((lo, lo + k));
+                        lo += k;
+                        m -= k;
+                    }
+                }
+                for (a, b) in path.into_iter().rev() {
+                    proof.push(self.memo_hash(a, b, &mut memo));
+                }
+                Ok(proof)
+            })
+            .collect()
+    }
+
+    fn memo_hash(&self, lo: u64, hi: u64, memo: &mut std::collections::HashMap<(u64, u64), Hash>) -> Hash {
+        let n = hi - lo;
+        if n.is_power_of_two() && lo % n == 0 {
+            return self.range_hash(lo, hi);
+        }
+        if let Some(h) = memo.get(&(lo, hi)) {
+            return *h;
+        }
+        let k = largest_power_of_two_below(n);
+        let h = node_hash(&self.memo_hash(lo, lo + k, memo), &self.memo_hash(lo + k, hi, memo));
+        memo.insert((lo, hi), h);
+        h
+    }
+}

@@ -277,3 +277,17 @@ fn non_canonical_checkpoints_are_rejected() {
         assert!(err.contains(want), "{text:?}: {err}");
     }
 }
+
+proptest! {
+    /// Batched proofs are exactly the one-at-a-time RFC 9162 proofs.
+    #[test]
+    fn batched_inclusion_proofs_equal_single_ones(size in 1u64..700, picks in prop::collection::vec(any::<u64>(), 1..20)) {
+        let tree = Tree::from_leaves((0..size).map(|i| leaf_hash(&i.to_le_bytes())));
+        let at = size.min(tree.size());
+        let indices: Vec<u64> = picks.iter().map(|p| p % at).collect();
+        let batch = tree.inclusion_proofs(&indices, at).unwrap();
+        for (i, p) in indices.iter().zip(batch) {
+            prop_assert_eq!(p, tree.inclusion_proof(*i, at).unwrap());
+        }
+    }
+}

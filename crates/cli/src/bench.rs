@@ -1,0 +1,284 @@
+//! `acta bench ingest`: how fast the center logs signed actas over
+//! loopback HTTP, beside the floor measured in the same run on the same
+//! machine — bare Ed25519 verification of the same signatures on every
+//! core — and the ratio; optionally under a garbage flood from another
+//! address. The center runs as its own process, so its peak memory is its
+//! own.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Signed actas to ingest (one per table).
+    #[arg(long, default_value_t = 30_000)]
+    actas: usize,
+    /// Concurrent submitting stations.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Stores to measure: `sqlite`, or a `postgres://…` server URL (a scratch
+    /// database is created on it). Repeat for several.
+    #[arg(long = "store", default_value = "sqlite")]
+    stores: Vec<String>,
+    /// Also measure under a flood of junk and forged actas from another address.
+    #[arg(long)]
+    flood: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum BenchCmd {
+    /// Center ingest rate against the bare signature-verification floor.
+    Ingest(IngestArgs),
+}
+
+struct Row {
+    what: String,
+    seconds: f64,
+    peak_mib: Option<u64>,
+    flood_sent: u64,
+    center_cpu: Option<f64>,
+}
+
+pub async fn run(cmd: BenchCmd) -> Result<()> {
+    let BenchCmd::Ingest(args) = cmd;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t = Instant::now();
+    eprintln!("making a synthetic election of {} tables and its key ceremony…", args.actas);
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 2026,
+        tables: args.actas,
+    });
+    eprintln!("  {:.1} s; signing one acta per table with its machine key…", t.elapsed().as_secs_f64());
+    let notes = acta_synth::direct::actas(&g, 1);
+    let floor = floor(&g, &notes, cores)?;
+    let dir = tempfile_dir()?;
+    std::fs::write(dir.join("package.note"), &g.package)?;
+    std::fs::write(dir.join("trust.txt"), g.trust.to_text())?;
+    std::fs::write(dir.join("center.key"), g.center.to_private_key() + "\n")?;
+    let mut rows = Vec::new();
+    for store in &args.stores {
+        for flooded in [false, true] {
+            if flooded && !args.flood {
+                continue;
+            }
+            let tag = format!("bench_{}", rows.len());
+            let db = if store == "sqlite" {
+                format!("sqlite://{}", dir.join(format!("{tag}.db")).display())
+            } else {
+                scratch_postgres(store, &tag).await?
+            };
+            let name = if store == "sqlite" { "sqlite" } else { "postgres" };
+            eprintln!("ingesting into {name}{}…", if flooded { " under a flood" } else { "" });
+            rows.push(ingest(&dir, &db, &notes, args.clients, flooded, name).await?);
+        }
+    }
+    println!();
+    println!(
+        "ingest of {} signed actas over loopback HTTP by {} concurrent stations; {} cores",
+        notes.len(),
+        args.clients,
+        cores
+    );
+    println!(
+        "floor: bare Ed25519 verification of the same {} signatures on {} cores: {:.2} s ({:.0}/s)",
+        notes.len(),
+        cores,
+        floor,
+        notes.len() as f64 / floor
+    );
+    println!();
+    println!(
+        "{:<22} {:>9} {:>9} {:>9} {:>16} {:>16}",
+        "store", "time (s)", "actas/s", "× floor", "center CPU (s)", "center peak MiB"
+    );
+    for r in &rows {
+        println!(
+            "{:<22} {:>9.2} {:>9.0} {:>8.1}× {:>16} {:>16}",
+            r.what,
+            r.seconds,
+            notes.len() as f64 / r.seconds,
+            r.seconds / floor,
+            r.center_cpu.map_or("-".into(), |c| format!("{c:.2}")),
+            r.peak_mib.map_or("-".into(), |m| m.to_string())
+        );
+    }
+    for pair in rows.windows(2) {
+        if pair[1].what.ends_with("under flood") {
+            println!(
+                "{}: legitimate ingest kept {:.0} % of its rate while the flood sent {} requests",
+                pair[1].what,
+                100.0 * pair[0].seconds / pair[1].seconds,
+                pair[1].flood_sent
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("acta-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+async fn scratch_postgres(server: &str, tag: &str) -> Result<String> {
+    use sqlx::Connection as _;
+    let server = server.trim_end_matches('/');
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+    let name = format!("acta_{tag}_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    Ok(format!("{server}/{name}"))
+}
+
+/// Bare Ed25519 verification of every acta's one signature, split over
+/// `cores` threads: the least any verifier of these actas must do.
+fn floor(g: &acta_synth::Ceremony, notes: &[String], cores: usize) -> Result<f64> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut work = Vec::with_capacity(notes.len());
+    for (i, n) in notes.iter().enumerate() {
+        let split = n.rfind("\n\n").context("note")?;
+        let line = n[split + 2..].trim_end();
+        let sig = b64.decode(line.rsplit(' ').next().context("signature")?)?;
+        let key: acta_note::Verifier = g.election.tables[i].key.parse()?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key())?;
+        let sig = ed25519_dalek::Signature::from_slice(&sig[4..])?;
+        work.push((vk, sig, &n[..split + 1]));
+    }
+    let start = Instant::now();
+    let ok = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for chunk in work.chunks(work.len().div_ceil(cores).max(1)) {
+            let ok = &ok;
+            s.spawn(move || {
+                for (vk, sig, text) in chunk {
+                    if vk.verify_strict(text.as_bytes(), sig).is_ok() {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    if ok.load(Ordering::Relaxed) != notes.len() as u64 {
+        bail!("a benchmark acta does not verify");
+    }
+    Ok(secs)
+}
+
+async fn ingest(
+    dir: &Path,
+    db: &str,
+    notes: &[String],
+    clients: usize,
+    flooded: bool,
+    name: &str,
+) -> Result<Row> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["center", "serve", "--package", &p("package.note"), "--trust", &p("trust.txt")])
+        .args(["--key", &p("center.key"), "--db", db, "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--per-address-per-second", "1000000", "--per-address-burst", "1000000"])
+        .stderr(Stdio::null())
+        .spawn()?;
+    let url = format!("http://127.0.0.1:{port}");
+    let client = acta_api::Client::new(&url);
+    let mut ready = false;
+    for _ in 0..2400 {
+        if client.checkpoint().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    if !ready {
+        let _ = child.kill();
+        bail!("the center did not start");
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let mut flood = tokio::task::JoinSet::new();
+    if flooded {
+        for k in 0..4usize {
+            let http = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+                .build()?;
+            let (url, stop, sent) = (format!("{url}{}", acta_api::ACTAS), stop.clone(), sent.clone());
+            let junk: Vec<Vec<u8>> = notes
+                .iter()
+                .take(64)
+                .map(|n| n.replacen("\nballots ", "\nballots 9", 1).into_bytes())
+                .collect();
+            flood.spawn(async move {
+                let mut i = k;
+                while !stop.load(Ordering::Relaxed) {
+                    let body = if i % 2 == 0 { junk[i % junk.len()].clone() } else { vec![b'x'; 512] };
+                    let _ = http.post(&url).body(body).send().await;
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    i += 4;
+                }
+            });
+        }
+    }
+    let progress = indicatif::ProgressBar::new(notes.len() as u64);
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in notes.chunks(notes.len().div_ceil(clients.max(1))) {
+        let (client, chunk, progress) = (client.clone(), chunk.to_vec(), progress.clone());
+        tasks.spawn(async move {
+            for n in chunk {
+                client
+                    .submit_until_answered(acta_api::ACTAS, n.as_bytes(), 50)
+                    .await?;
+                progress.inc(1);
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    stop.store(true, Ordering::Relaxed);
+    while flood.join_next().await.is_some() {}
+    let size = acta_tlog::Checkpoint::parse(
+        acta_note::Note::parse(client.checkpoint().await?.as_bytes())?.text,
+    )?
+    .size;
+    // utime + stime of the center process, in clock ticks (100 per second).
+    let center_cpu = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(") ")?.1.split_whitespace().collect::<Vec<_>>();
+            Some((rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?) as f64 / 100.0)
+        });
+    let peak_mib = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kib| kib / 1024);
+    let _ = child.kill();
+    let _ = child.wait();
+    if size != notes.len() as u64 {
+        bail!("the log holds {size} entries, expected {}", notes.len());
+    }
+    Ok(Row {
+        what: format!("{name}{}", if flooded { " under flood" } else { "" }),
+        seconds,
+        peak_mib,
+        flood_sent: sent.load(Ordering::Relaxed),
+        center_cpu,
+    })
+}

@@ -161,6 +161,7 @@ pub(crate) struct Inner {
     pub(crate) witnesses: Vec<(CosignatureVerifier, String)>,
     pub(crate) witness_quorum: usize,
     pub(crate) witness_sizes: Mutex<HashMap<String, u64>>,
+    pub(crate) witness_down: Mutex<HashMap<String, tokio::time::Instant>>,
     pub(crate) http: reqwest::Client,
     pub(crate) totals: Mutex<HashMap<String, Arc<Totals>>>,
 }
@@ -200,6 +201,7 @@ impl Center {
             pool_size: config.pool.max(1),
             witnesses,
             witness_sizes: Mutex::new(HashMap::new()),
+            witness_down: Mutex::new(HashMap::new()),
             http: reqwest::Client::builder()
                 .timeout(config.witness_timeout)
                 .build()

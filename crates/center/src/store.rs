@@ -345,13 +345,15 @@ impl Store {
         Ok(row.map(|r| r.get(0)))
     }
 
-    /// The latest checkpoint in its cosigned form (possibly short of the quorum).
-    pub(crate) async fn checkpoint_at(&self, size: u64) -> Result<Option<String>, Error> {
-        let row = sqlx::query("SELECT cosigned FROM checkpoints WHERE size = $1")
+    /// The checkpoint of `size`: the center's note, its cosigned form and
+    /// how many witnesses cosigned it.
+    pub(crate) async fn checkpoint_at(&self, size: u64) -> Result<Option<(String, String, usize)>, Error> {
+        let row = sqlx::query("SELECT note, cosigned, cosignatures FROM checkpoints WHERE size = $1")
             .bind(i64_of(size)?)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.get(0)))
+        row.map(|r| Ok((r.get(0), r.get(1), u64_of(r.get(2))? as usize)))
+            .transpose()
     }
 
     /// The notes of entries `from..to` (for entry bundles).

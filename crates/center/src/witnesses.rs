@@ -9,18 +9,21 @@ use acta_tlog::witness::AddCheckpoint;
 
 use crate::{Center, Error};
 
+/// How long a witness that failed to answer is left alone.
+const RETRY_DOWN: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Center {
     /// Gathers cosignatures on the checkpoint of `size` and returns it in
     /// its cosigned form (the center's note alone when no witness answers).
     pub(crate) async fn witness(&self, size: u64) -> Result<String, Error> {
-        let note = self
+        let (note, cosigned, count) = self
             .0
             .store
             .checkpoint_at(size)
             .await?
             .ok_or_else(|| Error::Corrupt(format!("no checkpoint stored for size {size}")))?;
-        if self.0.witnesses.is_empty() {
-            return Ok(note);
+        if self.0.witnesses.is_empty() || count >= self.0.witnesses.len() {
+            return Ok(cosigned);
         }
         let mut asks = tokio::task::JoinSet::new();
         for (key, url) in self.0.witnesses.clone() {
@@ -34,8 +37,8 @@ impl Center {
                 lines.push(line);
             }
         }
-        if lines.is_empty() {
-            return Ok(note);
+        if lines.len() <= count {
+            return Ok(cosigned); // no better than what is stored
         }
         lines.sort();
         let mut cosigned = note;
@@ -47,8 +50,32 @@ impl Center {
         Ok(cosigned)
     }
 
-    /// One witness's cosignature line, if it gives a valid one in time.
+    /// One witness's cosignature line, if it gives a valid one in time. A
+    /// witness that failed is not asked again for [`RETRY_DOWN`], so that an
+    /// unreachable witness delays one batch, not every batch.
     async fn ask(&self, key: &CosignatureVerifier, url: &str, size: u64, note: &str) -> Option<String> {
+        if self
+            .0
+            .witness_down
+            .lock()
+            .await
+            .get(url)
+            .is_some_and(|until| *until > tokio::time::Instant::now())
+        {
+            return None;
+        }
+        let line = self.ask_once(key, url, size, note).await;
+        if line.is_none() {
+            self.0
+                .witness_down
+                .lock()
+                .await
+                .insert(url.to_string(), tokio::time::Instant::now() + RETRY_DOWN);
+        }
+        line
+    }
+
+    async fn ask_once(&self, key: &CosignatureVerifier, url: &str, size: u64, note: &str) -> Option<String> {
         let mut old = self
             .0
             .witness_sizes

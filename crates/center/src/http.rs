@@ -218,7 +218,7 @@ async fn area_results(State(c): State<Center>, Path(code): Path<String>) -> Resu
 }
 
 async fn table_results(State(c): State<Center>) -> Result<Response, ApiError> {
-    Ok(Json(c.table_results().await?).into_response())
+    Ok(Json(c.table_results().await?.as_ref()).into_response())
 }
 
 async fn table(State(c): State<Center>, Path(id): Path<String>) -> Result<Response, ApiError> {

@@ -164,6 +164,7 @@ pub(crate) struct Inner {
     pub(crate) witness_down: Mutex<HashMap<String, tokio::time::Instant>>,
     pub(crate) http: reqwest::Client,
     pub(crate) totals: Mutex<HashMap<String, Arc<Totals>>>,
+    pub(crate) table_results: Mutex<Option<(u64, Arc<Vec<TableResult>>)>>,
 }
 
 /// A running center (cheap to clone).
@@ -207,6 +208,7 @@ impl Center {
                 .build()
                 .map_err(|e| Error::Config(e.to_string()))?,
             totals: Mutex::new(HashMap::new()),
+            table_results: Mutex::new(None),
         }));
         center.first_checkpoint().await?;
         center.rebuild().await?;
@@ -388,11 +390,18 @@ impl Center {
         Ok(t)
     }
 
-    /// The per-table figures the totals are made of.
-    pub async fn table_results(&self) -> Result<Vec<TableResult>, Error> {
+    /// The per-table figures the totals are made of, computed once per log size.
+    pub async fn table_results(&self) -> Result<Arc<Vec<TableResult>>, Error> {
         let size = self.size().await;
+        if let Some((at, t)) = &*self.0.table_results.lock().await {
+            if *at == size {
+                return Ok(t.clone());
+            }
+        }
         let (counted, _) = self.0.store.counted(None, "", size).await?;
-        Ok(counted.into_iter().map(TableResult::from).collect())
+        let t = Arc::new(counted.into_iter().map(TableResult::from).collect::<Vec<_>>());
+        *self.0.table_results.lock().await = Some((size, t.clone()));
+        Ok(t)
     }
 
     /// Reads entries other centers committed since this one last looked.

@@ -28,10 +28,11 @@ const SCHEMA: [&str; 6] = [
         id BIGINT PRIMARY KEY,
         size BIGINT NOT NULL)",
     // Every logged note, in log order, exactly as received. `body` is the
-    // SHA-256 of the note text: the entry's identity.
+    // SHA-256 of the note text: the entry's identity, unique (and with it
+    // the leaf, the hash of the whole note).
     "CREATE TABLE IF NOT EXISTS log_entries (
         idx BIGINT PRIMARY KEY,
-        leaf TEXT NOT NULL UNIQUE,
+        leaf TEXT NOT NULL,
         body TEXT NOT NULL UNIQUE,
         kind TEXT NOT NULL,
         table_id TEXT NOT NULL,

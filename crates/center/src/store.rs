@@ -97,6 +97,11 @@ pub(crate) struct Store {
     pool: AnyPool,
 }
 
+/// Rows per multi-row INSERT. Binding a `$n` parameter in SQLite looks its
+/// name up among all the statement's parameters, so the cost per row grows
+/// with the statement: a few dozen rows amortize the statement without that.
+const ROWS_PER_STATEMENT: usize = 32;
+
 /// `prefix` followed by `rows` groups of `columns` numbered placeholders.
 fn values_sql(prefix: &str, columns: usize, rows: usize) -> String {
     let mut sql = String::from(prefix);
@@ -221,13 +226,13 @@ impl Store {
     }
 
     /// Inserts entries and the figures of the counted ones, many rows per
-    /// statement (each statement stays under SQLite's 32,766 parameters).
+    /// statement.
     pub(crate) async fn insert_batch(
         tx: &mut Transaction<'static, Any>,
         entries: &[EntryRow],
         counted: &[(u64, &Acta)],
     ) -> Result<(), Error> {
-        for chunk in entries.chunks(500) {
+        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
             let sql = values_sql(
                 "INSERT INTO log_entries (idx, leaf, body, kind, table_id, status, reason, note) VALUES ",
                 8,
@@ -247,7 +252,7 @@ impl Store {
             }
             q.execute(&mut **tx).await?;
         }
-        for chunk in counted.chunks(500) {
+        for chunk in counted.chunks(ROWS_PER_STATEMENT) {
             let sql = values_sql(
                 "INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms, votes) VALUES ",
                 7,

@@ -111,7 +111,9 @@ impl From<Error> for ApiError {
         let status = match &e {
             Error::Rejected(_) | Error::WrongKind(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Log(_) => StatusCode::BAD_REQUEST,
-            Error::Busy(_) | Error::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Busy(_) | Error::Stopped | Error::NotYetWitnessed(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError(status, e.to_string())

@@ -85,6 +85,9 @@ pub enum Error {
     /// A request asked for something outside the log.
     #[error("{0}")]
     Log(#[from] acta_tlog::Error),
+    /// No checkpoint has yet been cosigned by the package's witness quorum.
+    #[error("no checkpoint is cosigned by {0} witnesses yet")]
+    NotYetWitnessed(usize),
     /// The sequencer stopped (the center is shutting down).
     #[error("the sequencer stopped before answering")]
     Stopped,
@@ -288,7 +291,7 @@ impl Center {
             .public_checkpoint(self.0.witness_quorum)
             .await?
             .map(|(_, note)| note)
-            .ok_or_else(|| Error::Corrupt("no checkpoint stored".into()))
+            .ok_or(Error::NotYetWitnessed(self.0.witness_quorum))
     }
 
     /// Every checkpoint ever signed, oldest first, in cosigned form.

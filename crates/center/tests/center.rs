@@ -343,8 +343,6 @@ async fn a_full_pool_answers_busy_and_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn witnesses_cosign_and_gate_the_public_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let center_key = acta_note::Signer::generate("center").unwrap();
-    let _ = center_key;
     let mut servers = Vec::new();
     let mut listeners = Vec::new();
     for i in 0..2 {
@@ -373,6 +371,10 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
     }
     let db = database("sqlite", dir.path(), "witnessed").await;
     let c = open(&g, &db).await.unwrap();
+    assert!(
+        matches!(c.checkpoint().await, Err(acta_center::Error::NotYetWitnessed(2))),
+        "no checkpoint is public before the witnesses cosigned one"
+    );
     for i in 0..3 {
         let acta = g.day(i, 3).acta;
         let s = c.submit(acta.as_bytes(), EntryKind::Acta).await.unwrap();

@@ -111,7 +111,7 @@ impl From<Error> for ApiError {
         let status = match &e {
             Error::Rejected(_) | Error::WrongKind(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Log(_) => StatusCode::BAD_REQUEST,
-            Error::Busy(_) | Error::Stopped | Error::NotYetWitnessed(_) => {
+            Error::Busy(_) | Error::Stopped | Error::NotYetWitnessed(_) | Error::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -85,6 +85,10 @@ pub enum Error {
     /// A request asked for something outside the log.
     #[error("{0}")]
     Log(#[from] acta_tlog::Error),
+    /// A batch could not be committed or witnessed for a reason worth
+    /// retrying (the database went away mid-commit): resend the note.
+    #[error("try again: {0}")]
+    Unavailable(String),
     /// No checkpoint has yet been cosigned by the package's witness quorum.
     #[error("no checkpoint is cosigned by {0} witnesses yet")]
     NotYetWitnessed(usize),
@@ -215,6 +219,7 @@ impl Center {
         }));
         center.first_checkpoint().await?;
         center.rebuild().await?;
+        witnesses::spawn_rewitness(Arc::downgrade(&center.0));
         sequencer::spawn(
             Arc::downgrade(&center.0),
             rx,
@@ -242,6 +247,11 @@ impl Center {
             }
         }
         let entry = Entry::open(note, &self.0.election)?;
+        // A note already logged is answered from the log at once: a replay
+        // flood of published actas never takes a place in the pool.
+        if let Some(s) = self.already_logged(&entry).await? {
+            return Ok(s);
+        }
         let (reply, answer) = oneshot::channel();
         self.0
             .pool
@@ -258,6 +268,34 @@ impl Center {
             outcome: done.outcome,
             receipt: done.receipt,
         })
+    }
+
+    /// The receipt of a note whose text is already in the log.
+    async fn already_logged(&self, entry: &Entry) -> Result<Option<Submitted>, Error> {
+        let (index, size, path) = {
+            let state = self.0.state.read().await;
+            let Some(&index) = state.bodies.get(&entry.body_hash) else {
+                return Ok(None);
+            };
+            let size = state.tree.size();
+            (index, size, state.tree.inclusion_proof(index, size)?)
+        };
+        let Some((_, checkpoint, _)) = self.0.store.checkpoint_at(size).await? else {
+            return Ok(None); // let the sequencer answer it
+        };
+        Ok(Some(Submitted {
+            outcome: acta_api::Outcome::Duplicate {
+                index,
+                table: entry.table().unwrap_or_default().to_string(),
+            },
+            receipt: acta_tlog::TlogProof {
+                extra: None,
+                index,
+                path,
+                checkpoint,
+            }
+            .to_text(),
+        }))
     }
 
     /// The authority's act of announcing: totals of the counted actas at the
@@ -299,7 +337,7 @@ impl Center {
         Ok(self
             .0
             .store
-            .checkpoints()
+            .checkpoints(None)
             .await?
             .into_iter()
             .map(|c| c.cosigned)
@@ -434,18 +472,21 @@ impl Center {
         Ok(())
     }
 
-    /// Rebuilds the view from storage and checks it against every checkpoint.
+    /// Rebuilds the view from storage and checks it against every
+    /// checkpoint, under the log lock so that no other center commits
+    /// half-way through the reading.
     async fn rebuild(&self) -> Result<(), Error> {
-        let head = self.0.store.head().await?;
+        let store = &self.0.store;
+        let (mut tx, head) = store.lock().await?;
         let mut state = self.0.state.write().await;
         let mut from = 0;
         while from < head {
             let to = head.min(from + 10_000);
-            let rows = self.0.store.entries_in(None, from, to).await?;
+            let rows = store.entries_in(Some(&mut tx), from, to).await?;
             absorb(&mut state, &rows, from)?;
             from = to;
         }
-        let beyond = self.0.store.entries_in(None, head, i64::MAX as u64).await?;
+        let beyond = store.entries_in(Some(&mut tx), head, i64::MAX as u64).await?;
         if let Some(r) = beyond.first() {
             return Err(Error::Corrupt(format!(
                 "log entry {} is stored beyond the last committed size {head}",
@@ -453,7 +494,9 @@ impl Center {
             )));
         }
         let key = self.0.key.verifier();
-        let checkpoints = self.0.store.checkpoints().await?;
+        let witnesses: Vec<_> = self.0.witnesses.iter().map(|(k, _)| k.clone()).collect();
+        let checkpoints = store.checkpoints(Some(&mut tx)).await?;
+        tx.commit().await?;
         for c in &checkpoints {
             let signed = Checkpoint::open(c.note.as_bytes(), &key)
                 .map_err(|e| Error::Corrupt(format!("checkpoint {}: {e}", c.size)))?;
@@ -467,6 +510,19 @@ impl Center {
             {
                 return Err(Error::Corrupt(format!(
                     "the stored log does not have the root signed in checkpoint {}",
+                    c.size
+                )));
+            }
+            // What is served as cosigned must be the center's note plus
+            // valid cosignatures by the package's witnesses, and nothing else.
+            let extra = c.cosigned.strip_prefix(c.note.as_str()).map(|x| x.lines().count());
+            let valid = acta_note::Note::parse(c.cosigned.as_bytes())
+                .ok()
+                .and_then(|n| acta_note::cosignature::cosigners(&n, &witnesses).ok())
+                .map(|by| by.len());
+            if extra.is_none() || extra != valid {
+                return Err(Error::Corrupt(format!(
+                    "the cosigned form of checkpoint {} is not the center's note with valid witness cosignatures",
                     c.size
                 )));
             }

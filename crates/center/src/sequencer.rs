@@ -67,36 +67,29 @@ impl Center {
     async fn sequence(&self, batch: Vec<Pending>) {
         let (works, replies): (Vec<Work>, Vec<_>) =
             batch.into_iter().map(|p| (p.work, p.reply)).unzip();
-        let committed = {
-            let mut state = self.0.state.write().await;
-            let before = Snapshot::of(&state);
-            let r = self.commit(&mut state, works).await;
-            if r.is_err() {
-                // The commit may or may not have landed; the next batch (or
-                // a read) catches up from what the database really holds.
-                before.restore(&mut state);
+        // The database lock first, then the view: a center waiting for
+        // another center's commit does not block its own readers.
+        let committed = match self.0.store.lock().await {
+            Err(e) => Err(e),
+            Ok((tx, head)) => {
+                let mut state = self.0.state.write().await;
+                let before = Snapshot::of(&state);
+                let r = self.commit(&mut state, tx, head, works).await;
+                if r.is_err() {
+                    // The commit may or may not have landed; the next batch
+                    // (or a read) catches up from what the database holds.
+                    before.restore(&mut state);
+                }
+                r
             }
-            r
         };
         let (size, decided) = match committed {
             Ok(c) => c,
-            Err(e) => {
-                let msg = e.to_string();
-                for r in replies {
-                    let _ = r.send(Err(Error::Corrupt(msg.clone())));
-                }
-                return;
-            }
+            Err(e) => return fail(replies, &e),
         };
         let checkpoint = match self.witness(size).await {
             Ok(c) => c,
-            Err(e) => {
-                let msg = e.to_string();
-                for r in replies {
-                    let _ = r.send(Err(Error::Corrupt(msg.clone())));
-                }
-                return;
-            }
+            Err(e) => return fail(replies, &e),
         };
         let indices: Vec<u64> = decided.iter().map(|(o, _)| o.index()).collect();
         let proofs = self.0.state.read().await.tree.inclusion_proofs(&indices, size);
@@ -126,14 +119,16 @@ impl Center {
         }
     }
 
-    /// One transaction: lock, catch up, decide, write, sign, commit.
+    /// One transaction, under the log lock `tx` already holds: catch up,
+    /// decide, write, sign, commit.
     async fn commit(
         &self,
         state: &mut LogState,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        head: u64,
         works: Vec<Work>,
     ) -> Result<(u64, Vec<(Outcome, String)>), Error> {
         let store = &self.0.store;
-        let (mut tx, head) = store.lock().await?;
         let mine = state.tree.size();
         if head < mine {
             return Err(Error::Corrupt(format!(
@@ -187,6 +182,18 @@ impl Center {
         }
         tx.commit().await?;
         Ok((state.tree.size(), decided))
+    }
+}
+
+/// Answers every submitter of a failed batch. Only corruption is final; any
+/// other failure (the database went away, the commit's fate is unknown) is
+/// worth resending: a resent note is logged once, whatever happened.
+fn fail(replies: Vec<oneshot::Sender<Result<Done, Error>>>, e: &Error) {
+    for r in replies {
+        let _ = r.send(Err(match e {
+            Error::Corrupt(m) => Error::Corrupt(m.clone()),
+            other => Error::Unavailable(other.to_string()),
+        }));
     }
 }
 

@@ -21,7 +21,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::Error;
 
-const SCHEMA: [&str; 6] = [
+const SCHEMA: [&str; 7] = [
     // The single row every writer locks before sequencing: one log, one order,
     // however many center processes share the database.
     "CREATE TABLE IF NOT EXISTS log_head (
@@ -40,6 +40,7 @@ const SCHEMA: [&str; 6] = [
         reason TEXT NOT NULL,
         note TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS log_entries_table ON log_entries (table_id)",
+    "CREATE INDEX IF NOT EXISTS log_entries_kind ON log_entries (kind, status)",
     // The figures of each counted acta; `votes` is `contest choice n` lines.
     "CREATE TABLE IF NOT EXISTS table_results (
         table_id TEXT PRIMARY KEY,
@@ -309,11 +310,16 @@ impl Store {
         Ok(())
     }
 
-    /// Every stored checkpoint, by size.
-    pub(crate) async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, Error> {
-        let rows = sqlx::query("SELECT size, root, note, cosigned FROM checkpoints ORDER BY size")
-            .fetch_all(&self.pool)
-            .await?;
+    /// Every stored checkpoint, by size, read inside `tx` when given.
+    pub(crate) async fn checkpoints(
+        &self,
+        tx: Option<&mut Transaction<'static, Any>>,
+    ) -> Result<Vec<CheckpointRow>, Error> {
+        let q = sqlx::query("SELECT size, root, note, cosigned FROM checkpoints ORDER BY size");
+        let rows = match tx {
+            Some(tx) => q.fetch_all(&mut **tx).await?,
+            None => q.fetch_all(&self.pool).await?,
+        };
         rows.iter()
             .map(|r| {
                 Ok(CheckpointRow {

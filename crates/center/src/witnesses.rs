@@ -9,6 +9,8 @@ use acta_tlog::witness::AddCheckpoint;
 
 use crate::{Center, Error};
 
+/// The longest one batch waits for one witness, retries included.
+const ASK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 /// How long a witness that failed to answer is left alone.
 const RETRY_DOWN: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -31,23 +33,31 @@ impl Center {
             let note = note.clone();
             asks.spawn(async move { center.ask(&key, &url, size, &note).await });
         }
-        let mut lines = Vec::new();
+        // What is stored already, plus what came back now, one line per
+        // witness: cosignatures gathered on different attempts add up.
+        let mut lines: std::collections::BTreeMap<String, String> = cosigned
+            .get(note.len()..)
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| Some((witness_name(l)?.to_string(), l.to_string())))
+            .collect();
         while let Some(r) = asks.join_next().await {
             if let Ok(Some(line)) = r {
-                lines.push(line);
+                if let Some(name) = witness_name(&line) {
+                    lines.entry(name.to_string()).or_insert(line);
+                }
             }
         }
         if lines.len() <= count {
-            return Ok(cosigned); // no better than what is stored
+            return Ok(cosigned); // nothing new
         }
-        lines.sort();
-        let mut cosigned = note;
-        for l in &lines {
-            cosigned.push_str(l);
-            cosigned.push('\n');
+        let mut out = note;
+        for l in lines.values() {
+            out.push_str(l);
+            out.push('\n');
         }
-        self.0.store.set_cosigned(size, &cosigned, lines.len()).await?;
-        Ok(cosigned)
+        self.0.store.set_cosigned(size, &out, lines.len()).await?;
+        Ok(out)
     }
 
     /// One witness's cosignature line, if it gives a valid one in time. A
@@ -64,7 +74,14 @@ impl Center {
         {
             return None;
         }
-        let line = self.ask_once(key, url, size, note).await;
+        if self.0.witness_sizes.lock().await.get(url).is_some_and(|&seen| seen > size) {
+            return None; // it already cosigned a newer checkpoint: not a failure
+        }
+        // A witness that answers slowly is as good as down for this batch.
+        let line = tokio::time::timeout(ASK_DEADLINE, self.ask_once(key, url, size, note))
+            .await
+            .ok()
+            .flatten();
         if line.is_none() {
             self.0
                 .witness_down
@@ -140,4 +157,29 @@ impl Center {
 
 fn tracing_warn(url: &str, status: u16, text: &str) {
     eprintln!("witness {url} refused the checkpoint: HTTP {status}: {}", text.trim());
+}
+
+/// The key name of a signature line `— <name> <base64>`.
+fn witness_name(line: &str) -> Option<&str> {
+    line.strip_prefix("\u{2014} ")?.split(' ').next()
+}
+
+/// Every few seconds, asks the witnesses again for the latest checkpoint if
+/// some have not cosigned it: after a crash or a witness outage the last
+/// checkpoint of the night still becomes public with no new submission.
+pub(crate) fn spawn_rewitness(center: std::sync::Weak<crate::Inner>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            let Some(inner) = center.upgrade() else {
+                return;
+            };
+            let c = Center(inner);
+            if c.0.witnesses.is_empty() {
+                return;
+            }
+            let size = c.size().await;
+            let _ = c.witness(size).await;
+        }
+    });
 }

@@ -252,6 +252,12 @@ async fn corruption_stops_the_center(backend: &str) {
             "checkpoint 3",
         ),
         (
+            "cosigned",
+            "UPDATE checkpoints SET cosigned = cosigned || '— witness.fake AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+' WHERE size = 3",
+            "cosigned form of checkpoint 3",
+        ),
+        (
             "rollback",
             "UPDATE log_head SET size = 2",
             "beyond the last committed size",
@@ -325,15 +331,36 @@ async fn a_full_pool_answers_busy_and_loses_nothing() {
         tasks.push(tokio::spawn(async move { c.submit(a.as_bytes(), EntryKind::Acta).await }));
     }
     let (mut ok, mut busy) = (0, 0);
-    for t in tasks {
+    let mut logged_tables = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
         match t.await.unwrap() {
-            Ok(_) => ok += 1,
+            Ok(_) => {
+                ok += 1;
+                logged_tables.push(i);
+            }
             Err(acta_center::Error::Busy(2)) => busy += 1,
             Err(e) => panic!("{e}"),
         }
     }
     assert!(busy > 0, "a pool of 2 cannot take {TABLES} at once");
     assert_eq!(c.size().await, ok, "every accepted submission is logged, none other");
+    // A replay of everything already logged never waits in the pool: each
+    // is answered at once with the receipt of its entry, none is busy.
+    let mut replays = Vec::new();
+    for &i in &logged_tables {
+        let (c, a) = (c.clone(), g.day(i, 3).acta);
+        replays.push(tokio::spawn(async move { (c.submit(a.as_bytes(), EntryKind::Acta).await, a) }));
+    }
+    for r in replays {
+        match r.await.unwrap() {
+            (Ok(s), a) => {
+                assert!(matches!(s.outcome, Outcome::Duplicate { .. }), "{s:?}");
+                check_receipt(&g, &s, a.as_bytes(), 0);
+            }
+            (Err(e), _) => panic!("a replay was refused: {e}"),
+        }
+    }
+    assert_eq!(c.size().await, ok, "replays add nothing");
 }
 
 /// Witnesses named in the package cosign each checkpoint; the public

@@ -18,6 +18,8 @@ use crate::{Error, Hash, Tree};
 pub const TILE_WIDTH: u64 = 256;
 /// Bits of tree height a tile spans.
 pub const TILE_HEIGHT: u32 = 8;
+/// The largest tile index: tile `n` starts at `n · 256`, which must fit in u64.
+pub const MAX_INDEX: u64 = u64::MAX / TILE_WIDTH - 1;
 /// The largest entry an entry bundle can carry (uint16 length prefix).
 pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 
@@ -85,9 +87,13 @@ impl Tile {
             }
             None => (rest, TILE_WIDTH as u16),
         };
+        let index = decode_index(index)?;
+        if index > MAX_INDEX {
+            return Err(bad("tile index is beyond any tree of 2^64 entries"));
+        }
         Ok(Tile {
             level,
-            index: decode_index(index)?,
+            index,
             width,
         })
     }
@@ -127,9 +133,10 @@ impl Tile {
             }))
     }
 
-    /// The first position, at this tile's own level, that the tile covers.
+    /// The first position, at this tile's own level, that the tile covers
+    /// (saturating for indices [`Tile::parse_path`] would refuse).
     pub fn first(&self) -> u64 {
-        self.index * TILE_WIDTH
+        self.index.saturating_mul(TILE_WIDTH)
     }
 }
 

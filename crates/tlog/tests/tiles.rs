@@ -164,6 +164,9 @@ fn non_canonical_tile_paths_are_refused() {
         "tile/0/x1/000",
         "tile/0/000/",
         "tile/0/",
+        // Index 2^56 would start at entry 2^64: it wraps to tile 0.
+        "tile/entries/x072/x057/x594/x037/x927/936",
+        "tile/0/x018/x446/x744/x073/x709/x551/615",
     ] {
         assert!(Tile::parse_path(p).is_err(), "{p} was accepted");
     }
@@ -186,7 +189,7 @@ fn bundles_are_exact() {
 
 proptest! {
     #[test]
-    fn tile_paths_round_trip(l in 0u8..64, index in any::<u64>(), width in 1u16..=256, entries in any::<bool>()) {
+    fn tile_paths_round_trip(l in 0u8..64, index in 0..=acta_tlog::tile::MAX_INDEX, width in 1u16..=256, entries in any::<bool>()) {
         let t = Tile { level: if entries { TileLevel::Entries } else { TileLevel::Hashes(l) }, index, width };
         prop_assert_eq!(Tile::parse_path(&t.path()).unwrap(), t);
     }
@@ -195,6 +198,27 @@ proptest! {
     fn tile_path_parser_never_panics_and_is_canonical(p in "tile/[0-9a-z.x/]{0,30}") {
         if let Ok(t) = Tile::parse_path(&p) {
             prop_assert_eq!(t.path(), p);
+        }
+    }
+
+    /// One edit to a valid path — a digit added, removed or changed, an `x`
+    /// dropped, a zero prefixed — is either refused or another valid path
+    /// that prints as itself: never a second spelling of a tile.
+    #[test]
+    fn mutated_tile_paths_are_refused_or_canonical(index in 0u64..10_000_000, width in 1u16..=256, at in any::<prop::sample::Index>(), edit in 0u8..4, ch in "[0-9x./]") {
+        let p = Tile { level: TileLevel::Entries, index, width }.path();
+        let mut b: Vec<char> = p.chars().collect();
+        let i = at.index(b.len());
+        let c = ch.chars().next().unwrap();
+        match edit {
+            0 => { b.insert(i, c); }
+            1 => { b.remove(i); }
+            2 => { b[i] = c; }
+            _ => { b.insert(i, '0'); }
+        }
+        let m: String = b.into_iter().collect();
+        if let Ok(t) = Tile::parse_path(&m) {
+            prop_assert_eq!(t.path(), m);
         }
     }
 

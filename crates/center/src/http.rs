@@ -33,6 +33,8 @@ pub struct Limits {
     pub concurrency: usize,
     /// Connections open at once ([`crate::serve`]).
     pub connections: usize,
+    /// Connections open at once from one address ([`crate::serve`]).
+    pub per_address_connections: usize,
     /// A connection that sends nothing this long is closed ([`crate::serve`]).
     pub idle: Duration,
     /// Requests one address may make at once ([`crate::serve`]).
@@ -47,6 +49,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             concurrency: 1024,
             connections: 4096,
+            per_address_connections: 512,
             idle: Duration::from_secs(30),
             per_address_burst: 2000,
             per_address_per_second: 1000,

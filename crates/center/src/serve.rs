@@ -3,7 +3,8 @@
 //! transmission):
 //!
 //! - at most [`Limits::connections`] connections at once — the next one waits
-//!   in the kernel's accept queue, never in the center's memory;
+//!   in the kernel's accept queue, never in the center's memory — and at most
+//!   [`Limits::per_address_connections`] from one address (an IPv6 /64);
 //! - a connection that sends nothing for [`Limits::idle`] is closed;
 //! - each address may make [`Limits::per_address_burst`] requests at once and
 //!   [`Limits::per_address_per_second`] a second after that (429 beyond);
@@ -11,7 +12,8 @@
 
 use std::future::Future as _;
 use std::io;
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -51,6 +53,8 @@ pub async fn serve(listener: TcpListener, center: Center, limits: Limits) -> io:
         inner: listener,
         slots: Arc::new(Semaphore::new(limits.connections.max(1))),
         idle: limits.idle,
+        per_address: limits.per_address_connections.max(1),
+        open: Arc::new(std::sync::Mutex::new(HashMap::new())),
     };
     axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
 }
@@ -73,16 +77,34 @@ impl KeyExtractor for PeerKey {
     fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
         req.extensions()
             .get::<axum::extract::ConnectInfo<Peer>>()
-            .map(|c| c.0 .0.ip())
+            .map(|c| address_of(&c.0 .0))
             .ok_or(GovernorError::UnableToExtractKey)
     }
 }
 
-/// A listener that holds one of a bounded number of slots per connection.
+/// Open connections per address.
+type OpenByAddress = Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>;
+
+/// A listener that holds one of a bounded number of slots per connection,
+/// and refuses an address more than its share of them.
 pub struct Bounded {
     inner: TcpListener,
     slots: Arc<Semaphore>,
     idle: Duration,
+    per_address: usize,
+    open: OpenByAddress,
+}
+
+/// The address a connection counts against (an IPv6 /64 is one address:
+/// anyone holding one holds all of it).
+fn address_of(addr: &SocketAddr) -> IpAddr {
+    match addr.ip() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
+        }
+        v4 => v4,
+    }
 }
 
 impl Listener for Bounded {
@@ -99,6 +121,15 @@ impl Listener for Bounded {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
+                    let ip = address_of(&addr);
+                    {
+                        let mut open = self.open.lock().expect("not poisoned");
+                        let n = open.entry(ip).or_default();
+                        if *n >= self.per_address {
+                            continue; // dropped: closed at once
+                        }
+                        *n += 1;
+                    }
                     let _ = stream.set_nodelay(true);
                     return (
                         BoundedIo {
@@ -107,6 +138,8 @@ impl Listener for Bounded {
                             idle: self.idle,
                             active: false,
                             deadline: Box::pin(tokio::time::sleep(self.idle)),
+                            open: self.open.clone(),
+                            ip,
                         },
                         addr,
                     );
@@ -132,6 +165,20 @@ pub struct BoundedIo {
     /// read once per idle period, not once per read.
     active: bool,
     deadline: Pin<Box<Sleep>>,
+    open: OpenByAddress,
+    ip: IpAddr,
+}
+
+impl Drop for BoundedIo {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().expect("not poisoned");
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 impl AsyncRead for BoundedIo {

@@ -139,7 +139,9 @@ async fn round(center: Center, notes: &[String], stop: usize, seen: &Arc<Mutex<S
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     drop(center); // SIGKILL, whatever it was doing
-    while tasks.join_next().await.is_some() {}
+    while let Some(r) = tasks.join_next().await {
+        r.expect("a station saw an answer no center may give");
+    }
 }
 
 /// The whole log, through the tiles alone, checked against the checkpoint.

@@ -148,6 +148,9 @@ impl CosignatureVerifier {
         check_name(name)?;
         let key = VerifyingKey::from_bytes(&public)
             .map_err(|_| Error::BadKey("not a valid Ed25519 point"))?;
+        if key.is_weak() {
+            return Err(Error::BadKey("weak Ed25519 key"));
+        }
         Ok(CosignatureVerifier {
             name: name.to_string(),
             id: cosigner_key_id(name, &public),

@@ -109,8 +109,9 @@ struct Latest {
 }
 
 struct Log {
-    key: Verifier,
     latest: Option<Latest>,
+    /// A state write failed after it may have reached the disk.
+    broken: bool,
 }
 
 /// A running witness (cheap to clone).
@@ -119,6 +120,7 @@ pub struct Witness(Arc<Inner>);
 
 struct Inner {
     cosigner: Cosigner,
+    keys: HashMap<String, Verifier>,
     dir: PathBuf,
     logs: Mutex<HashMap<String, Log>>,
     now: fn() -> u64,
@@ -144,6 +146,7 @@ impl Witness {
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let mut map = HashMap::new();
+        let mut keys = HashMap::new();
         for (origin, key) in logs {
             let path = state_file(dir, &origin);
             let latest = match std::fs::read_to_string(&path) {
@@ -167,10 +170,18 @@ impl Witness {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io(&path)(e)),
             };
-            map.insert(origin, Log { key, latest });
+            keys.insert(origin.clone(), key);
+            map.insert(
+                origin,
+                Log {
+                    latest,
+                    broken: false,
+                },
+            );
         }
         Ok(Witness(Arc::new(Inner {
             cosigner,
+            keys,
             dir: dir.to_path_buf(),
             logs: Mutex::new(map),
             now: unix_now,
@@ -193,14 +204,26 @@ impl Witness {
             .map_err(|e| Refusal::BadRequest(format!("checkpoint note: {e}")))?;
         let cp = Checkpoint::parse(note.text)
             .map_err(|e| Refusal::BadRequest(format!("checkpoint: {e}")))?;
+        // The signature is checked before the state lock is taken, so a
+        // flood of forged checkpoints cannot hold up the log's requests.
+        let key = self
+            .0
+            .keys
+            .get(&cp.origin)
+            .ok_or_else(|| Refusal::UnknownOrigin(cp.origin.clone()))?;
+        match note.verified_by(std::slice::from_ref(key)) {
+            Ok(by) if !by.is_empty() => {}
+            Ok(_) => return Err(Refusal::Forbidden("no signature by the log's key".into())),
+            Err(e) => return Err(Refusal::Forbidden(e.to_string())),
+        }
         let mut logs = self.0.logs.lock().await;
         let log = logs
             .get_mut(&cp.origin)
             .ok_or_else(|| Refusal::UnknownOrigin(cp.origin.clone()))?;
-        match note.verified_by(std::slice::from_ref(&log.key)) {
-            Ok(by) if !by.is_empty() => {}
-            Ok(_) => return Err(Refusal::Forbidden("no signature by the log's key".into())),
-            Err(e) => return Err(Refusal::Forbidden(e.to_string())),
+        if log.broken {
+            return Err(Refusal::Storage(
+                "an earlier write of this log's state failed; restart the witness".into(),
+            ));
         }
         if req.old > cp.size {
             return Err(Refusal::BadRequest(format!(
@@ -238,18 +261,29 @@ impl Witness {
                 req.checkpoint,
             )));
         }
-        let line = format!("{}\n", self.0.cosigner.cosign(note.text, (self.0.now)()));
+        // The spec forbids a zero timestamp; a clock before 1970 is not one.
+        let line = format!("{}\n", self.0.cosigner.cosign(note.text, (self.0.now)().max(1)));
         // What is kept: the text, the log's own signature lines as received, ours.
         let mut stored = format!("{}\n", note.text);
-        let log_prefix = format!("\u{2014} {} ", log.key.name());
+        // Only the log's own valid signature line is kept with ours.
         for l in req.checkpoint[note.text.len() + 1..].lines() {
-            if l.starts_with(&log_prefix) {
+            let one = format!("{}\n{l}\n", note.text);
+            if acta_note::open_single(one.as_bytes(), key).is_ok() {
                 stored.push_str(l);
                 stored.push('\n');
             }
         }
         stored.push_str(&line);
-        self.persist(&cp.origin, &stored)?;
+        let (dir, origin, body) = (self.0.dir.clone(), cp.origin.clone(), stored.clone());
+        let written = tokio::task::spawn_blocking(move || persist(&dir, &origin, &body))
+            .await
+            .map_err(|e| Refusal::Storage(e.to_string()))?;
+        if let Err(e) = written {
+            // The disk may or may not hold the new state: cosign nothing
+            // more for this log until a restart reads what is really there.
+            log.broken = true;
+            return Err(e);
+        }
         log.latest = Some(Latest {
             size: cp.size,
             root: cp.root,
@@ -266,20 +300,6 @@ impl Witness {
             .await
             .get(origin)
             .and_then(|l| l.latest.as_ref().map(|l| l.note.clone()))
-    }
-
-    fn persist(&self, origin: &str, note: &str) -> Result<(), Refusal> {
-        let path = state_file(&self.0.dir, origin);
-        let tmp = path.with_extension("tmp");
-        let storage = |e: std::io::Error| Refusal::Storage(format!("{}: {e}", path.display()));
-        let mut f = std::fs::File::create(&tmp).map_err(storage)?;
-        f.write_all(note.as_bytes()).map_err(storage)?;
-        f.sync_all().map_err(storage)?;
-        std::fs::rename(&tmp, &path).map_err(storage)?;
-        std::fs::File::open(&self.0.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(storage)?;
-        Ok(())
     }
 
     /// Keeps a refused, validly signed checkpoint as evidence of a fork.
@@ -330,4 +350,19 @@ async fn latest(State(w): State<Witness>, UrlPath(hash): UrlPath<String>) -> Res
         Some(l) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], l.note.clone()).into_response(),
         None => (StatusCode::NOT_FOUND, "no checkpoint cosigned for this log\n").into_response(),
     }
+}
+
+/// Replaces the state file of `origin` atomically and durably.
+fn persist(dir: &Path, origin: &str, note: &str) -> Result<(), Refusal> {
+    let path = state_file(dir, origin);
+    let tmp = path.with_extension("tmp");
+    let storage = |e: std::io::Error| Refusal::Storage(format!("{}: {e}", path.display()));
+    let mut f = std::fs::File::create(&tmp).map_err(storage)?;
+    f.write_all(note.as_bytes()).map_err(storage)?;
+    f.sync_all().map_err(storage)?;
+    std::fs::rename(&tmp, &path).map_err(storage)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(storage)?;
+    Ok(())
 }

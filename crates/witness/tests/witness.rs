@@ -170,3 +170,42 @@ async fn speaks_the_protocol_over_http() {
     let latest = http.get(format!("{url}/{hash}/checkpoint")).send().await.unwrap().text().await.unwrap();
     assert_eq!(latest, format!("{}{line}", checkpoint(&t, &key)));
 }
+
+#[tokio::test]
+async fn more_refusals_and_atomic_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = witness(dir.path());
+    let key = log_key();
+    // A signature line under the log's name and key id that does not verify: 403.
+    let good = checkpoint(&tree(8, 0), &key);
+    let other = checkpoint(&tree(8, 9), &key);
+    assert_ne!(good, other);
+    let forged_sig = other.lines().last().unwrap();
+    let text = good.split("\n\n").next().unwrap();
+    let bad = AddCheckpoint { old: 0, proof: vec![], checkpoint: format!("{text}\n\n{forged_sig}\n") };
+    assert_eq!(w.add_checkpoint(bad.to_text().as_bytes()).await.unwrap_err().status(), 403);
+    // Size 0 with a root other than the empty tree's: 422.
+    let zero = acta_note::sign(
+        &Checkpoint { origin: ORIGIN.into(), size: 0, root: [7; 32] }.to_text(),
+        &[&key],
+    )
+    .unwrap();
+    let r = AddCheckpoint { old: 0, proof: vec![], checkpoint: zero };
+    assert_eq!(w.add_checkpoint(r.to_text().as_bytes()).await.unwrap_err().status(), 422);
+    // Many checkpoints of different sizes, all claiming to follow size 0, at
+    // once: exactly one is cosigned, every other is told the new size.
+    let mut tasks = Vec::new();
+    for n in 1..=16u64 {
+        let (w, body) = (w.clone(), request(&tree(n, 0), 0, &key));
+        tasks.push(tokio::spawn(async move { w.add_checkpoint(&body).await }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(Refusal::Conflict(n)) => assert!(n > 0),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won, 1, "check and update are one atomic step");
+}

@@ -208,17 +208,31 @@ impl Client {
         self.text(&format!("{}/checkpoint", crate::LOG)).await
     }
 
-    /// A tile or entry bundle.
+    /// A tile or entry bundle, read no further than the most such a tile
+    /// can hold (32 bytes a hash; 2 + 65,535 bytes an entry).
     pub async fn tile(&self, tile: &Tile) -> Result<Vec<u8>, ClientError> {
         let path = format!("{}/{}", crate::LOG, tile.path());
         let url = self.url(&path);
-        Ok(self
-            .get(&path)
-            .await?
-            .bytes()
-            .await
-            .map_err(|source| ClientError::Network { url, source })?
-            .to_vec())
+        let most = usize::from(tile.width)
+            * match tile.level {
+                acta_tlog::TileLevel::Entries => 2 + acta_tlog::tile::MAX_ENTRY_BYTES,
+                acta_tlog::TileLevel::Hashes(_) => 32,
+            };
+        let mut r = self.get(&path).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = r.chunk().await.map_err(|source| ClientError::Network {
+            url: url.clone(),
+            source,
+        })? {
+            if out.len() + chunk.len() > most {
+                return Err(ClientError::Unexpected {
+                    url,
+                    what: format!("longer than the {most} bytes such a tile can hold"),
+                });
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     }
 
     /// One page of entry statuses, `start..end` (at most [`crate::MAX_PAGE`]).

@@ -77,9 +77,14 @@ impl Status {
     }
     /// Inverse of [`Status::as_str`].
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::Counted, Status::Held, Status::Conflict, Status::Logged]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Status::Counted,
+            Status::Held,
+            Status::Conflict,
+            Status::Logged,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 

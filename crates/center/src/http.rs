@@ -93,8 +93,8 @@ async fn overloaded(e: BoxError) -> Response {
     if e.is::<tower::timeout::error::Elapsed>() {
         ApiError(StatusCode::REQUEST_TIMEOUT, "request took too long".into()).into_response()
     } else {
-        let mut r = ApiError(StatusCode::SERVICE_UNAVAILABLE, "the center is busy".into())
-            .into_response();
+        let mut r =
+            ApiError(StatusCode::SERVICE_UNAVAILABLE, "the center is busy".into()).into_response();
         r.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         r
@@ -206,7 +206,10 @@ async fn results(State(c): State<Center>) -> Result<Response, ApiError> {
     Ok(Json(c.totals("").await?.as_ref().clone()).into_response())
 }
 
-async fn area_results(State(c): State<Center>, Path(code): Path<String>) -> Result<Response, ApiError> {
+async fn area_results(
+    State(c): State<Center>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     match acta_election::Level::of(&code) {
         Some(acta_election::Level::Table) | None => {
             return Err(ApiError(
@@ -254,7 +257,11 @@ async fn table(State(c): State<Center>, Path(id): Path<String>) -> Result<Respon
 }
 
 async fn conflicts(State(c): State<Center>) -> Result<Response, ApiError> {
-    Ok(Json(c.entries_with(EntryKind::Acta, Some(Status::Conflict)).await?).into_response())
+    Ok(Json(
+        c.entries_with(EntryKind::Acta, Some(Status::Conflict))
+            .await?,
+    )
+    .into_response())
 }
 
 async fn held(State(c): State<Center>) -> Result<Response, ApiError> {

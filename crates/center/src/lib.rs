@@ -121,7 +121,12 @@ pub struct Config {
 impl Config {
     /// Settings with the default batching: 25 ms, up to 4,096 notes per
     /// batch, a pool of 16,384, witnesses given 5 s.
-    pub fn new(database: &str, package: Vec<u8>, trust: acta_election::Trust, key: Signer) -> Config {
+    pub fn new(
+        database: &str,
+        package: Vec<u8>,
+        trust: acta_election::Trust,
+        key: Signer,
+    ) -> Config {
         Config {
             database: database.to_string(),
             package,
@@ -148,7 +153,13 @@ pub(crate) struct LogState {
 
 impl LogState {
     /// Adds a stored or new entry to the view.
-    pub(crate) fn add(&mut self, leaf: acta_tlog::Hash, body: [u8; 32], kind: EntryKind, table: &str) {
+    pub(crate) fn add(
+        &mut self,
+        leaf: acta_tlog::Hash,
+        body: [u8; 32],
+        kind: EntryKind,
+        table: &str,
+    ) {
         let index = self.tree.append(leaf);
         self.bodies.insert(body, index);
         if kind != EntryKind::Announcement {
@@ -354,14 +365,19 @@ impl Center {
         let end = tile
             .first()
             .checked_add(u64::from(tile.width))
-            .ok_or(Error::Log(acta_tlog::Error::BadTile("tile index overflows")))?;
+            .ok_or(Error::Log(acta_tlog::Error::BadTile(
+                "tile index overflows",
+            )))?;
         if let TileLevel::Hashes(l) = tile.level {
             if let Some(bytes) = self.0.state.read().await.tree.tile(tile) {
                 return Ok(Some(bytes));
             }
             // Perhaps another center committed it: catch up once.
             let span = 256u64.checked_pow(u32::from(l));
-            if span.and_then(|s| s.checked_mul(end)).is_some_and(|need| need <= u64::MAX / 2) {
+            if span
+                .and_then(|s| s.checked_mul(end))
+                .is_some_and(|need| need <= u64::MAX / 2)
+            {
                 self.catch_up().await?;
             }
             return Ok(self.0.state.read().await.tree.tile(tile));
@@ -374,9 +390,14 @@ impl Center {
         }
         let notes = self.0.store.notes(tile.first(), end).await?;
         if notes.len() as u64 != u64::from(tile.width) {
-            return Err(Error::Corrupt(format!("entries {}..{end} are not all stored", tile.first())));
+            return Err(Error::Corrupt(format!(
+                "entries {}..{end} are not all stored",
+                tile.first()
+            )));
         }
-        Ok(Some(acta_tlog::tile::write_bundle(notes.iter().map(|n| n.as_bytes()))?))
+        Ok(Some(acta_tlog::tile::write_bundle(
+            notes.iter().map(|n| n.as_bytes()),
+        )?))
     }
 
     /// Entries `start..end` (clamped to the log and to [`acta_api::MAX_PAGE`]).
@@ -427,7 +448,11 @@ impl Center {
         }
         let (counted, held) = self.0.store.counted(None, area, size).await?;
         let t = Arc::new(totals::totals(&self.0.election, area, size, &counted, held));
-        self.0.totals.lock().await.insert(area.to_string(), t.clone());
+        self.0
+            .totals
+            .lock()
+            .await
+            .insert(area.to_string(), t.clone());
         Ok(t)
     }
 
@@ -440,7 +465,12 @@ impl Center {
             }
         }
         let (counted, _) = self.0.store.counted(None, "", size).await?;
-        let t = Arc::new(counted.into_iter().map(TableResult::from).collect::<Vec<_>>());
+        let t = Arc::new(
+            counted
+                .into_iter()
+                .map(TableResult::from)
+                .collect::<Vec<_>>(),
+        );
         *self.0.table_results.lock().await = Some((size, t.clone()));
         Ok(t)
     }
@@ -463,10 +493,22 @@ impl Center {
     /// Signs and stores the checkpoint of the empty log, once.
     async fn first_checkpoint(&self) -> Result<(), Error> {
         let (mut tx, head) = self.0.store.lock().await?;
-        if head == 0 && self.0.store.checkpoint_root(Some(&mut tx), 0).await?.is_none() {
+        if head == 0
+            && self
+                .0
+                .store
+                .checkpoint_root(Some(&mut tx), 0)
+                .await?
+                .is_none()
+        {
             let note = self.sign_checkpoint(&Tree::new());
-            store::Store::insert_checkpoint(&mut tx, 0, &acta_note::canon::to_hex(&acta_tlog::empty_root()), &note)
-                .await?;
+            store::Store::insert_checkpoint(
+                &mut tx,
+                0,
+                &acta_note::canon::to_hex(&acta_tlog::empty_root()),
+                &note,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -486,7 +528,9 @@ impl Center {
             absorb(&mut state, &rows, from)?;
             from = to;
         }
-        let beyond = store.entries_in(Some(&mut tx), head, i64::MAX as u64).await?;
+        let beyond = store
+            .entries_in(Some(&mut tx), head, i64::MAX as u64)
+            .await?;
         if let Some(r) = beyond.first() {
             return Err(Error::Corrupt(format!(
                 "log entry {} is stored beyond the last committed size {head}",
@@ -501,7 +545,10 @@ impl Center {
             let signed = Checkpoint::open(c.note.as_bytes(), &key)
                 .map_err(|e| Error::Corrupt(format!("checkpoint {}: {e}", c.size)))?;
             let root = state.tree.root_at(c.size).map_err(|_| {
-                Error::Corrupt(format!("checkpoint of size {} is beyond the stored log of {head}", c.size))
+                Error::Corrupt(format!(
+                    "checkpoint of size {} is beyond the stored log of {head}",
+                    c.size
+                ))
             })?;
             if signed.size != c.size
                 || signed.root != root
@@ -515,7 +562,10 @@ impl Center {
             }
             // What is served as cosigned must be the center's note plus
             // valid cosignatures by the package's witnesses, and nothing else.
-            let extra = c.cosigned.strip_prefix(c.note.as_str()).map(|x| x.lines().count());
+            let extra = c
+                .cosigned
+                .strip_prefix(c.note.as_str())
+                .map(|x| x.lines().count());
             let valid = acta_note::Note::parse(c.cosigned.as_bytes())
                 .ok()
                 .and_then(|n| acta_note::cosignature::cosigners(&n, &witnesses).ok())
@@ -528,7 +578,9 @@ impl Center {
             }
         }
         if checkpoints.last().map(|c| c.size) != Some(head) {
-            return Err(Error::Corrupt(format!("no checkpoint for the committed size {head}")));
+            return Err(Error::Corrupt(format!(
+                "no checkpoint for the committed size {head}"
+            )));
         }
         Ok(())
     }
@@ -545,7 +597,11 @@ impl Center {
 }
 
 /// Adds stored rows `from..` to the view, re-hashing each note.
-pub(crate) fn absorb(state: &mut LogState, rows: &[store::EntryRow], from: u64) -> Result<(), Error> {
+pub(crate) fn absorb(
+    state: &mut LogState,
+    rows: &[store::EntryRow],
+    from: u64,
+) -> Result<(), Error> {
     for (k, r) in rows.iter().enumerate() {
         let want = from + k as u64;
         if r.index != want || state.tree.size() != want {

@@ -92,7 +92,13 @@ impl Center {
             Err(e) => return fail(replies, &e),
         };
         let indices: Vec<u64> = decided.iter().map(|(o, _)| o.index()).collect();
-        let proofs = self.0.state.read().await.tree.inclusion_proofs(&indices, size);
+        let proofs = self
+            .0
+            .state
+            .read()
+            .await
+            .tree
+            .inclusion_proofs(&indices, size);
         let proofs = match proofs {
             Ok(p) => p,
             Err(e) => {
@@ -203,7 +209,8 @@ async fn flush(
     rows: &mut Vec<EntryRow>,
     counted: &mut Vec<(u64, Box<acta_sheet::Acta>)>,
 ) -> Result<(), Error> {
-    let refs: Vec<(u64, &acta_sheet::Acta)> = counted.iter().map(|(i, a)| (*i, a.as_ref())).collect();
+    let refs: Vec<(u64, &acta_sheet::Acta)> =
+        counted.iter().map(|(i, a)| (*i, a.as_ref())).collect();
     Store::insert_batch(tx, rows, &refs).await?;
     rows.clear();
     counted.clear();

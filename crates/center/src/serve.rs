@@ -10,9 +10,9 @@
 //!   [`Limits::per_address_per_second`] a second after that (429 beyond);
 //! - the request-level bounds of [`crate::router_with`].
 
+use std::collections::HashMap;
 use std::future::Future as _;
 use std::io;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,7 +34,9 @@ use crate::{router_with, Center, Limits};
 /// Serves `center` on `listener` until the process ends.
 pub async fn serve(listener: TcpListener, center: Center, limits: Limits) -> io::Result<()> {
     let per_address = GovernorConfigBuilder::default()
-        .period(Duration::from_secs_f64(1.0 / limits.per_address_per_second.max(1) as f64))
+        .period(Duration::from_secs_f64(
+            1.0 / limits.per_address_per_second.max(1) as f64,
+        ))
         .burst_size(limits.per_address_burst.max(1))
         .key_extractor(PeerKey)
         .finish()
@@ -216,7 +218,11 @@ impl AsyncRead for BoundedIo {
 }
 
 impl AsyncWrite for BoundedIo {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

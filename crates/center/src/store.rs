@@ -333,7 +333,10 @@ impl Store {
     }
 
     /// The latest checkpoint with at least `need` cosignatures, cosigned form.
-    pub(crate) async fn public_checkpoint(&self, need: usize) -> Result<Option<(u64, String)>, Error> {
+    pub(crate) async fn public_checkpoint(
+        &self,
+        need: usize,
+    ) -> Result<Option<(u64, String)>, Error> {
         let row = sqlx::query(
             "SELECT size, cosigned FROM checkpoints WHERE cosignatures >= $1 ORDER BY size DESC LIMIT 1",
         )
@@ -359,22 +362,27 @@ impl Store {
 
     /// The checkpoint of `size`: the center's note, its cosigned form and
     /// how many witnesses cosigned it.
-    pub(crate) async fn checkpoint_at(&self, size: u64) -> Result<Option<(String, String, usize)>, Error> {
-        let row = sqlx::query("SELECT note, cosigned, cosignatures FROM checkpoints WHERE size = $1")
-            .bind(i64_of(size)?)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub(crate) async fn checkpoint_at(
+        &self,
+        size: u64,
+    ) -> Result<Option<(String, String, usize)>, Error> {
+        let row =
+            sqlx::query("SELECT note, cosigned, cosignatures FROM checkpoints WHERE size = $1")
+                .bind(i64_of(size)?)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| Ok((r.get(0), r.get(1), u64_of(r.get(2))? as usize)))
             .transpose()
     }
 
     /// The notes of entries `from..to` (for entry bundles).
     pub(crate) async fn notes(&self, from: u64, to: u64) -> Result<Vec<String>, Error> {
-        let rows = sqlx::query("SELECT note FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
-            .bind(i64_of(from)?)
-            .bind(i64_of(to)?)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT note FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(i64_of(from)?)
+                .bind(i64_of(to)?)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
@@ -427,7 +435,10 @@ impl Store {
         .bind(i64_of(size)?);
         let (rows, held) = match tx {
             Some(tx) => (q.fetch_all(&mut **tx).await?, h.fetch_one(&mut **tx).await?),
-            None => (q.fetch_all(&self.pool).await?, h.fetch_one(&self.pool).await?),
+            None => (
+                q.fetch_all(&self.pool).await?,
+                h.fetch_one(&self.pool).await?,
+            ),
         };
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {

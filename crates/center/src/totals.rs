@@ -10,7 +10,13 @@ use acta_tlog::Checkpoint;
 use crate::store::Counted;
 
 /// Adds up the counted figures of an area at a log size.
-pub(crate) fn totals(election: &Election, area: &str, size: u64, counted: &[Counted], held: u64) -> Totals {
+pub(crate) fn totals(
+    election: &Election,
+    area: &str,
+    size: u64,
+    counted: &[Counted],
+    held: u64,
+) -> Totals {
     let mut by: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     let (mut registered, mut authenticated, mut ballots) = (0u64, 0u64, 0u64);
     for c in counted {

@@ -63,7 +63,13 @@ impl Center {
     /// One witness's cosignature line, if it gives a valid one in time. A
     /// witness that failed is not asked again for [`RETRY_DOWN`], so that an
     /// unreachable witness delays one batch, not every batch.
-    async fn ask(&self, key: &CosignatureVerifier, url: &str, size: u64, note: &str) -> Option<String> {
+    async fn ask(
+        &self,
+        key: &CosignatureVerifier,
+        url: &str,
+        size: u64,
+        note: &str,
+    ) -> Option<String> {
         if self
             .0
             .witness_down
@@ -74,7 +80,14 @@ impl Center {
         {
             return None;
         }
-        if self.0.witness_sizes.lock().await.get(url).is_some_and(|&seen| seen > size) {
+        if self
+            .0
+            .witness_sizes
+            .lock()
+            .await
+            .get(url)
+            .is_some_and(|&seen| seen > size)
+        {
             return None; // it already cosigned a newer checkpoint: not a failure
         }
         // A witness that answers slowly is as good as down for this batch.
@@ -92,7 +105,13 @@ impl Center {
         line
     }
 
-    async fn ask_once(&self, key: &CosignatureVerifier, url: &str, size: u64, note: &str) -> Option<String> {
+    async fn ask_once(
+        &self,
+        key: &CosignatureVerifier,
+        url: &str,
+        size: u64,
+        note: &str,
+    ) -> Option<String> {
         let mut old = self
             .0
             .witness_sizes
@@ -138,12 +157,20 @@ impl Center {
                             .and_then(|n| cosigners(&n, std::slice::from_ref(key)).ok())
                             .is_some_and(|by| by.len() == 1)
                     })?;
-                    self.0.witness_sizes.lock().await.insert(url.to_string(), size);
+                    self.0
+                        .witness_sizes
+                        .lock()
+                        .await
+                        .insert(url.to_string(), size);
                     return Some(line.to_string());
                 }
                 409 => {
                     old = acta_note::canon::decimal(text.trim_end_matches('\n'))?;
-                    self.0.witness_sizes.lock().await.insert(url.to_string(), old);
+                    self.0
+                        .witness_sizes
+                        .lock()
+                        .await
+                        .insert(url.to_string(), old);
                 }
                 _ => {
                     tracing_warn(url, status, &text);
@@ -156,7 +183,10 @@ impl Center {
 }
 
 fn tracing_warn(url: &str, status: u16, text: &str) {
-    eprintln!("witness {url} refused the checkpoint: HTTP {status}: {}", text.trim());
+    eprintln!(
+        "witness {url} refused the checkpoint: HTTP {status}: {}",
+        text.trim()
+    );
 }
 
 /// The key name of a signature line `— <name> <base64>`.

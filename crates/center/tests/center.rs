@@ -22,7 +22,12 @@ fn ceremony() -> Ceremony {
 }
 
 fn config(g: &Ceremony, db: &str) -> Config {
-    let mut c = Config::new(db, g.package.clone().into_bytes(), g.trust.clone(), g.center.clone());
+    let mut c = Config::new(
+        db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    );
     c.batch_interval = Duration::from_millis(5);
     c
 }
@@ -37,7 +42,13 @@ fn key(g: &Ceremony) -> acta_note::Verifier {
 
 /// Checks a receipt offline, with the package alone.
 fn check_receipt(g: &Ceremony, s: &Submitted, note: &[u8], need: usize) -> Checkpoint {
-    let witnesses: Vec<_> = g.election.witness_keys().unwrap().into_iter().map(|(k, _)| k).collect();
+    let witnesses: Vec<_> = g
+        .election
+        .witness_keys()
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     TlogProof::parse(&s.receipt)
         .unwrap()
         .verify(note, &key(g), &g.election.log_origin, &witnesses, need)
@@ -62,7 +73,11 @@ async fn entries_from_tiles(c: &Center, cp: &Checkpoint) -> Vec<Vec<u8>> {
     let mut l0 = Vec::new();
     let mut hi = Vec::new();
     for t in Tile::hash_tiles(cp.size) {
-        let b = c.tile(&t).await.unwrap().expect("tile of a checkpointed size");
+        let b = c
+            .tile(&t)
+            .await
+            .unwrap()
+            .expect("tile of a checkpointed size");
         if t.level == TileLevel::Hashes(0) {
             l0.push((t, b));
         } else {
@@ -97,7 +112,9 @@ async fn receipts_duplicates_conflicts_and_tiles(backend: &str) {
     let mut tasks = Vec::new();
     for d in &days {
         let (c1, z) = (c.clone(), d.zero.clone());
-        tasks.push(tokio::spawn(async move { (z.clone(), c1.submit(z.as_bytes(), EntryKind::Zero).await) }));
+        tasks.push(tokio::spawn(async move {
+            (z.clone(), c1.submit(z.as_bytes(), EntryKind::Zero).await)
+        }));
     }
     for t in tasks {
         let (note, r) = t.await.unwrap();
@@ -111,18 +128,29 @@ async fn receipts_duplicates_conflicts_and_tiles(backend: &str) {
         check_receipt(&g, &s, d.acta.as_bytes(), 0);
     }
     // A resend is a duplicate with a receipt for the entry already logged.
-    let again = c.submit(days[7].acta.as_bytes(), EntryKind::Acta).await.unwrap();
+    let again = c
+        .submit(days[7].acta.as_bytes(), EntryKind::Acta)
+        .await
+        .unwrap();
     let Outcome::Duplicate { index, .. } = again.outcome else {
         panic!("{again:?}")
     };
     assert_eq!(index, TABLES as u64 + 7);
     check_receipt(&g, &again, days[7].acta.as_bytes(), 0);
     // A zero report on the acta route and the other way round are refused.
-    assert!(c.submit(days[0].zero.as_bytes(), EntryKind::Acta).await.is_err());
-    assert!(c.submit(days[0].acta.as_bytes(), EntryKind::Zero).await.is_err());
+    assert!(c
+        .submit(days[0].zero.as_bytes(), EntryKind::Acta)
+        .await
+        .is_err());
+    assert!(c
+        .submit(days[0].acta.as_bytes(), EntryKind::Zero)
+        .await
+        .is_err());
     // A second, different acta by the same machine: a conflict, logged.
     let mut other = acta_sheet::Acta::parse(
-        acta_note::Note::parse(days[3].acta.as_bytes()).unwrap().text,
+        acta_note::Note::parse(days[3].acta.as_bytes())
+            .unwrap()
+            .text,
     )
     .unwrap();
     other.contests[0].null += 1;
@@ -170,22 +198,34 @@ async fn cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement(backe
     }
     for a in &actas {
         let s = center.submit(a.as_bytes(), EntryKind::Acta).await.unwrap();
-        assert!(matches!(s.outcome, Outcome::Accepted { .. } | Outcome::Duplicate { .. }));
+        assert!(matches!(
+            s.outcome,
+            Outcome::Accepted { .. } | Outcome::Duplicate { .. }
+        ));
     }
     let last = Checkpoint::open(center.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
     assert_eq!(last.size, TABLES as u64, "each acta logged exactly once");
     checkpoints.extend(center.checkpoints().await.unwrap());
     drop(center);
     let reopened = open(&g, &db).await.unwrap();
-    let again = Checkpoint::open(reopened.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
+    let again =
+        Checkpoint::open(reopened.checkpoint().await.unwrap().as_bytes(), &key(&g)).unwrap();
     assert_eq!((again.size, again.root), (last.size, last.root));
     let entries = entries_from_tiles(&reopened, &again).await;
     let tree = acta_tlog::Tree::from_leaves(entries.iter().map(|e| acta_tlog::leaf_hash(e)));
     for cp in &checkpoints {
         let cp = Checkpoint::open(cp.as_bytes(), &key(&g)).unwrap();
-        assert_eq!(tree.root_at(cp.size).unwrap(), cp.root, "checkpoint at {}", cp.size);
+        assert_eq!(
+            tree.root_at(cp.size).unwrap(),
+            cp.root,
+            "checkpoint at {}",
+            cp.size
+        );
     }
-    assert_eq!(reopened.totals("").await.unwrap().tables_reported, TABLES as u64);
+    assert_eq!(
+        reopened.totals("").await.unwrap().tables_reported,
+        TABLES as u64
+    );
 }
 
 /// Two centers over one database, each taking half the actas and all of
@@ -328,7 +368,9 @@ async fn a_full_pool_answers_busy_and_loses_nothing() {
     let mut tasks = Vec::new();
     for i in 0..TABLES {
         let (c, a) = (c.clone(), g.day(i, 3).acta);
-        tasks.push(tokio::spawn(async move { c.submit(a.as_bytes(), EntryKind::Acta).await }));
+        tasks.push(tokio::spawn(async move {
+            c.submit(a.as_bytes(), EntryKind::Acta).await
+        }));
     }
     let (mut ok, mut busy) = (0, 0);
     let mut logged_tables = Vec::new();
@@ -343,13 +385,19 @@ async fn a_full_pool_answers_busy_and_loses_nothing() {
         }
     }
     assert!(busy > 0, "a pool of 2 cannot take {TABLES} at once");
-    assert_eq!(c.size().await, ok, "every accepted submission is logged, none other");
+    assert_eq!(
+        c.size().await,
+        ok,
+        "every accepted submission is logged, none other"
+    );
     // A replay of everything already logged never waits in the pool: each
     // is answered at once with the receipt of its entry, none is busy.
     let mut replays = Vec::new();
     for &i in &logged_tables {
         let (c, a) = (c.clone(), g.day(i, 3).acta);
-        replays.push(tokio::spawn(async move { (c.submit(a.as_bytes(), EntryKind::Acta).await, a) }));
+        replays.push(tokio::spawn(async move {
+            (c.submit(a.as_bytes(), EntryKind::Acta).await, a)
+        }));
     }
     for r in replays {
         match r.await.unwrap() {
@@ -374,7 +422,9 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
     let mut listeners = Vec::new();
     for i in 0..2 {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let cos = Cosigner::from_signer(&acta_note::Signer::generate(&format!("witness-{i}.example")).unwrap());
+        let cos = Cosigner::from_signer(
+            &acta_note::Signer::generate(&format!("witness-{i}.example")).unwrap(),
+        );
         servers.push(acta_election::Witness {
             key: cos.verifier().to_string(),
             url: format!("http://{}", l.local_addr().unwrap()),
@@ -382,7 +432,10 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
         listeners.push((l, cos));
     }
     let g = acta_synth::ceremony::run_with_witnesses(
-        &acta_synth::generate::Options { seed: 22, tables: 6 },
+        &acta_synth::generate::Options {
+            seed: 22,
+            tables: 6,
+        },
         servers,
         2,
     );
@@ -394,12 +447,17 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
             &dir.path().join(format!("w{i}")),
         )
         .unwrap();
-        handles.push(tokio::spawn(async move { axum::serve(l, acta_witness::router(w)).await }));
+        handles.push(tokio::spawn(async move {
+            axum::serve(l, acta_witness::router(w)).await
+        }));
     }
     let db = database("sqlite", dir.path(), "witnessed").await;
     let c = open(&g, &db).await.unwrap();
     assert!(
-        matches!(c.checkpoint().await, Err(acta_center::Error::NotYetWitnessed(2))),
+        matches!(
+            c.checkpoint().await,
+            Err(acta_center::Error::NotYetWitnessed(2))
+        ),
         "no checkpoint is public before the witnesses cosigned one"
     );
     for i in 0..3 {
@@ -410,7 +468,11 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
     }
     let public = c.checkpoint().await.unwrap();
     assert!(public.contains("\n3\n"), "{public}");
-    assert_eq!(public.matches('\u{2014}').count(), 3, "center and two witnesses:\n{public}");
+    assert_eq!(
+        public.matches('\u{2014}').count(),
+        3,
+        "center and two witnesses:\n{public}"
+    );
     // One witness goes away: logging goes on, the public checkpoint stays.
     handles[1].abort();
     let _ = handles.remove(1).await;
@@ -418,5 +480,9 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
     let s = c.submit(acta.as_bytes(), EntryKind::Acta).await.unwrap();
     check_receipt(&g, &s, acta.as_bytes(), 1);
     assert_eq!(c.size().await, 4);
-    assert_eq!(c.checkpoint().await.unwrap(), public, "short of the quorum: not public");
+    assert_eq!(
+        c.checkpoint().await.unwrap(),
+        public,
+        "short of the quorum: not public"
+    );
 }

@@ -14,10 +14,18 @@ const TABLES: usize = 120;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stations_get_their_receipts_through_a_garbage_flood() {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 31, tables: TABLES });
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 31,
+        tables: TABLES,
+    });
     let dir = tempfile::tempdir().unwrap();
     let db = acta_synth::testdb::database("sqlite", dir.path(), "flood").await;
-    let mut cfg = Config::new(&db, g.package.clone().into_bytes(), g.trust.clone(), g.center.clone());
+    let mut cfg = Config::new(
+        &db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    );
     cfg.batch_interval = Duration::from_millis(5);
     let center = Center::open(cfg).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -55,8 +63,13 @@ async fn stations_get_their_receipts_through_a_garbage_flood() {
             .unwrap();
         // The center listens on 127.0.0.1; the flood comes from 127.0.0.2.
         let url = format!("http://127.0.0.1:{port}{}", acta_api::ACTAS);
-        let (forged, sent, throttled, refused, stop) =
-            (forged.clone(), sent.clone(), throttled.clone(), refused.clone(), stop.clone());
+        let (forged, sent, throttled, refused, stop) = (
+            forged.clone(),
+            sent.clone(),
+            throttled.clone(),
+            refused.clone(),
+            stop.clone(),
+        );
         flood.spawn(async move {
             let mut i = k;
             while !stop.load(Ordering::Relaxed) {
@@ -88,11 +101,18 @@ async fn stations_get_their_receipts_through_a_garbage_flood() {
     let origin = g.election.log_origin.clone();
     let mut stations = tokio::task::JoinSet::new();
     for chunk in notes.chunks(TABLES / 8) {
-        let (client, chunk, center_key, origin) =
-            (client.clone(), chunk.to_vec(), center_key.clone(), origin.clone());
+        let (client, chunk, center_key, origin) = (
+            client.clone(),
+            chunk.to_vec(),
+            center_key.clone(),
+            origin.clone(),
+        );
         stations.spawn(async move {
             for n in chunk {
-                let s = client.submit_until_answered(acta_api::ACTAS, n.as_bytes(), 20).await.unwrap();
+                let s = client
+                    .submit_until_answered(acta_api::ACTAS, n.as_bytes(), 20)
+                    .await
+                    .unwrap();
                 assert!(matches!(s.outcome, Outcome::Accepted { .. }), "{s:?}");
                 acta_tlog::TlogProof::parse(&s.receipt)
                     .unwrap()
@@ -108,14 +128,24 @@ async fn stations_get_their_receipts_through_a_garbage_flood() {
     while let Some(r) = flood.join_next().await {
         r.expect("the flood never gets anything but 422 or 429");
     }
-    assert_eq!(center.size().await, TABLES as u64, "every acta logged, nothing forged");
+    assert_eq!(
+        center.size().await,
+        TABLES as u64,
+        "every acta logged, nothing forged"
+    );
     let (sent, throttled, refused) = (
         sent.load(Ordering::Relaxed),
         throttled.load(Ordering::Relaxed),
         refused.load(Ordering::Relaxed),
     );
-    assert!(sent > 0 && refused > 0, "the flood reached the center ({sent} sent)");
-    assert!(throttled > 0, "the flooding address was throttled ({throttled} of {sent})");
+    assert!(
+        sent > 0 && refused > 0,
+        "the flood reached the center ({sent} sent)"
+    );
+    assert!(
+        throttled > 0,
+        "the flooding address was throttled ({throttled} of {sent})"
+    );
 }
 
 /// Slowloris: one address opens connections and sends a byte of a request
@@ -123,10 +153,18 @@ async fn stations_get_their_receipts_through_a_garbage_flood() {
 /// more; a station at another address still gets its receipts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_hold_every_connection() {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 32, tables: 10 });
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 32,
+        tables: 10,
+    });
     let dir = tempfile::tempdir().unwrap();
     let db = acta_synth::testdb::database("sqlite", dir.path(), "slowloris").await;
-    let mut cfg = Config::new(&db, g.package.clone().into_bytes(), g.trust.clone(), g.center.clone());
+    let mut cfg = Config::new(
+        &db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    );
     cfg.batch_interval = Duration::from_millis(5);
     let center = Center::open(cfg).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

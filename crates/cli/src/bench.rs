@@ -48,12 +48,18 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     let BenchCmd::Ingest(args) = cmd;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
-    eprintln!("making a synthetic election of {} tables and its key ceremony…", args.actas);
+    eprintln!(
+        "making a synthetic election of {} tables and its key ceremony…",
+        args.actas
+    );
     let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
         seed: 2026,
         tables: args.actas,
     });
-    eprintln!("  {:.1} s; signing one acta per table with its machine key…", t.elapsed().as_secs_f64());
+    eprintln!(
+        "  {:.1} s; signing one acta per table with its machine key…",
+        t.elapsed().as_secs_f64()
+    );
     let notes = acta_synth::direct::actas(&g, 1);
     let floor = floor(&g, &notes, cores)?;
     let dir = tempfile_dir()?;
@@ -72,8 +78,15 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             } else {
                 scratch_postgres(store, &tag).await?
             };
-            let name = if store == "sqlite" { "sqlite" } else { "postgres" };
-            eprintln!("ingesting into {name}{}…", if flooded { " under a flood" } else { "" });
+            let name = if store == "sqlite" {
+                "sqlite"
+            } else {
+                "postgres"
+            };
+            eprintln!(
+                "ingesting into {name}{}…",
+                if flooded { " under a flood" } else { "" }
+            );
             rows.push(ingest(&dir, &db, &notes, args.clients, flooded, name).await?);
         }
     }
@@ -132,8 +145,12 @@ async fn scratch_postgres(server: &str, tag: &str) -> Result<String> {
     let server = server.trim_end_matches('/');
     let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
     let name = format!("acta_{tag}_{}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
     Ok(format!("{server}/{name}"))
 }
 
@@ -181,12 +198,33 @@ async fn ingest(
     flooded: bool,
     name: &str,
 ) -> Result<Row> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let p = |f: &str| dir.join(f).display().to_string();
     let mut child = Command::new(std::env::current_exe()?)
-        .args(["center", "serve", "--package", &p("package.note"), "--trust", &p("trust.txt")])
-        .args(["--key", &p("center.key"), "--db", db, "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--per-address-per-second", "1000000", "--per-address-burst", "1000000"])
+        .args([
+            "center",
+            "serve",
+            "--package",
+            &p("package.note"),
+            "--trust",
+            &p("trust.txt"),
+        ])
+        .args([
+            "--key",
+            &p("center.key"),
+            "--db",
+            db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args([
+            "--per-address-per-second",
+            "1000000",
+            "--per-address-burst",
+            "1000000",
+        ])
         .stderr(Stdio::null())
         .spawn()?;
     let url = format!("http://127.0.0.1:{port}");
@@ -211,7 +249,11 @@ async fn ingest(
             let http = reqwest::Client::builder()
                 .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
                 .build()?;
-            let (url, stop, sent) = (format!("{url}{}", acta_api::ACTAS), stop.clone(), sent.clone());
+            let (url, stop, sent) = (
+                format!("{url}{}", acta_api::ACTAS),
+                stop.clone(),
+                sent.clone(),
+            );
             let junk: Vec<Vec<u8>> = notes
                 .iter()
                 .take(64)
@@ -220,7 +262,11 @@ async fn ingest(
             flood.spawn(async move {
                 let mut i = k;
                 while !stop.load(Ordering::Relaxed) {
-                    let body = if i % 2 == 0 { junk[i % junk.len()].clone() } else { vec![b'x'; 512] };
+                    let body = if i % 2 == 0 {
+                        junk[i % junk.len()].clone()
+                    } else {
+                        vec![b'x'; 512]
+                    };
                     let _ = http.post(&url).body(body).send().await;
                     sent.fetch_add(1, Ordering::Relaxed);
                     i += 4;
@@ -258,8 +304,15 @@ async fn ingest(
     let center_cpu = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
         .ok()
         .and_then(|s| {
-            let rest = s.rsplit_once(") ")?.1.split_whitespace().collect::<Vec<_>>();
-            Some((rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?) as f64 / 100.0)
+            let rest = s
+                .rsplit_once(") ")?
+                .1
+                .split_whitespace()
+                .collect::<Vec<_>>();
+            Some(
+                (rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?) as f64
+                    / 100.0,
+            )
         });
     let peak_mib = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .ok()

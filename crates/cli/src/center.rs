@@ -62,7 +62,8 @@ impl Open {
     fn config(&self) -> Result<acta_center::Config> {
         Ok(acta_center::Config::new(
             &self.db,
-            std::fs::read(&self.package).with_context(|| format!("reading {}", self.package.display()))?,
+            std::fs::read(&self.package)
+                .with_context(|| format!("reading {}", self.package.display()))?,
             read_trust(&self.trust)?,
             read_key(&self.key)?,
         ))
@@ -141,7 +142,11 @@ pub async fn log(cmd: LogCmd) -> Result<()> {
     let note = client.checkpoint().await?;
     let cp = acta_tlog::Checkpoint::open(note.as_bytes(), &key)?;
     if cp.origin != election.log_origin {
-        bail!("checkpoint origin {} is not the package's {}", cp.origin, election.log_origin);
+        bail!(
+            "checkpoint origin {} is not the package's {}",
+            cp.origin,
+            election.log_origin
+        );
     }
     let tiles = acta_tlog::Tile::hash_tiles(cp.size);
     let bundles = acta_tlog::Tile::entry_bundles(cp.size);
@@ -164,7 +169,10 @@ pub async fn log(cmd: LogCmd) -> Result<()> {
         hi.iter().map(|(t, b)| (*t, b.as_slice())),
     )?;
     let mut i = 0u64;
-    for (t, b) in fetched.iter().filter(|(t, _)| t.level == acta_tlog::TileLevel::Entries) {
+    for (t, b) in fetched
+        .iter()
+        .filter(|(t, _)| t.level == acta_tlog::TileLevel::Entries)
+    {
         for e in acta_tlog::tile::read_bundle(b, t.width)? {
             if tree.leaf(i) != Some(&acta_tlog::leaf_hash(e)) {
                 bail!("entry {i} does not hash to its leaf: the center serves a corrupt log");
@@ -206,10 +214,21 @@ pub async fn send(
         _ => acta_api::ACTAS,
     };
     let s = client.submit_until_answered(path, note, 8).await?;
-    let witnesses: Vec<_> = election.witness_keys()?.into_iter().map(|(k, _)| k).collect();
+    let witnesses: Vec<_> = election
+        .witness_keys()?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     let key: acta_note::Verifier = election.center_key.parse()?;
-    acta_tlog::TlogProof::parse(&s.receipt)?
+    let proven = acta_tlog::TlogProof::parse(&s.receipt)?
         .verify(note, &key, &election.log_origin, &witnesses, 0)
         .context("the center's receipt does not prove this note is in its log")?;
+    let need = election.witness_quorum as usize;
+    if proven.witnesses.len() < need {
+        eprintln!(
+            "warning: the receipt carries {} of the {need} witness cosignatures the package requires; it proves the center accepted the note, but not yet that everyone sees the same log",
+            proven.witnesses.len()
+        );
+    }
     Ok(s)
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use acta_sheet::EntryKind;
 use acta_synth::ceremony::{self, Ceremony};
 use acta_synth::dishonest::{self, Lie};
-use acta_sheet::EntryKind;
 use anyhow::{Context, Result};
 
 use crate::center;
@@ -133,7 +133,11 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let url = format!("http://{}", listener.local_addr()?);
     {
         let center = center.clone();
-        tokio::spawn(acta_center::serve(listener, center, acta_center::Limits::default()));
+        tokio::spawn(acta_center::serve(
+            listener,
+            center,
+            acta_center::Limits::default(),
+        ));
     }
     write(&out.join("center-url.txt"), format!("{url}\n"))?;
 
@@ -180,7 +184,12 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let mut outcomes = std::collections::BTreeMap::<&str, u64>::new();
     let mut sends = tokio::task::JoinSet::new();
     for (t, day) in g.election.tables.iter().zip(&days) {
-        let (client, election, day, id) = (client.clone(), g.election.clone(), day.clone(), t.id.clone());
+        let (client, election, day, id) = (
+            client.clone(),
+            g.election.clone(),
+            day.clone(),
+            t.id.clone(),
+        );
         sends.spawn(async move {
             let z = center::send(&client, &election, day.zero.as_bytes(), EntryKind::Zero).await?;
             let a = center::send(&client, &election, day.acta.as_bytes(), EntryKind::Acta).await?;

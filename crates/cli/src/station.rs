@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use acta_election::time;
 use acta_api::Outcome;
+use acta_election::time;
 use acta_sheet::EntryKind;
 use acta_station::{Mark, Station};
 use anyhow::{bail, Context, Result};
@@ -211,7 +211,10 @@ pub async fn run(cmd: Cmd) -> Result<()> {
                 ),
                 other => bail!("unexpected answer {other:?}"),
             }
-            println!("receipt verified and kept in {}", dir.join("acta.tlog-proof").display());
+            println!(
+                "receipt verified and kept in {}",
+                dir.join("acta.tlog-proof").display()
+            );
         }
     }
     Ok(())

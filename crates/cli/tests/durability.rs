@@ -31,7 +31,11 @@ fn setup(g: &Ceremony) -> Files {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("package.note"), &g.package).unwrap();
     std::fs::write(dir.path().join("trust.txt"), g.trust.to_text()).unwrap();
-    std::fs::write(dir.path().join("center.key"), g.center.to_private_key() + "\n").unwrap();
+    std::fs::write(
+        dir.path().join("center.key"),
+        g.center.to_private_key() + "\n",
+    )
+    .unwrap();
     Files { dir }
 }
 
@@ -56,8 +60,22 @@ fn free_port() -> u16 {
 async fn serve(f: &Files, db: &str) -> Center {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_acta"))
-        .args(["center", "serve", "--package", &f.path("package.note"), "--trust", &f.path("trust.txt")])
-        .args(["--key", &f.path("center.key"), "--db", db, "--batch-ms", "5"])
+        .args([
+            "center",
+            "serve",
+            "--package",
+            &f.path("package.note"),
+            "--trust",
+            &f.path("trust.txt"),
+        ])
+        .args([
+            "--key",
+            &f.path("center.key"),
+            "--db",
+            db,
+            "--batch-ms",
+            "5",
+        ])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::null())
         .spawn()
@@ -104,16 +122,29 @@ async fn round(center: Center, notes: &[String], stop: usize, seen: &Arc<Mutex<S
     let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for chunk in notes.chunks(notes.len().div_ceil(12).max(1)) {
-        let (client, chunk, seen, answered) = (client.clone(), chunk.to_vec(), seen.clone(), answered.clone());
+        let (client, chunk, seen, answered) = (
+            client.clone(),
+            chunk.to_vec(),
+            seen.clone(),
+            answered.clone(),
+        );
         tasks.spawn(async move {
             for n in chunk {
                 match client.submit(acta_api::ACTAS, n.as_bytes()).await {
                     Ok(s) => {
                         assert!(
-                            matches!(s.outcome, Outcome::Accepted { .. } | Outcome::Duplicate { .. }),
+                            matches!(
+                                s.outcome,
+                                Outcome::Accepted { .. } | Outcome::Duplicate { .. }
+                            ),
                             "{s:?}"
                         );
-                        seen.lock().unwrap().receipts.entry(n).or_default().push(s.receipt);
+                        seen.lock()
+                            .unwrap()
+                            .receipts
+                            .entry(n)
+                            .or_default()
+                            .push(s.receipt);
                         answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     }
                     Err(ClientError::Network { .. }) => {
@@ -152,7 +183,9 @@ async fn read_log(url: &str, key: &acta_note::Verifier) -> (Checkpoint, Tree, Ve
     for t in Tile::hash_tiles(cp.size) {
         tiles.push((t, client.tile(&t).await.unwrap()));
     }
-    let (l0, hi): (Vec<_>, Vec<_>) = tiles.iter().partition(|(t, _)| t.level == TileLevel::Hashes(0));
+    let (l0, hi): (Vec<_>, Vec<_>) = tiles
+        .iter()
+        .partition(|(t, _)| t.level == TileLevel::Hashes(0));
     let tree = acta_tlog::tile::tree_from_tiles(
         cp.size,
         &cp.root,
@@ -164,7 +197,10 @@ async fn read_log(url: &str, key: &acta_note::Verifier) -> (Checkpoint, Tree, Ve
     for t in Tile::entry_bundles(cp.size) {
         let b = client.tile(&t).await.unwrap();
         for e in acta_tlog::tile::read_bundle(&b, t.width).unwrap() {
-            assert_eq!(tree.leaf(entries.len() as u64), Some(&acta_tlog::leaf_hash(e)));
+            assert_eq!(
+                tree.leaf(entries.len() as u64),
+                Some(&acta_tlog::leaf_hash(e))
+            );
             entries.push(String::from_utf8(e.to_vec()).unwrap());
         }
     }
@@ -172,7 +208,10 @@ async fn read_log(url: &str, key: &acta_note::Verifier) -> (Checkpoint, Tree, Ve
 }
 
 async fn killed_centers_lose_nothing_acknowledged(backend: &str) {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 77, tables: TABLES });
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 77,
+        tables: TABLES,
+    });
     let notes = acta_synth::direct::actas(&g, 5);
     let f = setup(&g);
     let db = acta_synth::testdb::database(backend, f.dir.path(), &format!("kill_{backend}")).await;
@@ -184,7 +223,11 @@ async fn killed_centers_lose_nothing_acknowledged(backend: &str) {
     for _ in 0..6 {
         let mut pending: Vec<String> = {
             let s = seen.lock().unwrap();
-            notes.iter().filter(|n| !s.receipts.contains_key(*n)).cloned().collect()
+            notes
+                .iter()
+                .filter(|n| !s.receipts.contains_key(*n))
+                .cloned()
+                .collect()
         };
         for i in (1..pending.len()).rev() {
             pending.swap(i, points.next(i as u64 + 1) as usize);
@@ -197,39 +240,71 @@ async fn killed_centers_lose_nothing_acknowledged(backend: &str) {
     let center = serve(&f, &db).await;
     let client = Client::new(&center.1);
     for n in &notes {
-        let s = client.submit_until_answered(acta_api::ACTAS, n.as_bytes(), 5).await.unwrap();
-        seen.lock().unwrap().receipts.entry(n.clone()).or_default().push(s.receipt);
+        let s = client
+            .submit_until_answered(acta_api::ACTAS, n.as_bytes(), 5)
+            .await
+            .unwrap();
+        seen.lock()
+            .unwrap()
+            .receipts
+            .entry(n.clone())
+            .or_default()
+            .push(s.receipt);
     }
     let (cp, tree, entries) = read_log(&center.1, &key).await;
     let seen = seen.lock().unwrap();
     assert_eq!(cp.size, TABLES as u64, "every acta logged, none twice");
     let mut index_of: HashMap<&str, u64> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
-        assert!(index_of.insert(e.as_str(), i as u64).is_none(), "entry {i} logged twice");
+        assert!(
+            index_of.insert(e.as_str(), i as u64).is_none(),
+            "entry {i} logged twice"
+        );
     }
     let mut receipts = 0;
     for (note, rs) in &seen.receipts {
-        let at = *index_of.get(note.as_str()).expect("an acknowledged acta is in the log");
+        let at = *index_of
+            .get(note.as_str())
+            .expect("an acknowledged acta is in the log");
         for r in rs {
             let p = TlogProof::parse(r).unwrap();
-            let c = p.verify(note.as_bytes(), &key, &g.election.log_origin, &[], 0).unwrap().checkpoint;
+            let c = p
+                .verify(note.as_bytes(), &key, &g.election.log_origin, &[], 0)
+                .unwrap()
+                .checkpoint;
             assert_eq!(p.index, at, "a receipt names the one index of its acta");
-            assert_eq!(tree.root_at(c.size).unwrap(), c.root, "receipt checkpoint {} is a prefix", c.size);
+            assert_eq!(
+                tree.root_at(c.size).unwrap(),
+                c.root,
+                "receipt checkpoint {} is a prefix",
+                c.size
+            );
             receipts += 1;
         }
     }
     assert!(receipts >= TABLES);
-    assert!(seen.cut > 0, "some submissions were in flight when a center was killed");
+    assert!(
+        seen.cut > 0,
+        "some submissions were in flight when a center was killed"
+    );
     for n in &seen.checkpoints {
         let c = Checkpoint::open(n.as_bytes(), &key).unwrap();
-        assert_eq!(tree.root_at(c.size).unwrap(), c.root, "served checkpoint {} is a prefix", c.size);
+        assert_eq!(
+            tree.root_at(c.size).unwrap(),
+            c.root,
+            "served checkpoint {} is a prefix",
+            c.size
+        );
     }
 }
 
 /// Two `acta center serve` processes over one database, each given every
 /// acta: one log, each acta once, and both serve the same final checkpoint.
 async fn two_processes_make_one_log(backend: &str) {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 78, tables: 200 });
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 78,
+        tables: 200,
+    });
     let notes = acta_synth::direct::actas(&g, 6);
     let f = setup(&g);
     let db = acta_synth::testdb::database(backend, f.dir.path(), &format!("two_{backend}")).await;
@@ -245,7 +320,10 @@ async fn two_processes_make_one_log(backend: &str) {
         tasks.spawn(async move {
             let mut got = Vec::new();
             for n in mine {
-                let s = client.submit_until_answered(acta_api::ACTAS, n.as_bytes(), 5).await.unwrap();
+                let s = client
+                    .submit_until_answered(acta_api::ACTAS, n.as_bytes(), 5)
+                    .await
+                    .unwrap();
                 got.push((n, s.outcome.index()));
             }
             got
@@ -254,7 +332,11 @@ async fn two_processes_make_one_log(backend: &str) {
     let mut index_of: HashMap<String, u64> = HashMap::new();
     while let Some(r) = tasks.join_next().await {
         for (n, i) in r.unwrap() {
-            assert_eq!(*index_of.entry(n).or_insert(i), i, "one acta, one index, whichever center answered");
+            assert_eq!(
+                *index_of.entry(n).or_insert(i),
+                i,
+                "one acta, one index, whichever center answered"
+            );
         }
     }
     let (cp_a, _, entries) = read_log(&a.1, &key).await;

@@ -113,7 +113,8 @@ impl Running {
     }
     /// The national results, without the log size they are at.
     async fn results(&self) -> serde_json::Value {
-        let mut v: serde_json::Value = serde_json::from_str(&self.get("/api/results").await).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&self.get("/api/results").await).unwrap();
         v.as_object_mut().unwrap().remove("size");
         v
     }
@@ -154,7 +155,10 @@ async fn honest_election_is_consistent_and_attacks_fail(backend: &str) {
     );
     assert_eq!(report.tables_reported, (TABLES - SPARE) as u64);
     assert_eq!(report.actas_verified, (TABLES - SPARE) as u64);
-    assert_eq!(report.proofs_verified, 2, "one level-0 tile and one entry bundle");
+    assert_eq!(
+        report.proofs_verified, 2,
+        "one level-0 tile and one entry bundle"
+    );
     let ballots: u64 = days.iter().map(|d| acta_of(d).ballots as u64).sum();
     assert_eq!(report.sums.ballots, ballots);
     let results_before = c.results().await;

@@ -46,7 +46,11 @@ fn path(level: &str, n: u64, width: u64) -> String {
 /// (`name+hex id+base64(0x01 ‖ key)`) and returns the text.
 fn open_note(note: &str, vkey: &str) -> String {
     let mut parts = vkey.splitn(3, '+');
-    let (name, id, key) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (name, id, key) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let key = b64().decode(key).unwrap();
     assert_eq!(key[0], 1);
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&key[1..].try_into().unwrap()).unwrap();
@@ -67,7 +71,10 @@ fn open_note(note: &str, vkey: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exported_log_served_by_a_plain_file_server_verifies_independently() {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 90, tables: TABLES });
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 90,
+        tables: TABLES,
+    });
     let dir = tempfile::tempdir().unwrap();
     let db = acta_synth::testdb::database("sqlite", dir.path(), "static").await;
     let center = acta_center::Center::open(acta_center::Config::new(
@@ -103,7 +110,11 @@ async fn an_exported_log_served_by_a_plain_file_server_verifies_independently() 
         .arg(&out)
         .output()
         .unwrap();
-    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
 
     // A static file server that knows nothing of acta.
     let files = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -147,14 +158,25 @@ async fn an_exported_log_served_by_a_plain_file_server_verifies_independently() 
         }
         let tile = get(path("0", n, width)).await;
         let from = (n * 256) as usize;
-        assert_eq!(tile, leaves[from..].concat(), "level-0 tile {n} holds the leaf hashes");
+        assert_eq!(
+            tile,
+            leaves[from..].concat(),
+            "level-0 tile {n} holds the leaf hashes"
+        );
     }
     assert_eq!(leaves.len() as u64, size);
-    assert_eq!(mth(&leaves), root, "every entry verifies against the signed checkpoint");
+    assert_eq!(
+        mth(&leaves),
+        root,
+        "every entry verifies against the signed checkpoint"
+    );
     // Level 1: the hash of the one full level-0 tile.
     let l1 = get(path("1", 0, size / 256)).await;
     assert_eq!(l1, mth(&leaves[..256]).to_vec());
     for n in &notes {
-        assert!(entries.iter().any(|e| e == n.as_bytes()), "each acta is served byte for byte");
+        assert!(
+            entries.iter().any(|e| e == n.as_bytes()),
+            "each acta is served byte for byte"
+        );
     }
 }

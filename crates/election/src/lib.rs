@@ -352,9 +352,10 @@ impl Election {
     ) -> Result<Vec<(acta_note::cosignature::CosignatureVerifier, String)>, Error> {
         let mut out: Vec<(acta_note::cosignature::CosignatureVerifier, String)> = Vec::new();
         for w in &self.witnesses {
-            let key: acta_note::cosignature::CosignatureVerifier = w.key.parse().map_err(|e| {
-                Error::Invalid(format!("witness key {:?}: {e}", w.key))
-            })?;
+            let key: acta_note::cosignature::CosignatureVerifier = w
+                .key
+                .parse()
+                .map_err(|e| Error::Invalid(format!("witness key {:?}: {e}", w.key)))?;
             if out.iter().any(|(k, _)| k.public_key() == key.public_key()) {
                 return Err(Error::Invalid(format!(
                     "witness {} repeats a public key: a witness quorum counts distinct keys",
@@ -364,7 +365,10 @@ impl Election {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://"))
                 || w.url.chars().any(|c| c.is_whitespace() || c.is_control())
             {
-                return Err(Error::Invalid(format!("witness url {:?} is not an http(s) URL", w.url)));
+                return Err(Error::Invalid(format!(
+                    "witness url {:?} is not an http(s) URL",
+                    w.url
+                )));
             }
             out.push((key, w.url.clone()));
         }

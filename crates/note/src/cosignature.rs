@@ -85,7 +85,9 @@ impl Cosigner {
     /// The cosignature line (without newline) over a checkpoint body at `time`.
     pub fn cosign(&self, checkpoint_body: &str, time: u64) -> String {
         let time = time.min(i64::MAX as u64);
-        let sig = self.key.sign(cosigned_message(checkpoint_body, time).as_bytes());
+        let sig = self
+            .key
+            .sign(cosigned_message(checkpoint_body, time).as_bytes());
         let mut raw = self.id.to_be_bytes().to_vec();
         raw.extend_from_slice(&time.to_be_bytes());
         raw.extend_from_slice(&sig.to_bytes());

@@ -257,13 +257,29 @@ async fn mirror(
             expected: election.log_origin.clone(),
         }));
     }
+    // A signed size no election could fill is not mirrored: a log of this
+    // package holds a zero report and an acta per table, the conflicts the
+    // machines signed and the announcements, nowhere near this.
+    let most = 16 * election.tables.len() as u64 + 100_000;
+    if cp.size > most {
+        return Err(Error::Http {
+            url: client.base().into(),
+            what: format!(
+                "the signed checkpoint claims {} entries; an election of {} tables cannot have more than {most}: checkpoint.note is evidence against the center",
+                cp.size,
+                election.tables.len()
+            ),
+        });
+    }
     let witnesses: Vec<_> = election
         .witness_keys()?
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    let note = acta_note::Note::parse(checkpoint_note.as_bytes()).map_err(acta_tlog::Error::from)?;
-    let by = acta_note::cosignature::cosigners(&note, &witnesses).map_err(acta_tlog::Error::from)?;
+    let note =
+        acta_note::Note::parse(checkpoint_note.as_bytes()).map_err(acta_tlog::Error::from)?;
+    let by =
+        acta_note::cosignature::cosigners(&note, &witnesses).map_err(acta_tlog::Error::from)?;
     if by.len() < election.witness_quorum as usize {
         findings.push(Finding {
             kind: FindingKind::Cosignatures,
@@ -334,7 +350,10 @@ async fn mirror(
                     evidence: "checkpoint.note".into(),
                 });
             }
-            entries.push(String::from_utf8(e.to_vec()).map_err(|_| bad(format!("entry {i} is not UTF-8")))?);
+            entries.push(
+                String::from_utf8(e.to_vec())
+                    .map_err(|_| bad(format!("entry {i} is not UTF-8")))?,
+            );
         }
     }
     let mut statuses = Vec::with_capacity(cp.size as usize);
@@ -344,7 +363,12 @@ async fn mirror(
             .entries(start, (start + acta_api::MAX_PAGE).min(cp.size))
             .await
             .map_err(http)?;
-        if page.is_empty() || page.iter().enumerate().any(|(k, e)| e.index != start + k as u64) {
+        if page.is_empty()
+            || page
+                .iter()
+                .enumerate()
+                .any(|(k, e)| e.index != start + k as u64)
+        {
             return Err(Error::Http {
                 url: client.base().into(),
                 what: format!("entry statuses stop or skip at {start} of {}", cp.size),
@@ -379,7 +403,8 @@ pub async fn observe(
     let mut findings = Vec::new();
     let m = mirror(&client, &election, &mut findings, progress).await?;
     let cp = m.checkpoint.clone();
-    let mut save: Vec<(String, String)> = vec![("checkpoint.note".into(), m.checkpoint_note.clone())];
+    let mut save: Vec<(String, String)> =
+        vec![("checkpoint.note".into(), m.checkpoint_note.clone())];
 
     // The latest announcement in the log, and the size it speaks for.
     let last_announcement = m
@@ -681,7 +706,9 @@ fn consistency_finding(old: u64, new: u64) -> Finding {
         place: "log".into(),
         figure: format!("announcement checkpoint {old} within log {new}"),
         center: "announced totals at this checkpoint".into(),
-        machines: "the log at that size has another root, or the announcement precedes its own checkpoint".into(),
+        machines:
+            "the log at that size has another root, or the announcement precedes its own checkpoint"
+                .into(),
         evidence: "announcement.note, checkpoint.note".into(),
     }
 }

@@ -112,10 +112,12 @@ impl Entry {
     /// with that kind's own rules ([`Acta::open`], [`ZeroReport::open`],
     /// [`Announcement::open`]).
     pub fn open(signed: &[u8], election: &Election) -> Result<Entry, Error> {
-        let kind = EntryKind::of(signed).ok_or_else(|| crate::text::syntax(
-            1,
-            "first line must be acta/v1, zero/v1 or acta-announcement/v1",
-        ))?;
+        let kind = EntryKind::of(signed).ok_or_else(|| {
+            crate::text::syntax(
+                1,
+                "first line must be acta/v1, zero/v1 or acta-announcement/v1",
+            )
+        })?;
         let text = acta_note::Note::parse(signed)?.text;
         let content = match kind {
             EntryKind::Acta => {

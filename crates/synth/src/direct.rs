@@ -64,5 +64,7 @@ pub fn acta(g: &Ceremony, index: usize, seed: u64) -> String {
 
 /// Every table's acta.
 pub fn actas(g: &Ceremony, seed: u64) -> Vec<String> {
-    (0..g.election.tables.len()).map(|i| acta(g, i, seed)).collect()
+    (0..g.election.tables.len())
+        .map(|i| acta(g, i, seed))
+        .collect()
 }

@@ -7,7 +7,8 @@ use sqlx::Connection as _;
 
 /// The PostgreSQL server the suite uses.
 pub fn postgres_server() -> String {
-    std::env::var("ACTA_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("ACTA_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// A URL for an empty database of `backend` (`sqlite` or `postgres`).

@@ -253,7 +253,9 @@ pub fn tree_from_tiles<'a>(
     let mut got: Vec<(Tile, &[u8])> = level0.into_iter().collect();
     got.sort_by_key(|(t, _)| *t);
     if got.iter().map(|(t, _)| *t).ne(want.iter().copied()) {
-        return Err(bad("the level-0 tiles are not those of the checkpoint's size"));
+        return Err(bad(
+            "the level-0 tiles are not those of the checkpoint's size",
+        ));
     }
     for (t, bytes) in got {
         for h in tile_hashes(&t, bytes)? {
@@ -265,7 +267,9 @@ pub fn tree_from_tiles<'a>(
     }
     for (t, bytes) in higher {
         if tree.tile(&t).as_deref() != Some(bytes) {
-            return Err(bad("a higher-level tile does not hash from the tiles below"));
+            return Err(bad(
+                "a higher-level tile does not hash from the tiles below",
+            ));
         }
     }
     Ok(tree)

@@ -217,7 +217,12 @@ impl Tree {
             .collect()
     }
 
-    fn memo_hash(&self, lo: u64, hi: u64, memo: &mut std::collections::HashMap<(u64, u64), Hash>) -> Hash {
+    fn memo_hash(
+        &self,
+        lo: u64,
+        hi: u64,
+        memo: &mut std::collections::HashMap<(u64, u64), Hash>,
+    ) -> Hash {
         let n = hi - lo;
         if n.is_power_of_two() && lo % n == 0 {
             return self.range_hash(lo, hi);
@@ -226,7 +231,10 @@ impl Tree {
             return *h;
         }
         let k = largest_power_of_two_below(n);
-        let h = node_hash(&self.memo_hash(lo, lo + k, memo), &self.memo_hash(lo + k, hi, memo));
+        let h = node_hash(
+            &self.memo_hash(lo, lo + k, memo),
+            &self.memo_hash(lo + k, hi, memo),
+        );
         memo.insert((lo, hi), h);
         h
     }

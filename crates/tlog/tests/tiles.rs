@@ -233,7 +233,11 @@ proptest! {
 fn log_and_witnesses() -> (Signer, Vec<Cosigner>) {
     let log = Signer::from_seed("acta.example/log/test", [1; 32]).unwrap();
     let w = (0..3)
-        .map(|i| Cosigner::from_signer(&Signer::from_seed(&format!("witness-{i}.example"), [10 + i; 32]).unwrap()))
+        .map(|i| {
+            Cosigner::from_signer(
+                &Signer::from_seed(&format!("witness-{i}.example"), [10 + i; 32]).unwrap(),
+            )
+        })
         .collect();
     (log, w)
 }
@@ -264,31 +268,49 @@ fn cosignature_bytes_follow_the_spec() {
     use sha2::{Digest, Sha256};
     let signer = Signer::from_seed("witness.example/w1", [9; 32]).unwrap();
     let w = Cosigner::from_signer(&signer);
-    let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    let body =
+        "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
     let line = w.cosign(body, 1679315147);
     let b64 = line.strip_prefix("\u{2014} witness.example/w1 ").unwrap();
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
     assert_eq!(raw.len(), 4 + 8 + 64);
     let public = signer.verifier().public_key();
     let mut h = Sha256::new();
     h.update(b"witness.example/w1\n\x04");
     h.update(public);
     assert_eq!(&raw[..4], &h.finalize()[..4]);
-    assert_eq!(u64::from_be_bytes(raw[4..12].try_into().unwrap()), 1679315147);
+    assert_eq!(
+        u64::from_be_bytes(raw[4..12].try_into().unwrap()),
+        1679315147
+    );
     let msg = "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
     assert_eq!(cosigned_message(body, 1679315147), msg);
     let sig = Signature::from_slice(&raw[12..]).unwrap();
-    VerifyingKey::from_bytes(&public).unwrap().verify(msg.as_bytes(), &sig).unwrap();
+    VerifyingKey::from_bytes(&public)
+        .unwrap()
+        .verify(msg.as_bytes(), &sig)
+        .unwrap();
     // The vkey form carries type 0x04 and round-trips.
     let vkey = w.verifier().to_string();
-    assert_eq!(vkey.parse::<acta_note::cosignature::CosignatureVerifier>().unwrap(), w.verifier());
-    assert!(vkey.parse::<acta_note::Verifier>().is_err(), "a witness key is not a note key");
+    assert_eq!(
+        vkey.parse::<acta_note::cosignature::CosignatureVerifier>()
+            .unwrap(),
+        w.verifier()
+    );
+    assert!(
+        vkey.parse::<acta_note::Verifier>().is_err(),
+        "a witness key is not a note key"
+    );
 }
 
 #[test]
 fn receipts_verify_offline_and_refuse_every_change() {
     let (log, ws) = log_and_witnesses();
-    let entries: Vec<Vec<u8>> = (0..37u32).map(|i| format!("entry {i}\n").into_bytes()).collect();
+    let entries: Vec<Vec<u8>> = (0..37u32)
+        .map(|i| format!("entry {i}\n").into_bytes())
+        .collect();
     let tree = Tree::from_leaves(entries.iter().map(|e| leaf_hash(e)));
     let checkpoint = cosigned_checkpoint(&tree, &log, &ws[..2]);
     let keys: Vec<_> = ws.iter().map(|w| w.verifier()).collect();
@@ -303,22 +325,53 @@ fn receipts_verify_offline_and_refuse_every_change() {
     let parsed = TlogProof::parse(&text).unwrap();
     assert_eq!(parsed, receipt);
     let proven = parsed
-        .verify(&entries[11], &log.verifier(), "acta.example/log/test", &keys, 2)
+        .verify(
+            &entries[11],
+            &log.verifier(),
+            "acta.example/log/test",
+            &keys,
+            2,
+        )
         .unwrap();
     assert_eq!(proven.checkpoint.size, 37);
-    assert_eq!(proven.witnesses, vec!["witness-0.example", "witness-1.example"]);
+    assert_eq!(
+        proven.witnesses,
+        vec!["witness-0.example", "witness-1.example"]
+    );
     // Another entry, another origin, too few cosignatures, a forged log key.
-    assert!(parsed.verify(&entries[12], &log.verifier(), "acta.example/log/test", &keys, 2).is_err());
+    assert!(parsed
+        .verify(
+            &entries[12],
+            &log.verifier(),
+            "acta.example/log/test",
+            &keys,
+            2
+        )
+        .is_err());
     assert!(matches!(
         parsed.verify(&entries[11], &log.verifier(), "other/log", &keys, 2),
         Err(Error::WrongOrigin { .. })
     ));
     assert_eq!(
-        parsed.verify(&entries[11], &log.verifier(), "acta.example/log/test", &keys, 3),
+        parsed.verify(
+            &entries[11],
+            &log.verifier(),
+            "acta.example/log/test",
+            &keys,
+            3
+        ),
         Err(Error::Cosignatures { got: 2, need: 3 })
     );
     let other = Signer::from_seed("acta.example/log/test", [2; 32]).unwrap();
-    assert!(parsed.verify(&entries[11], &other.verifier(), "acta.example/log/test", &keys, 0).is_err());
+    assert!(parsed
+        .verify(
+            &entries[11],
+            &other.verifier(),
+            "acta.example/log/test",
+            &keys,
+            0
+        )
+        .is_err());
     // Non-canonical spellings.
     for bad in [
         text.replacen("index 11", "index 011", 1),
@@ -329,7 +382,10 @@ fn receipts_verify_offline_and_refuse_every_change() {
         assert!(TlogProof::parse(&bad).is_err(), "accepted:\n{bad}");
     }
     // With extra data.
-    let with_extra = TlogProof { extra: Some(b"x".to_vec()), ..receipt };
+    let with_extra = TlogProof {
+        extra: Some(b"x".to_vec()),
+        ..receipt
+    };
     assert_eq!(TlogProof::parse(&with_extra.to_text()).unwrap(), with_extra);
 }
 

@@ -133,13 +133,20 @@ fn unix_now() -> u64 {
 }
 
 fn state_file(dir: &Path, origin: &str) -> PathBuf {
-    dir.join(format!("{}.checkpoint", hex::encode(Sha256::digest(origin.as_bytes()))))
+    dir.join(format!(
+        "{}.checkpoint",
+        hex::encode(Sha256::digest(origin.as_bytes()))
+    ))
 }
 
 impl Witness {
     /// A witness cosigning with `cosigner` for the logs `(origin, key)`,
     /// keeping its state in `dir` (created if needed, reloaded if present).
-    pub fn open(cosigner: Cosigner, logs: Vec<(String, Verifier)>, dir: &Path) -> Result<Witness, Error> {
+    pub fn open(
+        cosigner: Cosigner,
+        logs: Vec<(String, Verifier)>,
+        dir: &Path,
+    ) -> Result<Witness, Error> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Io { path, source }
@@ -252,7 +259,10 @@ impl Witness {
             .is_err()
         {
             self.keep_refused(&cp, &req.checkpoint);
-            let earlier = log.latest.as_ref().map_or(String::new(), |l| l.note.clone());
+            let earlier = log
+                .latest
+                .as_ref()
+                .map_or(String::new(), |l| l.note.clone());
             return Err(Refusal::Inconsistent(format!(
                 "FORK: the checkpoint of size {} (root {}) is not consistent with the checkpoint of size {latest_size} (root {}) this witness cosigned; both follow.\n\n{}\n{earlier}",
                 cp.size,
@@ -262,7 +272,10 @@ impl Witness {
             )));
         }
         // The spec forbids a zero timestamp; a clock before 1970 is not one.
-        let line = format!("{}\n", self.0.cosigner.cosign(note.text, (self.0.now)().max(1)));
+        let line = format!(
+            "{}\n",
+            self.0.cosigner.cosign(note.text, (self.0.now)().max(1))
+        );
         // What is kept: the text, the log's own signature lines as received, ours.
         let mut stored = format!("{}\n", note.text);
         // Only the log's own valid signature line is kept with ours.
@@ -343,12 +356,20 @@ async fn add_checkpoint(State(w): State<Witness>, body: Bytes) -> Response {
 
 async fn latest(State(w): State<Witness>, UrlPath(hash): UrlPath<String>) -> Response {
     let logs = w.0.logs.lock().await;
-    let found = logs.iter().find(|(origin, _)| {
-        hex::encode(Sha256::digest(origin.as_bytes())) == hash
-    });
+    let found = logs
+        .iter()
+        .find(|(origin, _)| hex::encode(Sha256::digest(origin.as_bytes())) == hash);
     match found.and_then(|(_, l)| l.latest.as_ref()) {
-        Some(l) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], l.note.clone()).into_response(),
-        None => (StatusCode::NOT_FOUND, "no checkpoint cosigned for this log\n").into_response(),
+        Some(l) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            l.note.clone(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "no checkpoint cosigned for this log\n",
+        )
+            .into_response(),
     }
 }
 

@@ -59,11 +59,17 @@ async fn cosigns_a_growing_log_and_refuses_a_fork_naming_both_checkpoints() {
         let joined = format!("{}{line}", checkpoint(&t, &key));
         let keys = [w.verifier()];
         let by = cosigners(&Note::parse(joined.as_bytes()).unwrap(), &keys).unwrap();
-        assert_eq!(by.len(), 1, "the line is a valid cosignature by this witness");
+        assert_eq!(
+            by.len(),
+            1,
+            "the line is a valid cosignature by this witness"
+        );
         last = size;
     }
     // Sent again (same size, same root) it is cosigned again.
-    w.add_checkpoint(&request(&tree(300, 0), 300, &key)).await.unwrap();
+    w.add_checkpoint(&request(&tree(300, 0), 300, &key))
+        .await
+        .unwrap();
 
     // A fork: same first five leaves, different later ones, larger size.
     let forked = tree(400, 1);
@@ -72,40 +78,62 @@ async fn cosigns_a_growing_log_and_refuses_a_fork_naming_both_checkpoints() {
         proof: forked.consistency_proof(300, 400).unwrap(),
         checkpoint: checkpoint(&forked, &key),
     };
-    let r = w.add_checkpoint(fake_proof.to_text().as_bytes()).await.unwrap_err();
+    let r = w
+        .add_checkpoint(fake_proof.to_text().as_bytes())
+        .await
+        .unwrap_err();
     let Refusal::Inconsistent(msg) = &r else {
         panic!("{r:?}")
     };
     assert_eq!(r.status(), 422);
     assert!(msg.starts_with("FORK: the checkpoint of size 400"), "{msg}");
     assert!(msg.contains("checkpoint of size 300"), "{msg}");
-    assert!(msg.contains(&checkpoint(&forked, &key)), "the refused checkpoint is quoted");
-    assert!(msg.contains(&checkpoint(&tree(300, 0), &key)), "the cosigned one is quoted");
+    assert!(
+        msg.contains(&checkpoint(&forked, &key)),
+        "the refused checkpoint is quoted"
+    );
+    assert!(
+        msg.contains(&checkpoint(&tree(300, 0), &key)),
+        "the cosigned one is quoted"
+    );
     // A fork at the same size.
     let same = tree(300, 2);
     let r = w
         .add_checkpoint(
-            AddCheckpoint { old: 300, proof: vec![], checkpoint: checkpoint(&same, &key) }
-                .to_text()
-                .as_bytes(),
+            AddCheckpoint {
+                old: 300,
+                proof: vec![],
+                checkpoint: checkpoint(&same, &key),
+            }
+            .to_text()
+            .as_bytes(),
         )
         .await
         .unwrap_err();
     assert_eq!(r.status(), 422);
-    assert!(std::fs::read_dir(dir.path())
+    assert!(std::fs::read_dir(dir.path()).unwrap().any(|e| e
         .unwrap()
-        .any(|e| e.unwrap().file_name().to_string_lossy().starts_with("refused-400-")));
+        .file_name()
+        .to_string_lossy()
+        .starts_with("refused-400-")));
 
     // The state survives a restart: the fork is still refused, the true log
     // still grows from 300.
     drop(w);
     let w = witness(dir.path());
     assert_eq!(
-        w.add_checkpoint(&request(&tree(400, 1), 0, &key)).await.unwrap_err(),
+        w.add_checkpoint(&request(&tree(400, 1), 0, &key))
+            .await
+            .unwrap_err(),
         Refusal::Conflict(300)
     );
-    assert!(w.add_checkpoint(fake_proof.to_text().as_bytes()).await.is_err());
-    w.add_checkpoint(&request(&tree(500, 0), 300, &key)).await.unwrap();
+    assert!(w
+        .add_checkpoint(fake_proof.to_text().as_bytes())
+        .await
+        .is_err());
+    w.add_checkpoint(&request(&tree(500, 0), 300, &key))
+        .await
+        .unwrap();
     assert!(w.latest(ORIGIN).await.unwrap().contains("\n500\n"));
 }
 
@@ -120,27 +148,59 @@ async fn refuses_what_the_spec_says_to_refuse() {
         old: 0,
         proof: vec![],
         checkpoint: acta_note::sign(
-            &Checkpoint { origin: "other/log".into(), size: 10, root: t.root() }.to_text(),
+            &Checkpoint {
+                origin: "other/log".into(),
+                size: 10,
+                root: t.root(),
+            }
+            .to_text(),
             &[&key],
         )
         .unwrap(),
     };
-    assert_eq!(w.add_checkpoint(other.to_text().as_bytes()).await.unwrap_err().status(), 404);
+    assert_eq!(
+        w.add_checkpoint(other.to_text().as_bytes())
+            .await
+            .unwrap_err()
+            .status(),
+        404
+    );
     // Signed by another key: 403.
     let forger = Signer::from_seed("center", [9; 32]).unwrap();
-    assert_eq!(w.add_checkpoint(&request(&t, 0, &forger)).await.unwrap_err().status(), 403);
+    assert_eq!(
+        w.add_checkpoint(&request(&t, 0, &forger))
+            .await
+            .unwrap_err()
+            .status(),
+        403
+    );
     // Old larger than size: 400.
-    let mut big = AddCheckpoint::parse(std::str::from_utf8(&request(&t, 0, &key)).unwrap()).unwrap();
+    let mut big =
+        AddCheckpoint::parse(std::str::from_utf8(&request(&t, 0, &key)).unwrap()).unwrap();
     big.old = 11;
-    assert_eq!(w.add_checkpoint(big.to_text().as_bytes()).await.unwrap_err().status(), 400);
+    assert_eq!(
+        w.add_checkpoint(big.to_text().as_bytes())
+            .await
+            .unwrap_err()
+            .status(),
+        400
+    );
     // A proof from 0 must be empty: 422.
     let mut p = AddCheckpoint::parse(std::str::from_utf8(&request(&t, 0, &key)).unwrap()).unwrap();
     p.proof = vec![[0; 32]];
-    assert_eq!(w.add_checkpoint(p.to_text().as_bytes()).await.unwrap_err().status(), 422);
+    assert_eq!(
+        w.add_checkpoint(p.to_text().as_bytes())
+            .await
+            .unwrap_err()
+            .status(),
+        422
+    );
     // Wrong old size: 409 with the latest size.
     w.add_checkpoint(&request(&t, 0, &key)).await.unwrap();
     assert_eq!(
-        w.add_checkpoint(&request(&tree(12, 0), 3, &key)).await.unwrap_err(),
+        w.add_checkpoint(&request(&tree(12, 0), 3, &key))
+            .await
+            .unwrap_err(),
         Refusal::Conflict(10)
     );
     // Garbage: 400.
@@ -157,17 +217,34 @@ async fn speaks_the_protocol_over_http() {
     let http = reqwest::Client::new();
     let key = log_key();
     let t = tree(7, 0);
-    let r = http.post(format!("{url}/add-checkpoint")).body(request(&t, 3, &key)).send().await.unwrap();
+    let r = http
+        .post(format!("{url}/add-checkpoint"))
+        .body(request(&t, 3, &key))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     assert_eq!(r.headers()["content-type"], "text/x.tlog.size");
     assert_eq!(r.text().await.unwrap(), "0\n");
-    let r = http.post(format!("{url}/add-checkpoint")).body(request(&t, 0, &key)).send().await.unwrap();
+    let r = http
+        .post(format!("{url}/add-checkpoint"))
+        .body(request(&t, 0, &key))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let line = r.text().await.unwrap();
     assert!(line.starts_with("\u{2014} witness.party-a ") && line.ends_with('\n'));
     use sha2::Digest as _;
     let hash = hex::encode(sha2::Sha256::digest(ORIGIN.as_bytes()));
-    let latest = http.get(format!("{url}/{hash}/checkpoint")).send().await.unwrap().text().await.unwrap();
+    let latest = http
+        .get(format!("{url}/{hash}/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(latest, format!("{}{line}", checkpoint(&t, &key)));
 }
 
@@ -182,16 +259,41 @@ async fn more_refusals_and_atomic_updates() {
     assert_ne!(good, other);
     let forged_sig = other.lines().last().unwrap();
     let text = good.split("\n\n").next().unwrap();
-    let bad = AddCheckpoint { old: 0, proof: vec![], checkpoint: format!("{text}\n\n{forged_sig}\n") };
-    assert_eq!(w.add_checkpoint(bad.to_text().as_bytes()).await.unwrap_err().status(), 403);
+    let bad = AddCheckpoint {
+        old: 0,
+        proof: vec![],
+        checkpoint: format!("{text}\n\n{forged_sig}\n"),
+    };
+    assert_eq!(
+        w.add_checkpoint(bad.to_text().as_bytes())
+            .await
+            .unwrap_err()
+            .status(),
+        403
+    );
     // Size 0 with a root other than the empty tree's: 422.
     let zero = acta_note::sign(
-        &Checkpoint { origin: ORIGIN.into(), size: 0, root: [7; 32] }.to_text(),
+        &Checkpoint {
+            origin: ORIGIN.into(),
+            size: 0,
+            root: [7; 32],
+        }
+        .to_text(),
         &[&key],
     )
     .unwrap();
-    let r = AddCheckpoint { old: 0, proof: vec![], checkpoint: zero };
-    assert_eq!(w.add_checkpoint(r.to_text().as_bytes()).await.unwrap_err().status(), 422);
+    let r = AddCheckpoint {
+        old: 0,
+        proof: vec![],
+        checkpoint: zero,
+    };
+    assert_eq!(
+        w.add_checkpoint(r.to_text().as_bytes())
+            .await
+            .unwrap_err()
+            .status(),
+        422
+    );
     // Many checkpoints of different sizes, all claiming to follow size 0, at
     // once: exactly one is cosigned, every other is told the new size.
     let mut tasks = Vec::new();

@@ -157,8 +157,9 @@ impl Client {
                 Ok(s)
             }
             // 503: the pool or the request limit is full; 429: this
-            // address sent too much. Either way: wait and resend.
-            429 | 503 => Err(ClientError::Busy {
+            // address sent too much; 408: the request outlived its time
+            // limit. In each case: wait and resend (a resend is logged once).
+            408 | 429 | 503 => Err(ClientError::Busy {
                 url,
                 retry_after: Duration::from_secs(retry_after.unwrap_or(1)),
             }),

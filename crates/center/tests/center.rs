@@ -9,7 +9,7 @@ use acta_note::cosignature::Cosigner;
 use acta_sheet::EntryKind;
 use acta_synth::testdb::database;
 use acta_synth::Ceremony;
-use acta_tlog::{Checkpoint, Tile, TileLevel, TlogProof};
+use acta_tlog::{Checkpoint, Tile, TlogProof};
 use sqlx::Connection as _;
 
 const TABLES: usize = 40;
@@ -70,36 +70,26 @@ impl Points {
 /// Reads the whole log through the tiles alone and checks it against the
 /// checkpoint; returns the entries.
 async fn entries_from_tiles(c: &Center, cp: &Checkpoint) -> Vec<Vec<u8>> {
-    let mut l0 = Vec::new();
-    let mut hi = Vec::new();
-    for t in Tile::hash_tiles(cp.size) {
-        let b = c
-            .tile(&t)
-            .await
-            .unwrap()
-            .expect("tile of a checkpointed size");
-        if t.level == TileLevel::Hashes(0) {
-            l0.push((t, b));
-        } else {
-            hi.push((t, b));
-        }
+    let mut tiles = Vec::new();
+    for t in Tile::hash_tiles(cp.size)
+        .into_iter()
+        .chain(Tile::entry_bundles(cp.size))
+    {
+        tiles.push((
+            t,
+            c.tile(&t)
+                .await
+                .unwrap()
+                .expect("tile of a checkpointed size"),
+        ));
     }
-    let tree = acta_tlog::tile::tree_from_tiles(
+    let (_, entries) = acta_tlog::tile::verify_log(
         cp.size,
         &cp.root,
-        l0.iter().map(|(t, b)| (*t, b.as_slice())),
-        hi.iter().map(|(t, b)| (*t, b.as_slice())),
+        tiles.iter().map(|(t, b)| (*t, b.as_slice())),
     )
     .unwrap();
-    let mut out = Vec::new();
-    for t in Tile::entry_bundles(cp.size) {
-        let b = c.tile(&t).await.unwrap().unwrap();
-        for e in acta_tlog::tile::read_bundle(&b, t.width).unwrap() {
-            assert_eq!(Some(&acta_tlog::leaf_hash(e)), tree.leaf(out.len() as u64));
-            out.push(e.to_vec());
-        }
-    }
-    out
+    entries.into_iter().map(<[u8]>::to_vec).collect()
 }
 
 async fn receipts_duplicates_conflicts_and_tiles(backend: &str) {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use acta_api::{Client, ClientError, Outcome};
 use acta_synth::Ceremony;
-use acta_tlog::{Checkpoint, Tile, TileLevel, TlogProof, Tree};
+use acta_tlog::{Checkpoint, Tile, TlogProof, Tree};
 
 const TABLES: usize = 600;
 
@@ -180,30 +180,22 @@ async fn read_log(url: &str, key: &acta_note::Verifier) -> (Checkpoint, Tree, Ve
     let client = Client::new(url);
     let cp = Checkpoint::open(client.checkpoint().await.unwrap().as_bytes(), key).unwrap();
     let mut tiles = Vec::new();
-    for t in Tile::hash_tiles(cp.size) {
+    for t in Tile::hash_tiles(cp.size)
+        .into_iter()
+        .chain(Tile::entry_bundles(cp.size))
+    {
         tiles.push((t, client.tile(&t).await.unwrap()));
     }
-    let (l0, hi): (Vec<_>, Vec<_>) = tiles
-        .iter()
-        .partition(|(t, _)| t.level == TileLevel::Hashes(0));
-    let tree = acta_tlog::tile::tree_from_tiles(
+    let (tree, entries) = acta_tlog::tile::verify_log(
         cp.size,
         &cp.root,
-        l0.iter().map(|(t, b)| (*t, b.as_slice())),
-        hi.iter().map(|(t, b)| (*t, b.as_slice())),
+        tiles.iter().map(|(t, b)| (*t, b.as_slice())),
     )
     .unwrap();
-    let mut entries = Vec::new();
-    for t in Tile::entry_bundles(cp.size) {
-        let b = client.tile(&t).await.unwrap();
-        for e in acta_tlog::tile::read_bundle(&b, t.width).unwrap() {
-            assert_eq!(
-                tree.leaf(entries.len() as u64),
-                Some(&acta_tlog::leaf_hash(e))
-            );
-            entries.push(String::from_utf8(e.to_vec()).unwrap());
-        }
-    }
+    let entries = entries
+        .into_iter()
+        .map(|e| String::from_utf8(e.to_vec()).unwrap())
+        .collect();
     (cp, tree, entries)
 }
 

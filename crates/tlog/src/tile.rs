@@ -274,3 +274,44 @@ pub fn tree_from_tiles<'a>(
     }
     Ok(tree)
 }
+
+/// Checks a whole fetched log — every hash tile and entry bundle of a tree
+/// of `size` — against a signed `root`, as any client with no trust in the
+/// log does: the tree is rebuilt from the level-0 tiles, every higher tile
+/// must hash from them, and every entry must hash to its leaf. Returns the
+/// tree and the entries in order.
+pub fn verify_log<'a>(
+    size: u64,
+    root: &Hash,
+    tiles: impl IntoIterator<Item = (Tile, &'a [u8])>,
+) -> Result<(Tree, Vec<&'a [u8]>), Error> {
+    let (mut l0, mut hi, mut bundles) = (Vec::new(), Vec::new(), Vec::new());
+    for (t, b) in tiles {
+        match t.level {
+            TileLevel::Hashes(0) => l0.push((t, b)),
+            TileLevel::Hashes(_) => hi.push((t, b)),
+            TileLevel::Entries => bundles.push((t, b)),
+        }
+    }
+    let tree = tree_from_tiles(size, root, l0, hi)?;
+    bundles.sort_by_key(|(t, _)| *t);
+    if bundles
+        .iter()
+        .map(|(t, _)| *t)
+        .ne(Tile::entry_bundles(size))
+    {
+        return Err(bad(
+            "the entry bundles are not those of the checkpoint's size",
+        ));
+    }
+    let mut entries = Vec::with_capacity(size as usize);
+    for (t, b) in bundles {
+        for e in read_bundle(b, t.width)? {
+            if tree.leaf(entries.len() as u64) != Some(&crate::leaf_hash(e)) {
+                return Err(Error::ProofMismatch("entry to its leaf"));
+            }
+            entries.push(e);
+        }
+    }
+    Ok((tree, entries))
+}

@@ -413,3 +413,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_whole_log_is_verified_from_its_tiles_and_bundles() {
+    let entries: Vec<Vec<u8>> = (0..700u32)
+        .map(|i| format!("entry {i}\n").into_bytes())
+        .collect();
+    let tree = Tree::from_leaves(entries.iter().map(|e| leaf_hash(e)));
+    let size = tree.size();
+    let mut tiles: Vec<(Tile, Vec<u8>)> = Tile::hash_tiles(size)
+        .into_iter()
+        .map(|t| (t, tree.tile(&t).unwrap()))
+        .collect();
+    for t in Tile::entry_bundles(size) {
+        let from = t.first() as usize;
+        let b = write_bundle(
+            entries[from..from + t.width as usize]
+                .iter()
+                .map(|e| e.as_slice()),
+        )
+        .unwrap();
+        tiles.push((t, b));
+    }
+    let check = |tiles: &[(Tile, Vec<u8>)]| {
+        acta_tlog::tile::verify_log(
+            size,
+            &tree.root(),
+            tiles.iter().map(|(t, b)| (*t, b.as_slice())),
+        )
+        .map(|(_, e)| e.len())
+    };
+    assert_eq!(check(&tiles), Ok(700));
+    // An entry changed in its bundle, with its length kept.
+    let mut bad = tiles.clone();
+    let last = bad.len() - 1;
+    bad[last].1[5] ^= 1;
+    assert_eq!(check(&bad), Err(Error::ProofMismatch("entry to its leaf")));
+    // A bundle missing.
+    assert!(check(&tiles[..last]).is_err());
+}

@@ -76,7 +76,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let out = args.out.canonicalize()?;
 
     eprintln!(
-        "[1/6] key ceremony: {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
+        "[1/6] key ceremony: two party witnesses and {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
         args.tables,
         ceremony::AUDITORS,
         args.seed
@@ -313,7 +313,7 @@ fn record(
 /// The observer's verdict as a readable table.
 pub fn print_report(r: &acta_observer::Report) {
     println!(
-        "observer: log size {} root {}; {} actas verified, {} proofs verified, {} of {} tables re-added",
+        "observer: log size {} root {}; {} signed entries verified, {} tiles verified against the root, {} of {} tables re-added",
         r.log_size, r.log_root, r.actas_verified, r.proofs_verified, r.tables_reported, r.tables_total
     );
     if !r.held.is_empty() {

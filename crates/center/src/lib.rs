@@ -476,16 +476,22 @@ impl Center {
     }
 
     /// Reads entries other centers committed since this one last looked.
+    ///
+    /// The rows are read before the view is locked: the sequencer takes the
+    /// database first and the view second, so waiting for the database
+    /// while holding the view could deadlock (SQLite has one connection).
     pub(crate) async fn catch_up(&self) -> Result<(), Error> {
         let head = self.0.store.head().await?;
-        if head <= self.size().await {
+        let from = self.size().await;
+        if head <= from {
             return Ok(());
         }
+        let rows = self.0.store.entries_in(None, from, head).await?;
         let mut state = self.0.state.write().await;
-        let from = state.tree.size();
-        if head > from {
-            let rows = self.0.store.entries_in(None, from, head).await?;
-            absorb(&mut state, &rows, from)?;
+        // The sequencer may have caught up meanwhile: take only what is new.
+        let now = state.tree.size();
+        if now < head && now >= from {
+            absorb(&mut state, &rows[(now - from) as usize..], now)?;
         }
         Ok(())
     }

@@ -56,8 +56,6 @@ pub enum FindingKind {
     /// The signed announcement is malformed, not signed by the center, or
     /// not about this election and log.
     Announcement,
-    /// The announcement is at a checkpoint beyond the mirrored one.
-    AnnouncementAhead,
     /// A table's certified machine signed two different actas.
     ConflictingActas,
     /// The center logged the same acta body twice.
@@ -71,8 +69,6 @@ pub enum FindingKind {
     LogRoot,
     /// The public checkpoint lacks the witness cosignatures the package requires.
     Cosignatures,
-    /// An inclusion proof does not reach the signed root.
-    InclusionProof,
     /// The log at an earlier checkpoint is not a prefix of the log now.
     ConsistencyProof,
     /// A table with a countable acta in the log is not in the center's results.

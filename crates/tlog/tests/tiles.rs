@@ -452,3 +452,40 @@ fn a_whole_log_is_verified_from_its_tiles_and_bundles() {
     // A bundle missing.
     assert!(check(&tiles[..last]).is_err());
 }
+
+proptest! {
+    /// One edit to a valid receipt — a character added, removed or changed
+    /// anywhere — is refused or parses to a receipt that prints as itself.
+    #[test]
+    fn mutated_receipts_are_refused_or_canonical(index in 0u64..37, at in any::<prop::sample::Index>(), edit in 0u8..3, ch in "[0-9A-Za-z+/= \n]") {
+        let (log, ws) = log_and_witnesses();
+        let entries: Vec<Vec<u8>> = (0..37u32).map(|i| format!("entry {i}\n").into_bytes()).collect();
+        let tree = Tree::from_leaves(entries.iter().map(|e| leaf_hash(e)));
+        let text = TlogProof {
+            extra: None,
+            index,
+            path: tree.inclusion_proof(index, 37).unwrap(),
+            checkpoint: cosigned_checkpoint(&tree, &log, &ws[..1]),
+        }
+        .to_text();
+        let mut b: Vec<char> = text.chars().collect();
+        let i = at.index(b.len());
+        let c = ch.chars().next().unwrap();
+        match edit {
+            0 => b.insert(i, c),
+            1 => { b.remove(i); }
+            _ => b[i] = c,
+        }
+        let m: String = b.into_iter().collect();
+        if let Ok(p) = TlogProof::parse(&m) {
+            prop_assert_eq!(p.to_text(), m.clone());
+            if m != text {
+                let keys: Vec<_> = ws.iter().map(|w| w.verifier()).collect();
+                prop_assert!(
+                    p.verify(&entries[index as usize], &log.verifier(), "acta.example/log/test", &keys, 1).is_err(),
+                    "an altered receipt still proves the entry:\n{}", m
+                );
+            }
+        }
+    }
+}

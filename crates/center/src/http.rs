@@ -37,6 +37,8 @@ pub struct Limits {
     pub per_address_connections: usize,
     /// A connection that sends nothing this long is closed ([`crate::serve`]).
     pub idle: Duration,
+    /// Time a client has to send a request's headers ([`crate::serve`]).
+    pub header_timeout: Duration,
     /// Requests one address may make at once ([`crate::serve`]).
     pub per_address_burst: u32,
     /// Requests one address may make per second after its burst ([`crate::serve`]).
@@ -51,6 +53,7 @@ impl Default for Limits {
             connections: 4096,
             per_address_connections: 512,
             idle: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
             per_address_burst: 2000,
             per_address_per_second: 1000,
         }

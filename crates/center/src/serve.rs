@@ -5,7 +5,9 @@
 //! - at most [`Limits::connections`] connections at once — the next one waits
 //!   in the kernel's accept queue, never in the center's memory — and at most
 //!   [`Limits::per_address_connections`] from one address (an IPv6 /64);
-//! - a connection that sends nothing for [`Limits::idle`] is closed;
+//! - a connection that sends nothing for [`Limits::idle`] is closed, and one
+//!   that takes longer than [`Limits::header_timeout`] to send a request's
+//!   headers is cut off (hyper's timer, which `axum::serve` does not set);
 //! - each address may make [`Limits::per_address_burst`] requests at once and
 //!   [`Limits::per_address_per_second`] a second after that (429 beyond);
 //! - the request-level bounds of [`crate::router_with`].
@@ -19,8 +21,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::extract::ConnectInfo;
+use axum::serve::Listener;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -51,25 +56,43 @@ pub async fn serve(listener: TcpListener, center: Center, limits: Limits) -> io:
         }
     });
     let app = router_with(center, limits.clone()).layer(GovernorLayer::new(per_address));
-    let listener = Bounded {
+    let mut listener = Bounded {
         inner: listener,
         slots: Arc::new(Semaphore::new(limits.connections.max(1))),
         idle: limits.idle,
         per_address: limits.per_address_connections.max(1),
         open: Arc::new(std::sync::Mutex::new(HashMap::new())),
     };
-    axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
+    // hyper directly rather than `axum::serve`, which sets no timer: a
+    // client gets `header_timeout` to send a request's headers, however
+    // slowly it trickles them.
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let http = Arc::new(http);
+    loop {
+        let (io, addr) = listener.accept().await;
+        let peer = ConnectInfo(Peer(addr));
+        let svc = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(peer);
+                req
+            },
+        );
+        let http = http.clone();
+        tokio::spawn(async move {
+            let _ = http
+                .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc))
+                .await;
+        });
+    }
 }
 
 /// The peer of a connection, for per-address limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, Bounded>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, Bounded>) -> Peer {
-        Peer(*stream.remote_addr())
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 struct PeerKey;

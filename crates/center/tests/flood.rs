@@ -199,3 +199,54 @@ async fn one_address_cannot_hold_every_connection() {
     assert_eq!(center.size().await, 10);
     drop(held);
 }
+
+/// A client that trickles a request's headers a few bytes at a time —
+/// never idle, never done — is cut off once the header time is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 33,
+        tables: 4,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = acta_synth::testdb::database("sqlite", dir.path(), "trickle").await;
+    let cfg = Config::new(
+        &db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    );
+    let center = Center::open(cfg).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = Limits {
+        header_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    tokio::spawn(acta_center::serve(listener, center, limits));
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"POST /api/actas HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut closed = false;
+    for i in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if s.write_all(format!("X-{i}: y\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(1), s.read(&mut buf)).await {
+            Ok(Ok(_)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(closed, "a trickling client was served headers for 10 s");
+}

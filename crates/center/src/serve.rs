@@ -66,7 +66,8 @@ pub async fn serve(listener: TcpListener, center: Center, limits: Limits) -> io:
     // hyper directly rather than `axum::serve`, which sets no timer: a
     // client gets `header_timeout` to send a request's headers, however
     // slowly it trickles them.
-    let mut http = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: every bound above is written for it.
+    let mut http = auto::Builder::new(TokioExecutor::new()).http1_only();
     http.http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);

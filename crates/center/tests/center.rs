@@ -56,17 +56,6 @@ fn check_receipt(g: &Ceremony, s: &Submitted, note: &[u8], need: usize) -> Check
         .checkpoint
 }
 
-/// A small deterministic generator for cancellation points (xorshift).
-struct Points(u64);
-impl Points {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// Reads the whole log through the tiles alone and checks it against the
 /// checkpoint; returns the entries.
 async fn entries_from_tiles(c: &Center, cp: &Checkpoint) -> Vec<Vec<u8>> {
@@ -168,13 +157,13 @@ async fn cancelled_submissions_leave_log_rows_and_checkpoints_in_agreement(backe
     let db = database(backend, dir.path(), "cancel").await;
     let center = open(&g, &db).await.unwrap();
     let actas: Vec<String> = (0..TABLES).map(|i| g.day(i, 3).acta).collect();
-    let mut points = Points(0x9E37_79B9_7F4A_7C15);
+    let mut points = acta_synth::rng::SplitMix::new(0x9E37_79B9_7F4A_7C15);
     let mut checkpoints = Vec::new();
     for _ in 0..3 {
         let mut tasks = Vec::new();
         for a in &actas {
             let (c, a) = (center.clone(), a.clone());
-            let yields = points.next(60);
+            let yields = points.below(60);
             let task = tokio::spawn(async move { c.submit(a.as_bytes(), EntryKind::Acta).await });
             tasks.push((task, yields));
         }

@@ -12,14 +12,22 @@ use acta_center::{Center, Config, Limits};
 
 const TABLES: usize = 120;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stations_get_their_receipts_through_a_garbage_flood() {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
-        seed: 31,
-        tables: TABLES,
-    });
+/// A center of a fresh `tables`-table election, served with `limits` on a
+/// loopback port: the ceremony, the center, its address, and the directory
+/// holding its database (dropped with it).
+async fn start(
+    seed: u64,
+    tables: usize,
+    limits: Limits,
+) -> (
+    acta_synth::Ceremony,
+    Center,
+    std::net::SocketAddr,
+    tempfile::TempDir,
+) {
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed, tables });
     let dir = tempfile::tempdir().unwrap();
-    let db = acta_synth::testdb::database("sqlite", dir.path(), "flood").await;
+    let db = acta_synth::testdb::database("sqlite", dir.path(), &format!("flood{seed}")).await;
     let mut cfg = Config::new(
         &db,
         g.package.clone().into_bytes(),
@@ -29,14 +37,21 @@ async fn stations_get_their_receipts_through_a_garbage_flood() {
     cfg.batch_interval = Duration::from_millis(5);
     let center = Center::open(cfg).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(acta_center::serve(listener, center.clone(), limits));
+    (g, center, addr, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stations_get_their_receipts_through_a_garbage_flood() {
     let limits = Limits {
         per_address_burst: 200,
         per_address_per_second: 200,
         connections: 256,
         ..Limits::default()
     };
-    tokio::spawn(acta_center::serve(listener, center.clone(), limits));
+    let (g, center, addr, _dir) = start(31, TABLES, limits).await;
+    let port = addr.port();
 
     // The flood: from 127.0.0.2, four connections' worth of junk and of
     // actas re-signed by a key the package does not know.
@@ -153,28 +168,12 @@ async fn stations_get_their_receipts_through_a_garbage_flood() {
 /// more; a station at another address still gets its receipts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_hold_every_connection() {
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
-        seed: 32,
-        tables: 10,
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let db = acta_synth::testdb::database("sqlite", dir.path(), "slowloris").await;
-    let mut cfg = Config::new(
-        &db,
-        g.package.clone().into_bytes(),
-        g.trust.clone(),
-        g.center.clone(),
-    );
-    cfg.batch_interval = Duration::from_millis(5);
-    let center = Center::open(cfg).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let limits = Limits {
         connections: 16,
         per_address_connections: 8,
         ..Limits::default()
     };
-    tokio::spawn(acta_center::serve(listener, center.clone(), limits));
+    let (g, center, addr, _dir) = start(32, 10, limits).await;
     let mut held = Vec::new();
     for _ in 0..40 {
         let sock = tokio::net::TcpSocket::new_v4().unwrap();
@@ -205,26 +204,11 @@ async fn one_address_cannot_hold_every_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickled_headers_are_cut_off() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
-        seed: 33,
-        tables: 4,
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let db = acta_synth::testdb::database("sqlite", dir.path(), "trickle").await;
-    let cfg = Config::new(
-        &db,
-        g.package.clone().into_bytes(),
-        g.trust.clone(),
-        g.center.clone(),
-    );
-    let center = Center::open(cfg).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let limits = Limits {
         header_timeout: Duration::from_millis(500),
         ..Limits::default()
     };
-    tokio::spawn(acta_center::serve(listener, center, limits));
+    let (_g, _center, addr, _dir) = start(33, 4, limits).await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(b"POST /api/actas HTTP/1.1\r\nHost: x\r\n")
         .await

@@ -94,17 +94,6 @@ async fn serve(f: &Files, db: &str) -> Center {
     panic!("the center did not start");
 }
 
-/// Small deterministic choices (xorshift).
-struct Points(u64);
-impl Points {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[derive(Default)]
 struct Seen {
     /// note → receipts received for it.
@@ -209,7 +198,7 @@ async fn killed_centers_lose_nothing_acknowledged(backend: &str) {
     let db = acta_synth::testdb::database(backend, f.dir.path(), &format!("kill_{backend}")).await;
     let key: acta_note::Verifier = g.election.center_key.parse().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let mut points = Points(0xDEAD_BEEF_1234_5678);
+    let mut points = acta_synth::rng::SplitMix::new(0xDEAD_BEEF_1234_5678);
     // Each round resends everything not yet answered, in a shuffled order,
     // and kills the center after a random number of answers.
     for _ in 0..6 {
@@ -222,9 +211,9 @@ async fn killed_centers_lose_nothing_acknowledged(backend: &str) {
                 .collect()
         };
         for i in (1..pending.len()).rev() {
-            pending.swap(i, points.next(i as u64 + 1) as usize);
+            pending.swap(i, points.below(i as u64 + 1) as usize);
         }
-        let stop = 1 + points.next(pending.len().max(2) as u64 / 2) as usize;
+        let stop = 1 + points.below(pending.len().max(2) as u64 / 2) as usize;
         round(serve(&f, &db).await, &pending, stop, &seen).await;
     }
     // A last, uninterrupted run: every note is answered; resending answered

@@ -178,8 +178,8 @@ pub(crate) struct Inner {
     pub(crate) pool_size: usize,
     pub(crate) witnesses: Vec<(CosignatureVerifier, String)>,
     pub(crate) witness_quorum: usize,
-    pub(crate) witness_sizes: Mutex<HashMap<String, u64>>,
-    pub(crate) witness_down: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// What the center knows of each witness, by URL.
+    pub(crate) witness_views: Mutex<HashMap<String, witnesses::WitnessView>>,
     pub(crate) http: reqwest::Client,
     pub(crate) totals: Mutex<HashMap<String, Arc<Totals>>>,
     pub(crate) table_results: Mutex<Option<(u64, Arc<Vec<TableResult>>)>>,
@@ -219,8 +219,7 @@ impl Center {
             pool: tx,
             pool_size: config.pool.max(1),
             witnesses,
-            witness_sizes: Mutex::new(HashMap::new()),
-            witness_down: Mutex::new(HashMap::new()),
+            witness_views: Mutex::new(HashMap::new()),
             http: reqwest::Client::builder()
                 .timeout(config.witness_timeout)
                 .build()

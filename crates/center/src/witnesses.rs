@@ -62,7 +62,8 @@ impl Center {
 
     /// One witness's cosignature line, if it gives a valid one in time. A
     /// witness that failed is not asked again for [`RETRY_DOWN`], so that an
-    /// unreachable witness delays one batch, not every batch.
+    /// unreachable witness delays one batch, not every batch. A witness that
+    /// already cosigned a newer checkpoint has not failed.
     async fn ask(
         &self,
         key: &CosignatureVerifier,
@@ -70,84 +71,80 @@ impl Center {
         size: u64,
         note: &str,
     ) -> Option<String> {
-        if self
-            .0
-            .witness_down
-            .lock()
-            .await
-            .get(url)
-            .is_some_and(|until| *until > tokio::time::Instant::now())
-        {
+        let view = self.view(url).await;
+        let now = tokio::time::Instant::now();
+        if view.down_until.is_some_and(|t| t > now) || view.cosigned > size {
             return None;
         }
-        if self
-            .0
-            .witness_sizes
+        // A witness that answers slowly is as good as down for this batch.
+        match tokio::time::timeout(ASK_DEADLINE, self.ask_once(key, url, size, note)).await {
+            Ok(Answer::Cosigned(line)) => Some(line),
+            Ok(Answer::Ahead) => None,
+            Ok(Answer::Failed) | Err(_) => {
+                self.update(url, |v| v.down_until = Some(now + RETRY_DOWN))
+                    .await;
+                None
+            }
+        }
+    }
+
+    async fn view(&self, url: &str) -> WitnessView {
+        self.0
+            .witness_views
             .lock()
             .await
             .get(url)
-            .is_some_and(|&seen| seen > size)
-        {
-            return None; // it already cosigned a newer checkpoint: not a failure
-        }
-        // A witness that answers slowly is as good as down for this batch.
-        let line = tokio::time::timeout(ASK_DEADLINE, self.ask_once(key, url, size, note))
-            .await
-            .ok()
-            .flatten();
-        if line.is_none() {
-            self.0
-                .witness_down
-                .lock()
-                .await
-                .insert(url.to_string(), tokio::time::Instant::now() + RETRY_DOWN);
-        }
-        line
+            .copied()
+            .unwrap_or_default()
     }
 
+    async fn update(&self, url: &str, f: impl FnOnce(&mut WitnessView)) {
+        f(self
+            .0
+            .witness_views
+            .lock()
+            .await
+            .entry(url.to_string())
+            .or_default());
+    }
+
+    /// tlog-witness §"add-checkpoint", from the size the witness last
+    /// cosigned; on 409 once more from the size it says it has.
     async fn ask_once(
         &self,
         key: &CosignatureVerifier,
         url: &str,
         size: u64,
         note: &str,
-    ) -> Option<String> {
-        let mut old = self
-            .0
-            .witness_sizes
-            .lock()
-            .await
-            .get(url)
-            .copied()
-            .unwrap_or(0);
+    ) -> Answer {
+        let mut old = self.view(url).await.cosigned;
         for _ in 0..3 {
             if old > size {
-                return None; // it has seen a newer checkpoint already
+                return Answer::Ahead;
             }
-            let proof = self
-                .0
-                .state
-                .read()
-                .await
-                .tree
-                .consistency_proof(old, size)
-                .ok()?;
+            let Ok(proof) = self.0.state.read().await.tree.consistency_proof(old, size) else {
+                return Answer::Failed;
+            };
             let body = AddCheckpoint {
                 old,
                 proof,
                 checkpoint: note.to_string(),
             }
             .to_text();
-            let r = self
+            let sent = self
                 .0
                 .http
                 .post(format!("{}/add-checkpoint", url.trim_end_matches('/')))
                 .body(body)
                 .send()
-                .await
-                .ok()?;
+                .await;
+            let Ok(r) = sent else {
+                return Answer::Failed;
+            };
             let status = r.status().as_u16();
-            let text = r.text().await.ok()?;
+            let Ok(text) = r.text().await else {
+                return Answer::Failed;
+            };
             match status {
                 200 => {
                     let line = text.lines().find(|l| {
@@ -156,37 +153,52 @@ impl Center {
                             .ok()
                             .and_then(|n| cosigners(&n, std::slice::from_ref(key)).ok())
                             .is_some_and(|by| by.len() == 1)
-                    })?;
-                    self.0
-                        .witness_sizes
-                        .lock()
-                        .await
-                        .insert(url.to_string(), size);
-                    return Some(line.to_string());
+                    });
+                    let Some(line) = line else {
+                        return Answer::Failed;
+                    };
+                    self.update(url, |v| v.cosigned = v.cosigned.max(size))
+                        .await;
+                    return Answer::Cosigned(line.to_string());
                 }
                 409 => {
-                    old = acta_note::canon::decimal(text.trim_end_matches('\n'))?;
-                    self.0
-                        .witness_sizes
-                        .lock()
-                        .await
-                        .insert(url.to_string(), old);
+                    let Some(theirs) = acta_note::canon::decimal(text.trim_end_matches('\n'))
+                    else {
+                        return Answer::Failed;
+                    };
+                    old = theirs;
+                    self.update(url, |v| v.cosigned = theirs).await;
                 }
                 _ => {
-                    tracing_warn(url, status, &text);
-                    return None;
+                    eprintln!(
+                        "witness {url} refused the checkpoint of size {size}: HTTP {status}: {}",
+                        text.trim()
+                    );
+                    return Answer::Failed;
                 }
             }
         }
-        None
+        Answer::Failed
     }
 }
 
-fn tracing_warn(url: &str, status: u16, text: &str) {
-    eprintln!(
-        "witness {url} refused the checkpoint: HTTP {status}: {}",
-        text.trim()
-    );
+/// What the center knows of one witness.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WitnessView {
+    /// The largest size it is known to have cosigned.
+    pub(crate) cosigned: u64,
+    /// Until when it is left alone after a failure.
+    pub(crate) down_until: Option<tokio::time::Instant>,
+}
+
+/// How one request to a witness ended.
+enum Answer {
+    /// A valid cosignature line.
+    Cosigned(String),
+    /// It has cosigned a newer checkpoint: nothing to ask, nothing wrong.
+    Ahead,
+    /// No answer, a refusal, or an answer that is not a valid cosignature.
+    Failed,
 }
 
 /// The key name of a signature line `— <name> <base64>`.

@@ -242,6 +242,16 @@ impl Client {
             .await
     }
 
+    /// One page of entry statuses without their notes: what the center says
+    /// became of each entry, for a client that has the notes from the tiles.
+    pub async fn statuses(&self, start: u64, end: u64) -> Result<Vec<LoggedEntry>, ClientError> {
+        self.json(&format!(
+            "{}?start={start}&end={end}&notes=false",
+            crate::ENTRIES
+        ))
+        .await
+    }
+
     /// National totals.
     pub async fn results(&self) -> Result<Totals, ClientError> {
         self.json(crate::RESULTS).await

@@ -7,9 +7,10 @@
 //! | POST | `/api/actas` | a signed acta: 201 logged (`accepted` or `held`), 200 `duplicate`, 409 `conflict`; each with its receipt. 422 refused, 413 too large, 503 pool full (`Retry-After`) |
 //! | POST | `/api/zero-reports` | a signed zero report: 201 `logged`, 200 `duplicate`, 409 `conflict` |
 //! | GET | `/api/election` | the signed election package |
-//! | GET | `/api/log/entries?start=&end=` | what became of each entry (at most [`MAX_PAGE`] per page) |
+//! | GET | `/api/log/entries?start=&end=[&notes=false]` | what became of each entry (at most [`MAX_PAGE`] per page), with or without its note |
 //! | GET | `/api/announcements` | every announcement in the log, numbered, oldest first |
 //! | GET | `/api/results`, `/api/results/area/{code}` | totals of the country or an area at the latest checkpoint |
+//! | GET | `/api/results/areas` | totals of the country and every area, country first, at one size |
 //! | GET | `/api/results/tables` | the per-table figures the totals are made of |
 //! | GET | `/api/tables/{id}` | a table's entries and status |
 //! | GET | `/api/conflicts`, `/api/held` | conflicting and held actas |
@@ -41,6 +42,8 @@ pub const ANNOUNCEMENTS: &str = "/api/announcements";
 pub const RESULTS: &str = "/api/results";
 /// Per-table results.
 pub const RESULTS_TABLES: &str = "/api/results/tables";
+/// Totals of the country and of every area, in one answer.
+pub const RESULTS_AREAS: &str = "/api/results/areas";
 /// Conflicting actas.
 pub const CONFLICTS: &str = "/api/conflicts";
 /// Held actas.
@@ -185,6 +188,7 @@ pub struct LoggedEntry {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     /// The signed note exactly as logged.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
 }
 
@@ -226,6 +230,9 @@ pub struct TableResult {
     pub authenticated: u64,
     /// Ballots.
     pub ballots: u64,
+    /// Sum of the alarm counts on the counted acta.
+    #[serde(default)]
+    pub alarms: u64,
     /// contest → choice (or `(blank)`, `(null)`) → votes.
     pub votes: BTreeMap<String, BTreeMap<String, u64>>,
 }

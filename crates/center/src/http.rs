@@ -76,6 +76,7 @@ pub fn router_with(center: Center, limits: Limits) -> Router {
         .route(acta_api::RESULTS, get(results))
         .route("/api/results/area/{code}", get(area_results))
         .route(acta_api::RESULTS_TABLES, get(table_results))
+        .route(acta_api::RESULTS_AREAS, get(area_totals))
         .route("/api/tables/{id}", get(table))
         .route(acta_api::CONFLICTS, get(conflicts))
         .route(acta_api::HELD, get(held))
@@ -195,14 +196,27 @@ async fn tile(State(c): State<Center>, Path(path): Path<String>) -> Result<Respo
 struct Range {
     start: u64,
     end: u64,
+    /// `notes=false`: statuses only, without the notes (the tiles have them).
+    #[serde(default)]
+    notes: Option<bool>,
 }
 
 async fn entries(State(c): State<Center>, Query(r): Query<Range>) -> Result<Response, ApiError> {
-    Ok(Json(c.entries(r.start, r.end).await?).into_response())
+    let mut page = c.entries(r.start, r.end).await?;
+    if r.notes == Some(false) {
+        for e in &mut page {
+            e.note = String::new();
+        }
+    }
+    Ok(Json(page).into_response())
 }
 
 async fn announcements(State(c): State<Center>) -> Result<Response, ApiError> {
     Ok(Json(c.entries_with(EntryKind::Announcement, None).await?).into_response())
+}
+
+async fn area_totals(State(c): State<Center>) -> Result<Response, ApiError> {
+    Ok(Json(c.area_totals().await?.as_ref().clone()).into_response())
 }
 
 async fn results(State(c): State<Center>) -> Result<Response, ApiError> {

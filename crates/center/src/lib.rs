@@ -182,6 +182,7 @@ pub(crate) struct Inner {
     pub(crate) witness_views: Mutex<HashMap<String, witnesses::WitnessView>>,
     pub(crate) http: reqwest::Client,
     pub(crate) totals: Mutex<HashMap<String, Arc<Totals>>>,
+    pub(crate) area_totals: Mutex<Option<Arc<Vec<Totals>>>>,
     pub(crate) table_results: Mutex<Option<(u64, Arc<Vec<TableResult>>)>>,
 }
 
@@ -225,6 +226,7 @@ impl Center {
                 .build()
                 .map_err(|e| Error::Config(e.to_string()))?,
             totals: Mutex::new(HashMap::new()),
+            area_totals: Mutex::new(None),
             table_results: Mutex::new(None),
         }));
         center.first_checkpoint().await?;
@@ -453,6 +455,45 @@ impl Center {
             .await
             .insert(area.to_string(), t.clone());
         Ok(t)
+    }
+
+    /// Totals of the country and of every area of the package, country
+    /// first, at one size: computed once per log size from one read, each
+    /// area's tables a contiguous run of the sorted table ids.
+    pub async fn area_totals(&self) -> Result<Arc<Vec<Totals>>, Error> {
+        let size = self.size().await;
+        if let Some(t) = &*self.0.area_totals.lock().await {
+            if t.first().map(|c| c.size) == Some(size) {
+                return Ok(t.clone());
+            }
+        }
+        let (counted, held) = self.0.store.counted(None, "", size).await?;
+        let held_tables = self.0.store.held_tables(size).await?;
+        let election = &self.0.election;
+        let mut all = Vec::with_capacity(election.areas.len() + 1);
+        all.push(totals::totals(election, "", size, &counted, held));
+        let ids: Vec<&str> = counted.iter().map(|c| c.table.as_str()).collect();
+        let held_ids: Vec<&str> = held_tables.iter().map(String::as_str).collect();
+        for area in &election.areas {
+            let prefix = format!("{}.", area.code);
+            let run = |ids: &[&str]| {
+                let from = ids.partition_point(|t| *t < prefix.as_str());
+                let to = from + ids[from..].partition_point(|t| t.starts_with(&prefix));
+                (from, to)
+            };
+            let (from, to) = run(&ids);
+            let (hf, ht) = run(&held_ids);
+            all.push(totals::totals(
+                election,
+                &area.code,
+                size,
+                &counted[from..to],
+                (ht - hf) as u64,
+            ));
+        }
+        let all = Arc::new(all);
+        *self.0.area_totals.lock().await = Some(all.clone());
+        Ok(all)
     }
 
     /// The per-table figures the totals are made of, computed once per log size.

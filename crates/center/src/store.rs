@@ -91,6 +91,7 @@ pub(crate) struct Counted {
     pub(crate) registered: u64,
     pub(crate) authenticated: u64,
     pub(crate) ballots: u64,
+    pub(crate) alarms: u64,
     pub(crate) votes: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
@@ -412,6 +413,19 @@ impl Store {
         rows.iter().map(entry_row).collect()
     }
 
+    /// The tables of the held actas logged before `size`, sorted.
+    pub(crate) async fn held_tables(&self, size: u64) -> Result<Vec<String>, Error> {
+        Ok(sqlx::query(
+            "SELECT table_id FROM log_entries WHERE status = 'held' AND idx < $1 ORDER BY table_id",
+        )
+        .bind(i64_of(size)?)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect())
+    }
+
     /// The counted figures of tables in `area` (`""` for all) logged before
     /// `size`, and how many actas there are held, read inside `tx` when given.
     pub(crate) async fn counted(
@@ -425,7 +439,7 @@ impl Store {
         } else {
             format!("{area}.%")
         };
-        let q = sqlx::query("SELECT table_id, idx, registered, authenticated, ballots, votes FROM table_results WHERE table_id LIKE $1 AND idx < $2 ORDER BY table_id")
+        let q = sqlx::query("SELECT table_id, idx, registered, authenticated, ballots, votes, alarms FROM table_results WHERE table_id LIKE $1 AND idx < $2 ORDER BY table_id")
             .bind(pattern.clone())
             .bind(i64_of(size)?);
         let h = sqlx::query(
@@ -460,6 +474,7 @@ impl Store {
                 registered: u64_of(r.get(2))?,
                 authenticated: u64_of(r.get(3))?,
                 ballots: u64_of(r.get(4))?,
+                alarms: u64_of(r.get(6))?,
                 votes,
             });
         }
@@ -475,6 +490,7 @@ impl From<Counted> for TableResult {
             registered: c.registered,
             authenticated: c.authenticated,
             ballots: c.ballots,
+            alarms: c.alarms,
             votes: c.votes,
         }
     }

@@ -221,13 +221,20 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     write(&out.join("checkpoint.note"), center.checkpoint().await?)?;
 
     eprintln!("[6/6] independent observer: mirror, verify, re-add, compare");
-    let progress = |m: &str| eprintln!("      … {m}");
-    let report =
-        acta_observer::observe(&url, &g.trust, Some(&out.join("evidence")), &progress).await?;
+    let mut opts = acta_observer::Options::new(g.trust.clone());
+    opts.record = Some(out.join("evidence"));
+    opts.state = Some(out.join("observer-state"));
+    let report = acta_observer::observe(
+        &acta_observer::Source::Center(acta_api::Client::new(&url)),
+        &opts,
+        &crate::observe::progress_bar(false),
+    )
+    .await?;
     write(
         &out.join("observer-report.json"),
         serde_json::to_string_pretty(&report)?,
     )?;
+    crate::observe::write_html(&report, &out.join("observer-report.html"))?;
 
     println!();
     println!("election {} — {}", g.election.id, g.election.name);
@@ -271,13 +278,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         }
     }
     println!();
-    print_report(&report);
+    crate::observe::print_report(&report);
     println!(
         "\ntime taken {:.1} s; artifacts in {}",
         started.elapsed().as_secs_f64(),
         out.display()
     );
-    Ok(if report.verdict == acta_observer::Verdict::Consistent {
+    Ok(if report.verdict == acta_observer::verify::Verdict::Consistent {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -308,68 +315,4 @@ fn record(
     };
     *outcomes.entry(kind).or_default() += 1;
     Ok(())
-}
-
-/// The observer's verdict as a readable table.
-pub fn print_report(r: &acta_observer::Report) {
-    println!(
-        "observer: log size {} root {}; {} signed entries verified, {} tiles verified against the root, {} of {} tables re-added",
-        r.log_size, r.log_root, r.actas_verified, r.proofs_verified, r.tables_reported, r.tables_total
-    );
-    if !r.held.is_empty() {
-        println!(
-            "held actas — authentic, logged, not counted, for review ({}):",
-            r.held.len()
-        );
-        for h in &r.held {
-            println!(
-                "  {} (log entry {}): {}",
-                h.table,
-                h.index,
-                h.reasons.join("; ")
-            );
-        }
-    }
-    if r.findings.is_empty() {
-        println!("VERDICT: consistent — the center's totals are what the machines counted");
-        return;
-    }
-    println!("VERDICT: DISCREPANCIES FOUND ({})", r.findings.len());
-    for f in r.findings.iter().filter(|f| {
-        f.kind == acta_observer::FindingKind::AnnouncementFigure && f.place == "country"
-    }) {
-        let (Ok(c), Ok(m)) = (f.center.parse::<i128>(), f.machines.parse::<i128>()) else {
-            continue;
-        };
-        let figure = f.figure.split(" (diff").next().unwrap_or(&f.figure);
-        println!(
-            "  HEADLINE: the signed announcement says {figure} {c}, the machines' signed actas add up to {m}: {:+} ",
-            c - m
-        );
-    }
-    println!(
-        "  {:<20} {:<20} {:<28} {:>14} {:>14}  evidence",
-        "kind", "where", "figure", "center", "machines"
-    );
-    for f in &r.findings {
-        let cut = |s: &str, n: usize| {
-            if s.len() > n {
-                format!("{}…", &s[..n - 1])
-            } else {
-                s.to_string()
-            }
-        };
-        println!(
-            "  {:<20} {:<20} {:<28} {:>14} {:>14}  {}",
-            serde_json::to_value(f.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            f.place,
-            cut(&f.figure, 28),
-            cut(&f.center, 14),
-            cut(&f.machines, 14),
-            f.evidence
-        );
-    }
 }

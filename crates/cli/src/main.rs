@@ -7,6 +7,7 @@ mod bench;
 mod center;
 mod ceremony;
 mod demo;
+mod observe;
 mod station;
 mod witness;
 
@@ -57,7 +58,11 @@ enum Command {
     Bench(bench::BenchCmd),
     /// Mirror a center, verify everything, re-add, and give a verdict.
     /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
-    Observe(ObserveArgs),
+    Observe(observe::ObserveArgs),
+    /// Evidence bundles: export everything behind a verdict, or check one
+    /// offline and print the same verdict.
+    #[command(subcommand)]
+    Evidence(observe::EvidenceCmd),
     /// Verify a signed acta (a .note file, or PNG images of its QR codes)
     /// against the election package.
     VerifyActa(VerifyArgs),
@@ -122,22 +127,6 @@ enum ElectionCmd {
         #[arg(long)]
         trust: PathBuf,
     },
-}
-
-#[derive(clap::Args)]
-struct ObserveArgs {
-    /// The center's base URL.
-    #[arg(long)]
-    center: String,
-    /// Trust file: which keys must sign the election package.
-    #[arg(long)]
-    trust: PathBuf,
-    /// Print the report as JSON.
-    #[arg(long)]
-    json: bool,
-    /// Save the signed notes behind each finding here.
-    #[arg(long)]
-    evidence: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -206,39 +195,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log(cmd) => center::log(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Witness(cmd) => witness::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Bench(cmd) => bench::run(cmd).await.map(|_| ExitCode::SUCCESS),
-        Command::Observe(args) => {
-            let trust = read_trust(&args.trust)?;
-            let quiet = args.json;
-            let progress = move |m: &str| {
-                if !quiet {
-                    eprintln!("  … {m}");
-                }
-            };
-            let report = match acta_observer::observe(
-                &args.center,
-                &trust,
-                args.evidence.as_deref(),
-                &progress,
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("unusable input: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                demo::print_report(&report);
-            }
-            Ok(if report.verdict == acta_observer::Verdict::Consistent {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        Command::Observe(args) => observe::run(args).await,
+        Command::Evidence(cmd) => observe::evidence(cmd).await,
         Command::VerifyActa(args) => {
             let e = acta_election::Election::open(
                 &std::fs::read(&args.package)?,

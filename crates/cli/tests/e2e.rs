@@ -3,7 +3,8 @@
 //! announced and observed; then each attack is tried and must fail in the way
 //! it names, and each impossible acta must be logged and held.
 
-use acta_observer::{observe, FindingKind, Report, Verdict};
+use acta_observer::verify::{FindingKind, Report, Verdict};
+use acta_observer::{observe, Options, Source};
 use acta_sheet::Acta;
 use acta_synth::ceremony::{run as generate, Ceremony as Generated};
 use acta_synth::generate::Options;
@@ -125,7 +126,13 @@ impl Running {
             .size
     }
     async fn observe(&self, g: &Generated) -> Report {
-        observe(&self.url, &g.trust, None, &|_| {}).await.unwrap()
+        observe(
+            &Source::Center(acta_api::Client::new(&self.url)),
+            &Options::new(g.trust.clone()),
+            &|_| {},
+        )
+        .await
+        .unwrap()
     }
 }
 

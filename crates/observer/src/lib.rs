@@ -1,21 +1,31 @@
 //! The independent observer (SYSTEM.md §10): it trusts only the authority and
-//! auditor keys it was given, mirrors what the center publishes over HTTP,
-//! checks every signature, certificate and proof, re-adds every acta itself —
-//! sharing no code with the center's SQL totals — and compares its sums with
-//! every figure the center publishes and signs. Each finding names the table
-//! or area, the figure, both values, and the signed evidence behind them.
+//! auditor keys it was given, mirrors what the center publishes — the log
+//! from its C2SP tiles, then the center's statements — checks every
+//! signature, certificate and root, re-adds every acta itself with the pure
+//! checks of `acta-verify` (which share no code with the center's SQL
+//! totals), and holds the log against every signed checkpoint it saw
+//! before or was given by other observers. Paper actas and receipts a party
+//! witness holds are checked against the same log.
+//!
+//! The I/O is here; the judgement is in `acta-verify`. The same code runs
+//! on a live center and, with no network, on an evidence bundle: what
+//! `acta evidence verify` prints is what the observer concluded, from the
+//! same bytes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::collections::BTreeMap;
-use std::path::Path;
+mod source;
 
-use acta_election::{Election, Trust, BLANK, NULL};
-use acta_sheet::{Acta, Announcement, Content, EntryKind, Tally};
-use acta_tlog::{Checkpoint, Tree};
+use std::path::{Path, PathBuf};
+
+use acta_election::{Election, Trust};
+use acta_tlog::{Checkpoint, Tile, Tree};
+use acta_verify::{checkpoints, compare, paper, Finding, FindingKind, Ledger, Report, Verdict};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+
+pub use acta_verify as verify;
+pub use source::{file_of, Source};
 
 /// Why observation could not even start or finish: the input is unusable
 /// (exit code 2), as opposed to findings about the election (exit code 1).
@@ -30,222 +40,131 @@ pub enum Error {
         /// What went wrong.
         what: String,
     },
-    /// The election package fails the trust quorum or is malformed.
-    #[error("election package: {0}")]
-    Package(#[from] acta_election::Error),
+    /// A file of an evidence bundle is missing or unreadable.
+    #[error("evidence bundle {file}: {what}")]
+    Bundle {
+        /// The file.
+        file: String,
+        /// What went wrong.
+        what: String,
+    },
+    /// A paper acta, receipt or peer checkpoint could not be read.
+    #[error("{file}: {what}")]
+    Input {
+        /// The file or URL.
+        file: String,
+        /// What went wrong.
+        what: String,
+    },
     /// The log's checkpoint is not signed by the center key of the package.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] acta_tlog::Error),
-    /// Writing evidence failed.
-    #[error("evidence directory: {0}")]
+    /// The trust file or state is malformed.
+    #[error("election package: {0}")]
+    Package(#[from] acta_election::Error),
+    /// Reading or writing the state or evidence directory failed.
+    #[error("state or evidence directory: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// What kind of discrepancy a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum FindingKind {
-    /// A table's figure in the center's results differs from its signed acta.
-    TableFigure,
-    /// An area's published total differs from the sum of the signed actas.
-    AreaFigure,
-    /// A figure of the signed announcement differs from the sum of the
-    /// signed actas in its checkpoint.
-    AnnouncementFigure,
-    /// The signed announcement is malformed, not signed by the center, or
-    /// not about this election and log.
-    Announcement,
-    /// A table's certified machine signed two different actas.
-    ConflictingActas,
-    /// The center logged the same acta body twice.
-    RepeatedActa,
-    /// A log entry is not an authentic acta.
-    InvalidLogEntry,
-    /// The center says an entry is counted, held or a conflict, and the
-    /// acta says otherwise.
-    EntryStatus,
-    /// The signed root does not match the entries served.
-    LogRoot,
-    /// The public checkpoint lacks the witness cosignatures the package requires.
-    Cosignatures,
-    /// The log at an earlier checkpoint is not a prefix of the log now.
-    ConsistencyProof,
-    /// A table with a countable acta in the log is not in the center's results.
-    MissingTable,
-    /// The center counts a table with no countable acta in the log.
-    PhantomTable,
+/// Where the observer is in a long run, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// What is being done.
+    pub phase: &'a str,
+    /// How far.
+    pub done: u64,
+    /// Out of.
+    pub total: u64,
 }
 
-/// The observer's conclusion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Verdict {
-    /// Everything the center published is what the signed actas say.
-    Consistent,
-    /// At least one finding.
-    Discrepancies,
+/// What to observe with, besides the source.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The authority and auditor keys that make a package authentic.
+    pub trust: Trust,
+    /// A directory where the observer keeps its state between runs: the
+    /// last verified checkpoint and the folded log at that size.
+    pub state: Option<PathBuf>,
+    /// A directory to record everything read into, as an evidence bundle.
+    pub record: Option<PathBuf>,
+    /// Signed checkpoints other observers (or witnesses) saw: files or URLs.
+    pub peers: Vec<String>,
+    /// Actas held on paper: PNG photos of printed actas, or signed notes.
+    pub paper: Vec<PathBuf>,
+    /// Stations' receipts (`<table>.acta.tlog-proof`), each checked with
+    /// the paper acta of its table.
+    pub receipts: Vec<PathBuf>,
 }
 
-/// An authentic acta that cannot be counted, as the observer judges it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeldActa {
-    /// Table id.
-    pub table: String,
-    /// Log index.
-    pub index: u64,
-    /// Why, one line per reason.
-    pub reasons: Vec<String>,
-}
-
-/// A discrepancy, with what each side says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// What kind of discrepancy.
-    pub kind: FindingKind,
-    /// The table id or area (`country` for the whole country).
-    pub place: String,
-    /// Which figure.
-    pub figure: String,
-    /// What the center says.
-    pub center: String,
-    /// What the signed actas say.
-    pub machines: String,
-    /// Where the proof is: log indices, signed notes saved as evidence.
-    pub evidence: String,
-}
-
-/// Totals of one contest as re-added.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sums {
-    /// Tables counted.
-    pub tables: u64,
-    /// Registered voters at those tables.
-    pub registered: u64,
-    /// Authenticated voters.
-    pub authenticated: u64,
-    /// Ballots.
-    pub ballots: u64,
-    /// contest → choice (or `(blank)`, `(null)`) → votes.
-    pub votes: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-impl Sums {
-    fn add(&mut self, a: &Acta) {
-        self.tables += 1;
-        self.registered += a.registered as u64;
-        self.authenticated += a.authenticated as u64;
-        self.ballots += a.ballots as u64;
-        for c in &a.contests {
-            let m = self.votes.entry(c.contest.clone()).or_default();
-            for (ch, n) in &c.votes {
-                *m.entry(ch.clone()).or_default() += *n as u64;
-            }
-            *m.entry(BLANK.into()).or_default() += c.blank as u64;
-            *m.entry(NULL.into()).or_default() += c.null as u64;
+impl Options {
+    /// Observe with nothing but the trust file.
+    pub fn new(trust: Trust) -> Options {
+        Options {
+            trust,
+            state: None,
+            record: None,
+            peers: Vec::new(),
+            paper: Vec::new(),
+            receipts: Vec::new(),
         }
     }
 }
 
-/// The verdict and everything behind it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
-    /// Consistent, or discrepancies found.
-    pub verdict: Verdict,
-    /// Election id.
-    pub election: String,
-    /// Log size verified.
-    pub log_size: u64,
-    /// Log root verified (base64).
-    pub log_root: String,
-    /// Tables in the election.
-    pub tables_total: u64,
-    /// Tables with a counted acta.
-    pub tables_reported: u64,
-    /// Signed actas verified.
-    pub actas_verified: u64,
-    /// Tiles and entry bundles verified against the signed root.
-    pub proofs_verified: u64,
-    /// Log index of the latest announcement compared, if the log has one.
-    pub announced: Option<u64>,
-    /// National sums re-added from the actas.
-    pub sums: Sums,
-    /// Authentic actas that cannot be counted (listed, not counted).
-    pub held: Vec<HeldActa>,
-    /// Every discrepancy.
-    pub findings: Vec<Finding>,
-}
-
-/// The center's figures in the shape the comparison needs.
-struct CenterTotals {
-    tables_reported: u64,
-    held: u64,
-    registered: u64,
-    authenticated: u64,
-    ballots: u64,
-    contests: Vec<Tally>,
-}
-
-impl From<&Announcement> for CenterTotals {
-    fn from(a: &Announcement) -> Self {
-        CenterTotals {
-            tables_reported: a.tables_reported,
-            held: a.held,
-            registered: a.registered,
-            authenticated: a.authenticated,
-            ballots: a.ballots,
-            contests: a.contests.clone(),
-        }
+/// A signed note read from a file of the bundle or state, if present.
+fn read_opt(path: &Path) -> Result<Option<String>, Error> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
-impl From<acta_api::Totals> for CenterTotals {
-    fn from(t: acta_api::Totals) -> Self {
-        CenterTotals {
-            tables_reported: t.tables_reported,
-            held: t.held,
-            registered: t.registered,
-            authenticated: t.authenticated,
-            ballots: t.ballots,
-            contests: t.contests,
-        }
+fn input(file: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Input {
+        file: file.display().to_string(),
+        what: what.to_string(),
     }
 }
 
-fn http(e: acta_api::ClientError) -> Error {
-    Error::Http {
-        url: String::new(),
-        what: e.to_string(),
+/// The state kept between runs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct State {
+    election: String,
+    checkpoint: String,
+    ledger: Ledger,
+}
+
+/// Observes `source`. See the crate documentation for what is checked.
+pub async fn observe(
+    source: &Source,
+    opts: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, Error> {
+    let record = opts.record.as_deref();
+    if let Some(dir) = record {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("trust.txt"), opts.trust.to_text())?;
     }
-}
-
-/// The log as mirrored from the tiles and checked against the checkpoint.
-struct Mirror {
-    checkpoint_note: String,
-    checkpoint: Checkpoint,
-    tree: Tree,
-    entries: Vec<String>,
-    statuses: Vec<acta_api::LoggedEntry>,
-    tiles: u64,
-}
-
-/// Mirrors the log from its tiles (C2SP tlog-tiles): the level-0 tiles must
-/// rebuild the checkpoint's root, every higher tile must hash from them,
-/// and every entry must hash to its leaf. Then the center's statement of
-/// what became of each entry, page by page.
-async fn mirror(
-    client: &acta_api::Client,
-    election: &Election,
-    findings: &mut Vec<Finding>,
-    progress: &dyn Fn(&str),
-) -> Result<Mirror, Error> {
+    let step = |phase: &str| {
+        progress(Progress {
+            phase,
+            done: 0,
+            total: 0,
+        })
+    };
+    step("fetching the election package");
+    let package = source.get(acta_api::ELECTION, record).await?;
+    let election = match Election::open(&package, &opts.trust) {
+        Ok(e) => e,
+        Err(e) => return Ok(package_report(&package, e)),
+    };
+    step("fetching the signed checkpoint");
+    let checkpoint_note = source.text("/log/checkpoint", record).await?;
     let center_key: acta_note::Verifier = election
         .center_key
         .parse()
         .map_err(acta_tlog::Error::from)?;
-    progress("fetching the signed checkpoint");
-    let checkpoint_note = client.checkpoint().await.map_err(http)?;
     let cp = Checkpoint::open(checkpoint_note.as_bytes(), &center_key)?;
     if cp.origin != election.log_origin {
         return Err(Error::Checkpoint(acta_tlog::Error::WrongOrigin {
@@ -259,540 +178,481 @@ async fn mirror(
     let most = 16 * election.tables.len() as u64 + 100_000;
     if cp.size > most {
         return Err(Error::Http {
-            url: client.base().into(),
+            url: source.name(),
             what: format!(
-                "the signed checkpoint claims {} entries; an election of {} tables cannot have more than {most}: checkpoint.note is evidence against the center",
+                "the signed checkpoint claims {} entries; an election of {} tables cannot have more than {most}: the checkpoint is evidence against the center",
                 cp.size,
                 election.tables.len()
             ),
         });
     }
+    let mut findings = Vec::new();
+    findings.extend(cosignatures(&election, &checkpoint_note, &cp)?);
+
+    // What this observer saw before, and what others saw.
+    let mut seen: Vec<(String, String, Checkpoint)> = Vec::new();
+    let earlier: Option<State> = match &opts.state {
+        Some(dir) => match read_opt(&dir.join("state.json"))? {
+            Some(s) => Some(serde_json::from_str(&s).map_err(|e| input(&dir.join("state.json"), e))?),
+            None => None,
+        },
+        None => None,
+    };
+    let earlier = earlier.filter(|s| s.election == election.id);
+    if let Some(s) = &earlier {
+        let c = Checkpoint::open(s.checkpoint.as_bytes(), &center_key)?;
+        seen.push(("the checkpoint this observer verified on its last run".into(), s.checkpoint.clone(), c));
+    }
+    for (name, note) in read_seen(source, record).await? {
+        let c = Checkpoint::open(note.as_bytes(), &center_key)?;
+        seen.push((name, note, c));
+    }
+    for peer in &opts.peers {
+        let note = if peer.starts_with("http://") || peer.starts_with("https://") {
+            acta_api::Client::new(peer.trim_end_matches("/checkpoint"))
+                .checkpoint()
+                .await
+                .map_err(|e| input(Path::new(peer), e))?
+        } else {
+            std::fs::read_to_string(peer).map_err(|e| input(Path::new(peer), e))?
+        };
+        let c = Checkpoint::open(note.as_bytes(), &center_key)
+            .map_err(|e| input(Path::new(peer), format!("not a checkpoint signed by the center: {e}")))?;
+        if c.origin != election.log_origin {
+            return Err(input(Path::new(peer), "a checkpoint of another log"));
+        }
+        seen.push((format!("peer checkpoint {peer}"), note, c));
+    }
+    if let Some(dir) = record {
+        let d = dir.join("seen");
+        std::fs::create_dir_all(&d)?;
+        for (k, (name, note, _)) in seen.iter().enumerate() {
+            std::fs::write(d.join(format!("{k}.checkpoint")), note)?;
+            std::fs::write(d.join(format!("{k}.name")), name)?;
+        }
+    }
+
+    // Resume from the state if its checkpoint is a prefix of this one —
+    // but a recorded bundle must hold the whole log, so then start afresh.
+    let resume = earlier.filter(|_| record.is_none()).and_then(|s| {
+        let c = Checkpoint::open(s.checkpoint.as_bytes(), &center_key).ok()?;
+        (c.size <= cp.size).then_some((c, s.ledger))
+    });
+
+    let mirrored = mirror(source, record, &election, &cp, resume, &opts.state, progress).await?;
+    let Mirrored { tree, ledger, tiles } = mirrored;
+    if tree.root() != cp.root {
+        findings.push(Finding {
+            kind: FindingKind::LogRoot,
+            place: "log".into(),
+            figure: format!("entries at size {}", cp.size),
+            center: B64.encode(cp.root),
+            machines: format!("the entries served hash to {}", B64.encode(tree.root())),
+            evidence: "log/checkpoint: the signed root does not match the entries served".into(),
+        });
+    }
+    findings.append(&mut ledger.findings.clone());
+    let root_at = |n: u64| tree.root_at(n).ok().filter(|_| tree.root() == cp.root);
+    for (name, _, c) in &seen {
+        findings.extend(checkpoints::continuity(c, name, cp.size, &root_at));
+        findings.extend(checkpoints::rollback(c, name, cp.size).filter(|_| !name.starts_with("peer")));
+    }
+
+    step("comparing the center's per-table figures, areas and held actas");
+    let size = cp.size;
+    let tables: Vec<acta_api::TableResult> = source.json(acta_api::RESULTS_TABLES, record).await?;
+    findings.extend(compare::table_results(&election, &ledger, size, &tables));
+    let areas: Vec<acta_api::Totals> = source.json(acta_api::RESULTS_AREAS, record).await?;
+    findings.extend(compare::areas(&election, &ledger, size, &areas));
+    let held: Vec<acta_api::LoggedEntry> = source.json(acta_api::HELD, record).await?;
+    findings.extend(compare::held(&ledger, size, &held));
+    step("checking every signed announcement in the log");
+    for (index, note) in &ledger.announcements {
+        findings.extend(compare::announcement(&election, &ledger, *index, note, &root_at));
+    }
+
+    let mut paper_checks = Vec::new();
+    if !opts.paper.is_empty() || !opts.receipts.is_empty() {
+        step("checking the paper actas and receipts");
+        let (checks, found) = check_paper(&election, &ledger, opts, record, &root_at)?;
+        paper_checks = checks;
+        findings.extend(found);
+    }
+
+    if let Some(dir) = record {
+        let d = dir.join("exhibits");
+        std::fs::create_dir_all(&d)?;
+        for (name, note) in &ledger.exhibits {
+            std::fs::write(d.join(name), note)?;
+        }
+    }
+    let fork = findings.iter().any(|f| f.kind == FindingKind::ForkedLog);
+    if let Some(dir) = &opts.state {
+        std::fs::create_dir_all(dir)?;
+        if fork {
+            // Keep the earlier checkpoint as the state; the new one is evidence.
+            std::fs::write(dir.join(format!("refused-{}.checkpoint", cp.size)), &checkpoint_note)?;
+        } else if tree.root() == cp.root {
+            let s = State {
+                election: election.id.clone(),
+                checkpoint: checkpoint_note.clone(),
+                ledger: ledger.clone(),
+            };
+            let tmp = dir.join("state.json.tmp");
+            std::fs::write(&tmp, serde_json::to_vec(&s).map_err(|e| input(&tmp, e))?)?;
+            std::fs::write(dir.join("leaves.bin"), tree_leaves(&tree))?;
+            std::fs::rename(&tmp, dir.join("state.json"))?;
+            std::fs::write(dir.join("checkpoint.note"), &checkpoint_note)?;
+        }
+    }
+
+    let mut report = Report {
+        headline: String::new(),
+        verdict: Verdict::Consistent,
+        election: election.id.clone(),
+        log_size: cp.size,
+        log_root: B64.encode(cp.root),
+        tables_total: election.tables.len() as u64,
+        tables_reported: ledger.reported(),
+        registered_total: election.registered(),
+        actas_verified: ledger.verified,
+        proofs_verified: tiles,
+        announced: ledger.announcements.last().map(|(i, _)| *i),
+        sums: ledger.sums(&election, "", cp.size),
+        held: ledger.held.clone(),
+        unreported: acta_verify::unreported(&election, &ledger),
+        paper: paper_checks,
+        groups: Vec::new(),
+        findings,
+    };
+    report.conclude();
+    if let Some(dir) = record {
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_vec_pretty(&report).map_err(|e| input(dir, e))?,
+        )?;
+    }
+    Ok(report)
+}
+
+/// The report when the package itself is not the auditors'.
+fn package_report(package: &[u8], e: acta_election::Error) -> Report {
+    let id = Election::parse(
+        acta_note::Note::parse(package)
+            .map(|n| n.text)
+            .unwrap_or_default(),
+    )
+    .map(|e| e.id)
+    .unwrap_or_default();
+    let mut r = Report {
+        headline: String::new(),
+        verdict: Verdict::Discrepancies,
+        election: id,
+        log_size: 0,
+        log_root: String::new(),
+        tables_total: 0,
+        tables_reported: 0,
+        registered_total: 0,
+        actas_verified: 0,
+        proofs_verified: 0,
+        announced: None,
+        sums: Default::default(),
+        held: Vec::new(),
+        unreported: Vec::new(),
+        paper: Vec::new(),
+        groups: Vec::new(),
+        findings: vec![Finding {
+            kind: FindingKind::Package,
+            place: "package".into(),
+            figure: "auditors' countersignatures".into(),
+            center: "serves this package as the election's".into(),
+            machines: e.to_string(),
+            evidence: "package.note, trust.txt".into(),
+        }],
+    };
+    r.conclude();
+    r
+}
+
+fn cosignatures(election: &Election, note: &str, cp: &Checkpoint) -> Result<Vec<Finding>, Error> {
     let witnesses: Vec<_> = election
         .witness_keys()?
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    let note =
-        acta_note::Note::parse(checkpoint_note.as_bytes()).map_err(acta_tlog::Error::from)?;
-    let by =
-        acta_note::cosignature::cosigners(&note, &witnesses).map_err(acta_tlog::Error::from)?;
-    if by.len() < election.witness_quorum as usize {
-        findings.push(Finding {
+    let parsed = acta_note::Note::parse(note.as_bytes()).map_err(acta_tlog::Error::from)?;
+    let by = acta_note::cosignature::cosigners(&parsed, &witnesses).map_err(acta_tlog::Error::from)?;
+    Ok(if by.len() < election.witness_quorum as usize {
+        vec![Finding {
             kind: FindingKind::Cosignatures,
             place: "log".into(),
             figure: format!("witness cosignatures on checkpoint {}", cp.size),
             center: by.len().to_string(),
             machines: format!("{} required by the package", election.witness_quorum),
-            evidence: "checkpoint.note".into(),
+            evidence: "log/checkpoint".into(),
+        }]
+    } else {
+        Vec::new()
+    })
+}
+
+/// Checkpoints an evidence bundle says were seen before (`seen/K.checkpoint`).
+async fn read_seen(source: &Source, record: Option<&Path>) -> Result<Vec<(String, String)>, Error> {
+    let Source::Bundle(dir) = source else {
+        return Ok(Vec::new());
+    };
+    let _ = record;
+    let mut out = Vec::new();
+    for k in 0.. {
+        let Some(note) = read_opt(&dir.join(format!("seen/{k}.checkpoint")))? else {
+            break;
+        };
+        let name = read_opt(&dir.join(format!("seen/{k}.name")))?.unwrap_or_default();
+        out.push((name, note));
+    }
+    Ok(out)
+}
+
+fn tree_leaves(tree: &Tree) -> Vec<u8> {
+    let mut out = Vec::with_capacity(tree.size() as usize * 32);
+    for i in 0..tree.size() {
+        if let Some(h) = tree.leaf(i) {
+            out.extend_from_slice(h);
+        }
+    }
+    out
+}
+
+struct Mirrored {
+    tree: Tree,
+    ledger: Ledger,
+    tiles: u64,
+}
+
+/// Bundles in flight at once while the previous ones are verified.
+const IN_FLIGHT: usize = 8;
+
+/// Mirrors the log of `cp` from its entry bundles (C2SP tlog-tiles), folding
+/// each bundle as it arrives: leaves hashed and entries opened on all cores,
+/// then folded in order with the center's status for each. Then every hash
+/// tile is fetched and must equal the one computed from the entries.
+async fn mirror(
+    source: &Source,
+    record: Option<&Path>,
+    election: &Election,
+    cp: &Checkpoint,
+    resume: Option<(Checkpoint, Ledger)>,
+    state: &Option<PathBuf>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Mirrored, Error> {
+    let (mut tree, mut ledger) = match (resume, state) {
+        (Some((old, ledger)), Some(dir)) if ledger.size == old.size => {
+            let leaves = std::fs::read(dir.join("leaves.bin")).unwrap_or_default();
+            let tree = Tree::from_leaves(leaves.chunks_exact(32).map(|c| {
+                let mut h = [0u8; 32];
+                h.copy_from_slice(c);
+                h
+            }));
+            if tree.size() == old.size && tree.root() == old.root && tree.root_at(old.size).is_ok() {
+                (tree, ledger)
+            } else {
+                (Tree::new(), Ledger::new(election))
+            }
+        }
+        _ => (Tree::new(), Ledger::new(election)),
+    };
+    // A resumed tree must extend to this checkpoint; if the earlier state
+    // is not a prefix of this log, start afresh (the fork is reported by
+    // the continuity check, from the signed checkpoints).
+    let from = tree.size();
+    let bundles: Vec<Tile> = Tile::entry_bundles(cp.size)
+        .into_iter()
+        .filter(|t| t.first() + u64::from(t.width) > from)
+        .collect();
+    let total = bundles.len() as u64;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    {
+        let (source, record) = (source.clone(), record.map(Path::to_path_buf));
+        let bundles = bundles.clone();
+        tokio::spawn(async move {
+            let mut queue = std::collections::VecDeque::new();
+            let mut it = bundles.into_iter();
+            loop {
+                while queue.len() < IN_FLIGHT {
+                    let Some(t) = it.next() else { break };
+                    let (s, r) = (source.clone(), record.clone());
+                    queue.push_back(tokio::spawn(async move {
+                        let b = s.get(&format!("/log/{}", t.path()), r.as_deref()).await;
+                        (t, b)
+                    }));
+                }
+                let Some(h) = queue.pop_front() else { break };
+                let Ok(got) = h.await else { break };
+                if tx.send(got).await.is_err() {
+                    break;
+                }
+            }
         });
     }
-    let (mut l0, mut hi) = (Vec::new(), Vec::new());
-    let tiles = acta_tlog::Tile::hash_tiles(cp.size);
-    for (k, t) in tiles.iter().enumerate() {
-        if k % 64 == 0 {
-            progress(&format!("mirroring hash tiles {k}/{}", tiles.len()));
-        }
-        let b = client.tile(t).await.map_err(http)?;
-        if t.level == acta_tlog::TileLevel::Hashes(0) {
-            l0.push((*t, b));
-        } else {
-            hi.push((*t, b));
-        }
-    }
-    let mut count = tiles.len() as u64;
-    let tree = match acta_tlog::tile::tree_from_tiles(
-        cp.size,
-        &cp.root,
-        l0.iter().map(|(t, b)| (*t, b.as_slice())),
-        hi.iter().map(|(t, b)| (*t, b.as_slice())),
-    ) {
-        Ok(t) => t,
-        Err(e) => {
-            findings.push(Finding {
-                kind: FindingKind::LogRoot,
-                place: "log".into(),
-                figure: format!("tiles at size {}", cp.size),
-                center: B64.encode(cp.root),
-                machines: e.to_string(),
-                evidence: "checkpoint.note: the signed root does not match the tiles served".into(),
-            });
-            return Err(Error::Http {
-                url: client.base().into(),
-                what: format!("the tiles do not match the signed checkpoint: {e}"),
-            });
-        }
-    };
-    let mut entries: Vec<String> = Vec::with_capacity(cp.size as usize);
-    let bundles = acta_tlog::Tile::entry_bundles(cp.size);
-    for (k, t) in bundles.iter().enumerate() {
-        if k % 16 == 0 {
-            progress(&format!("mirroring entry bundles {k}/{}", bundles.len()));
-        }
-        let b = client.tile(t).await.map_err(http)?;
-        count += 1;
-        let bad = |what: String| Error::Http {
-            url: format!("{}/log/{}", client.base(), t.path()),
-            what,
+    let mut statuses: Vec<acta_api::LoggedEntry> = Vec::new();
+    let mut next_status = from - from % acta_api::MAX_PAGE;
+    let mut done = 0u64;
+    while let Some((t, bytes)) = rx.recv().await {
+        let bytes = bytes?;
+        let entries = acta_tlog::tile::read_bundle(&bytes, t.width)?;
+        let first = t.first();
+        let skip = from.saturating_sub(first) as usize;
+        let notes: Vec<&[u8]> = entries[skip.min(entries.len())..].to_vec();
+        let opened: Vec<_> = {
+            use rayon::prelude::*;
+            notes
+                .par_iter()
+                .map(|n| (acta_tlog::leaf_hash(n), acta_sheet::Entry::open(n, election)))
+                .collect()
         };
-        for e in acta_tlog::tile::read_bundle(&b, t.width)? {
-            let i = entries.len() as u64;
-            if tree.leaf(i) != Some(&acta_tlog::leaf_hash(e)) {
-                findings.push(Finding {
-                    kind: FindingKind::LogRoot,
-                    place: format!("log entry {i}"),
-                    figure: "entry".into(),
-                    center: "served an entry".into(),
-                    machines: "it does not hash to the leaf under the signed root".into(),
-                    evidence: "checkpoint.note".into(),
+        let end = first + entries.len() as u64;
+        while next_status < end.min(cp.size) {
+            let to = (next_status + acta_api::MAX_PAGE).min(cp.size);
+            let page: Vec<acta_api::LoggedEntry> = source
+                .json(&format!("{}?start={next_status}&end={to}&notes=false", acta_api::ENTRIES), record)
+                .await?;
+            if page.iter().enumerate().any(|(k, e)| e.index != next_status + k as u64) || page.is_empty() {
+                return Err(Error::Http {
+                    url: source.name(),
+                    what: format!("entry statuses stop or skip at {next_status} of {}", cp.size),
                 });
             }
-            entries.push(
-                String::from_utf8(e.to_vec())
-                    .map_err(|_| bad(format!("entry {i} is not UTF-8")))?,
-            );
+            statuses.extend(page);
+            next_status = to;
         }
+        for (note, (leaf, opened)) in notes.iter().zip(opened) {
+            let i = tree.append(leaf);
+            let claimed = statuses
+                .first()
+                .and_then(|s0| statuses.get(i.checked_sub(s0.index)? as usize))
+                .filter(|e| e.index == i)
+                .map(|e| e.status);
+            ledger.apply(election, note, opened, claimed);
+        }
+        // Statuses of entries already folded are no longer needed.
+        let keep = statuses.partition_point(|e| e.index < tree.size());
+        statuses.drain(..keep);
+        done += 1;
+        progress(Progress {
+            phase: "mirroring and verifying the log",
+            done,
+            total,
+        });
     }
-    let mut statuses = Vec::with_capacity(cp.size as usize);
-    while (statuses.len() as u64) < cp.size {
-        let start = statuses.len() as u64;
-        let page = client
-            .entries(start, (start + acta_api::MAX_PAGE).min(cp.size))
-            .await
-            .map_err(http)?;
-        if page.is_empty()
-            || page
-                .iter()
-                .enumerate()
-                .any(|(k, e)| e.index != start + k as u64)
-        {
+    if tree.size() != cp.size {
+        return Err(Error::Http {
+            url: source.name(),
+            what: format!("the entry bundles hold {} entries, the checkpoint {}", tree.size(), cp.size),
+        });
+    }
+    // Every hash tile the center serves must be the one the entries make.
+    let tiles = Tile::hash_tiles(cp.size);
+    let mut count = total;
+    for (k, t) in tiles.iter().enumerate() {
+        let served = source.get(&format!("/log/{}", t.path()), record).await?;
+        count += 1;
+        if tree.tile(t).as_deref() != Some(served.as_slice()) {
             return Err(Error::Http {
-                url: client.base().into(),
-                what: format!("entry statuses stop or skip at {start} of {}", cp.size),
+                url: source.name(),
+                what: format!("hash tile {} does not hash from the entries of the log", t.path()),
             });
         }
-        statuses.extend(page);
+        progress(Progress {
+            phase: "checking the hash tiles",
+            done: k as u64 + 1,
+            total: tiles.len() as u64,
+        });
     }
-    statuses.truncate(cp.size as usize);
-    Ok(Mirror {
-        checkpoint_note,
-        checkpoint: cp,
+    Ok(Mirrored {
         tree,
-        entries,
-        statuses,
+        ledger,
         tiles: count,
     })
 }
 
-/// Observes the center at `url`, trusting `trust` for the package. If
-/// `evidence` is given, signed notes behind the findings are saved there.
-/// `progress` is told what is happening, for long mirrors.
-pub async fn observe(
-    url: &str,
-    trust: &Trust,
-    evidence: Option<&Path>,
-    progress: &dyn Fn(&str),
-) -> Result<Report, Error> {
-    let client = acta_api::Client::new(url);
-    progress("fetching the election package");
-    let package = client.text(acta_api::ELECTION).await.map_err(http)?;
-    let election = Election::open(package.as_bytes(), trust)?;
-    let mut findings = Vec::new();
-    let m = mirror(&client, &election, &mut findings, progress).await?;
-    let cp = m.checkpoint.clone();
-    let mut save: Vec<(String, String)> =
-        vec![("checkpoint.note".into(), m.checkpoint_note.clone())];
-
-    // The latest announcement in the log, and the size it speaks for.
-    let last_announcement = m
-        .entries
-        .iter()
-        .enumerate()
-        .rev()
-        .find(|(_, e)| EntryKind::of(e.as_bytes()) == Some(EntryKind::Announcement))
-        .map(|(i, e)| (i as u64, e.clone()));
-    let announced_size = last_announcement
-        .as_ref()
-        .and_then(|(_, e)| Announcement::open(e.as_bytes(), &election).ok())
-        .map(|a| a.checkpoint.size);
-
-    // Open and re-add every entry. The first acta of a table counts if its
-    // figures can be, and is held if not; a later different body is a
-    // conflict; a repeated body should never have been logged. The same for
-    // zero reports, which are logged, not counted.
-    progress("verifying signatures and re-adding every acta");
-    let mut counted: BTreeMap<String, (u64, Acta, String)> = BTreeMap::new();
-    let mut first_of: BTreeMap<(EntryKind, String), (u64, [u8; 32], String)> = BTreeMap::new();
-    let mut held: Vec<HeldActa> = Vec::new();
-    let mut running = Sums::default();
-    let mut at_announcement = if announced_size == Some(0) {
-        Some((Sums::default(), 0u64))
-    } else {
-        None
-    };
-    let mut verified = 0u64;
-    for (i, signed) in m.entries.iter().enumerate() {
-        let claimed = &m.statuses[i];
-        let mut judged: Option<acta_api::Status> = None;
-        match acta_sheet::Entry::open(signed.as_bytes(), &election) {
-            Ok(e) => {
-                verified += 1;
-                let kind = e.kind();
-                let table = e.table().unwrap_or_default().to_string();
-                let key = (kind, table.clone());
-                if kind == EntryKind::Announcement {
-                    judged = Some(acta_api::Status::Logged);
-                } else if let Some((first, body, first_signed)) = first_of.get(&key) {
-                    judged = Some(acta_api::Status::Conflict);
-                    if *body == e.body_hash {
-                        findings.push(Finding {
-                            kind: FindingKind::RepeatedActa,
-                            place: table.clone(),
-                            figure: kind.as_str().into(),
-                            center: format!(
-                                "logged the note of log entry {first} again at entry {i}"
-                            ),
-                            machines: "one note, one log entry".into(),
-                            evidence: format!("entry-{first}.note, entry-{i}.note"),
-                        });
-                    } else {
-                        findings.push(Finding {
-                            kind: FindingKind::ConflictingActas,
-                            place: table.clone(),
-                            figure: kind.as_str().into(),
-                            center: format!(
-                                "first at log entry {first} (security code {})",
-                                acta_sheet::security_code(first_signed.as_bytes())
-                            ),
-                            machines: format!(
-                                "the table's machine also signed a different one, log entry {i} (security code {})",
-                                acta_sheet::security_code(signed.as_bytes()),
-                            ),
-                            evidence: format!("entry-{first}.note, entry-{i}.note"),
-                        });
-                    }
-                    save.push((format!("entry-{first}.note"), first_signed.clone()));
-                    save.push((format!("entry-{i}.note"), signed.clone()));
-                } else {
-                    first_of.insert(key, (i as u64, e.body_hash, signed.clone()));
-                    judged = Some(match e.content {
-                        Content::Acta { acta, holds } if holds.is_empty() => {
-                            running.add(&acta);
-                            counted.insert(table, (i as u64, acta, signed.clone()));
-                            acta_api::Status::Counted
-                        }
-                        Content::Acta { holds, .. } => {
-                            held.push(HeldActa {
-                                table,
-                                index: i as u64,
-                                reasons: holds.iter().map(|h| h.to_string()).collect(),
-                            });
-                            acta_api::Status::Held
-                        }
-                        _ => acta_api::Status::Logged,
-                    });
-                }
-            }
-            Err(e) => {
-                findings.push(Finding {
-                    kind: FindingKind::InvalidLogEntry,
-                    place: format!("log entry {i}"),
-                    figure: "signature and format".into(),
-                    center: "logged it".into(),
-                    machines: e.to_string(),
-                    evidence: format!("entry-{i}.note"),
-                });
-                save.push((format!("entry-{i}.note"), signed.clone()));
-            }
-        }
-        if let Some(expected) = judged {
-            if claimed.status != expected {
-                findings.push(Finding {
-                    kind: FindingKind::EntryStatus,
-                    place: format!("log entry {i}"),
-                    figure: "status".into(),
-                    center: claimed.status.as_str().to_string(),
-                    machines: expected.as_str().to_string(),
-                    evidence: format!("entry-{i}.note"),
-                });
-                save.push((format!("entry-{i}.note"), signed.clone()));
-            }
-        }
-        if announced_size == Some(i as u64 + 1) {
-            at_announcement = Some((running.clone(), held.len() as u64));
-        }
-    }
-
-    // The per-table figures behind the center's totals.
-    progress("comparing the center's per-table figures");
-    let center_tables: Vec<acta_api::TableResult> =
-        client.json(acta_api::RESULTS_TABLES).await.map_err(http)?;
-    let mut seen = std::collections::BTreeSet::new();
-    for ct in &center_tables {
-        seen.insert(ct.table.clone());
-        let Some((index, acta, signed)) = counted.get(&ct.table) else {
-            findings.push(Finding {
-                kind: FindingKind::PhantomTable,
-                place: ct.table.clone(),
-                figure: "acta".into(),
-                center: format!("counts ballots {}", ct.ballots),
-                machines: "no valid signed acta in the log".into(),
-                evidence: "checkpoint.note".into(),
-            });
-            continue;
-        };
-        let mut mine = Sums::default();
-        mine.add(acta);
-        let mut diffs = Vec::new();
-        for (fig, c, m) in [
-            ("registered", ct.registered, mine.registered),
-            ("authenticated", ct.authenticated, mine.authenticated),
-            ("ballots", ct.ballots, mine.ballots),
-        ] {
-            if c != m {
-                diffs.push((fig.to_string(), c.to_string(), m.to_string()));
-            }
-        }
-        if ct.votes != mine.votes {
-            diffs.push((
-                "votes".into(),
-                format!("{:?}", ct.votes),
-                format!("{:?}", mine.votes),
-            ));
-        }
-        if ct.index != *index {
-            diffs.push((
-                "counted acta".into(),
-                format!("log entry {}", ct.index),
-                format!("log entry {index}"),
-            ));
-        }
-        for (figure, center, machines) in diffs {
-            findings.push(Finding {
-                kind: FindingKind::TableFigure,
-                place: ct.table.clone(),
-                figure,
-                center,
-                machines,
-                evidence: format!("entry-{index}.note (signed by machine {})", acta.machine),
-            });
-            save.push((format!("entry-{index}.note"), signed.clone()));
-        }
-    }
-    for (table, (index, _, _)) in &counted {
-        if !seen.contains(table) {
-            findings.push(Finding {
-                kind: FindingKind::MissingTable,
-                place: table.clone(),
-                figure: "acta".into(),
-                center: "does not count it".into(),
-                machines: format!("signed acta at log entry {index}"),
-                evidence: format!("entry-{index}.note"),
-            });
-        }
-    }
-
-    // The published totals, for the country and each state.
-    progress("comparing published totals");
-    let national: acta_api::Totals = client.json(acta_api::RESULTS).await.map_err(http)?;
-    compare_totals(
-        "country",
-        "results",
-        &national.into(),
-        &running,
-        &election,
-        &mut findings,
-    );
-    for state in election.areas_at(acta_election::Level::State) {
-        let t: acta_api::Totals = client
-            .json(&format!("/api/results/area/{}", state.code))
-            .await
-            .map_err(http)?;
-        let mut s = Sums::default();
-        for (id, (_, a, _)) in &counted {
-            if id.starts_with(&format!("{}.", state.code)) {
-                s.add(a);
-            }
-        }
-        compare_totals(
-            &format!("state {}", state.code),
-            "results",
-            &t.into(),
-            &s,
-            &election,
-            &mut findings,
-        );
-    }
-
-    // The latest signed announcement in the log, at its own checkpoint.
-    progress("checking the latest announcement");
-    if let Some((index, note)) = &last_announcement {
-        save.push(("announcement.note".into(), note.clone()));
-        match Announcement::open(note.as_bytes(), &election) {
-            Ok(ann) => {
-                let (size, root) = (ann.checkpoint.size, ann.checkpoint.root);
-                if size > *index || m.tree.root_at(size).ok() != Some(root) {
-                    findings.push(consistency_finding(size, cp.size));
-                } else {
-                    let (sums, held_at) = at_announcement.clone().unwrap_or_default();
-                    let totals = CenterTotals::from(&ann);
-                    if totals.held != held_at {
-                        findings.push(Finding {
-                            kind: FindingKind::AnnouncementFigure,
-                            place: "country".into(),
-                            figure: format!(
-                                "held actas (diff {:+})",
-                                totals.held as i128 - held_at as i128
-                            ),
-                            center: totals.held.to_string(),
-                            machines: held_at.to_string(),
-                            evidence: "announcement.note (signed by the center)".into(),
-                        });
-                    }
-                    compare_totals(
-                        "country",
-                        "announcement",
-                        &totals,
-                        &sums,
-                        &election,
-                        &mut findings,
-                    );
-                }
-            }
-            Err(e) => findings.push(Finding {
-                kind: FindingKind::Announcement,
-                place: "country".into(),
-                figure: "signature and format".into(),
-                center: "published it".into(),
-                machines: e.to_string(),
-                evidence: "announcement.note".into(),
-            }),
-        }
-    }
-
-    if let Some(dir) = evidence {
-        std::fs::create_dir_all(dir)?;
-        for (name, body) in &save {
-            std::fs::write(dir.join(name), body)?;
-        }
-        std::fs::write(dir.join("package.note"), &package)?;
-    }
-    Ok(Report {
-        verdict: if findings.is_empty() {
-            Verdict::Consistent
-        } else {
-            Verdict::Discrepancies
-        },
-        election: election.id.clone(),
-        log_size: cp.size,
-        log_root: B64.encode(cp.root),
-        tables_total: election.tables.len() as u64,
-        tables_reported: counted.len() as u64,
-        actas_verified: verified,
-        proofs_verified: m.tiles,
-        announced: last_announcement.map(|(i, _)| i),
-        sums: running,
-        held,
-        findings,
-    })
-}
-
-fn consistency_finding(old: u64, new: u64) -> Finding {
-    Finding {
-        kind: FindingKind::ConsistencyProof,
-        place: "log".into(),
-        figure: format!("announcement checkpoint {old} within log {new}"),
-        center: "announced totals at this checkpoint".into(),
-        machines:
-            "the log at that size has another root, or the announcement precedes its own checkpoint"
-                .into(),
-        evidence: "announcement.note, checkpoint.note".into(),
-    }
-}
-
-fn compare_totals(
-    place: &str,
-    source: &str,
-    c: &CenterTotals,
-    s: &Sums,
+/// Reads the paper actas (PNG photos of printed actas, or signed notes) and
+/// receipts, and checks them against the log.
+fn check_paper(
     election: &Election,
-    findings: &mut Vec<Finding>,
-) {
-    let evidence = if source == "announcement" {
-        "announcement.note (signed by the center)".to_string()
-    } else {
-        format!("center {source} endpoint vs the signed actas in the log")
-    };
-    let kind = if source == "announcement" {
-        FindingKind::AnnouncementFigure
-    } else {
-        FindingKind::AreaFigure
-    };
-    let mut seat_findings = Vec::new();
-    let mut push = |figure: String, center: u64, machines: u64| {
-        if center != machines {
-            findings.push(Finding {
-                kind,
-                place: place.into(),
-                figure: format!("{figure} (diff {:+})", center as i128 - machines as i128),
-                center: center.to_string(),
-                machines: machines.to_string(),
-                evidence: evidence.clone(),
-            });
+    ledger: &Ledger,
+    opts: &Options,
+    record: Option<&Path>,
+    root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+) -> Result<(Vec<acta_verify::PaperCheck>, Vec<Finding>), Error> {
+    let mut checks = Vec::new();
+    let mut findings = Vec::new();
+    let mut by_table = std::collections::BTreeMap::new();
+    for f in &opts.paper {
+        let bytes = std::fs::read(f).map_err(|e| input(f, e))?;
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(dir) = record {
+            std::fs::create_dir_all(dir.join("paper"))?;
+            std::fs::write(dir.join("paper").join(&name), &bytes)?;
         }
-    };
-    push("tables".into(), c.tables_reported, s.tables);
-    push("registered".into(), c.registered, s.registered);
-    push("authenticated".into(), c.authenticated, s.authenticated);
-    push("ballots".into(), c.ballots, s.ballots);
-    let mut keys: std::collections::BTreeSet<String> = s.votes.keys().cloned().collect();
-    keys.extend(c.contests.iter().map(|x| x.contest.clone()));
-    for contest in keys {
-        let theirs = c.contests.iter().find(|x| x.contest == contest);
-        let mut cm: BTreeMap<String, u64> = BTreeMap::new();
-        if let Some(t) = theirs {
-            cm.extend(t.votes.iter().cloned());
-            cm.insert(BLANK.into(), t.blank);
-            cm.insert(NULL.into(), t.null);
-        }
-        let empty = BTreeMap::new();
-        let mm = s.votes.get(&contest).unwrap_or(&empty);
-        let mut choices: std::collections::BTreeSet<&String> = cm.keys().collect();
-        choices.extend(mm.keys());
-        for ch in choices {
-            push(
-                format!("{contest} {ch}"),
-                cm.get(ch).copied().unwrap_or(0),
-                mm.get(ch).copied().unwrap_or(0),
-            );
-        }
-        // Winners, re-derived by the package's rules from the signed actas.
-        if let (Some(def), Some(t)) = (election.contest(&contest), theirs) {
-            let votes: Vec<(String, u64)> = def
-                .choices()
-                .into_iter()
-                .map(|ch| {
-                    let n = mm.get(&ch).copied().unwrap_or(0);
-                    (ch, n)
-                })
-                .collect();
-            let mine = acta_election::seats(def, &votes);
-            if t.seats != mine {
-                let show = |v: &[(String, u32)]| {
-                    v.iter()
-                        .map(|(c, n)| format!("{c}:{n}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                seat_findings.push(Finding {
-                    kind,
-                    place: place.into(),
-                    figure: format!("{contest} seats"),
-                    center: show(&t.seats),
-                    machines: show(&mine),
-                    evidence: evidence.clone(),
+        let signed = read_paper(&bytes);
+        let signed = match signed {
+            Ok(s) => s,
+            Err(what) => {
+                checks.push(acta_verify::PaperCheck {
+                    source: name,
+                    table: String::new(),
+                    status: acta_verify::PaperStatus::NotAuthentic,
+                    detail: what,
                 });
+                continue;
             }
+        };
+        let (c, finding) = paper::acta(election, ledger, &name, &signed);
+        if !c.table.is_empty() {
+            by_table.insert(c.table.clone(), signed);
         }
+        checks.push(c);
+        findings.extend(finding);
     }
-    findings.extend(seat_findings);
+    for f in &opts.receipts {
+        let text = std::fs::read_to_string(f).map_err(|e| input(f, e))?;
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(dir) = record {
+            std::fs::create_dir_all(dir.join("receipts"))?;
+            std::fs::write(dir.join("receipts").join(&name), &text)?;
+        }
+        let table = name.split(".acta.").next().unwrap_or_default();
+        let Some(signed) = by_table.get(table) else {
+            return Err(input(f, format!("no paper acta of table {table} was given to check this receipt with")));
+        };
+        let (c, finding) = paper::receipt(election, &name, signed, &text, root_at);
+        checks.push(c);
+        findings.extend(finding);
+    }
+    Ok((checks, findings))
+}
+
+/// A paper acta as given: a PNG of the printed acta (its QR parts decoded
+/// from the image), the signed note itself, or the QR parts' text one per
+/// line.
+fn read_paper(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    if bytes.starts_with(b"\x89PNG") {
+        return acta_sheet::qr::read_pngs(&[bytes.to_vec()])
+            .map_err(|e| format!("the QR codes of this image do not make an acta: {e}"));
+    }
+    if acta_sheet::EntryKind::of(bytes).is_some() {
+        return Ok(bytes.to_vec());
+    }
+    let parts: Vec<Vec<u8>> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    acta_sheet::qr::join(&parts).map_err(|e| format!("neither a signed acta nor its QR parts: {e}"))
+}
+
+/// Records the observer's own checkpoint for other observers: the signed
+/// checkpoint it last verified, as a file they can be given.
+pub fn state_checkpoint(state: &Path) -> Option<String> {
+    read_opt(&state.join("checkpoint.note")).ok().flatten()
 }

@@ -1,0 +1,425 @@
+//! `acta observe` and `acta evidence`: run the observer, print its report
+//! (terminal table, HTML, JSON), follow a center through the night, and
+//! export or re-verify an evidence bundle with no network.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use acta_observer::verify::{thousands, PaperStatus, Report, Verdict};
+use acta_observer::{Options, Progress, Source};
+use anyhow::{Context, Result};
+
+#[derive(clap::Args)]
+pub struct ObserveArgs {
+    /// The center's base URL (or a static mirror of it).
+    #[arg(long)]
+    center: String,
+    /// Trust file: which keys must sign the election package.
+    #[arg(long)]
+    trust: PathBuf,
+    /// Keep state here between runs: the last verified checkpoint and the
+    /// folded log, so a later run verifies only what is new and catches a
+    /// log rewritten in between.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Another observer's (or a witness's) signed checkpoint: a file, or a
+    /// URL serving it. Repeatable.
+    #[arg(long = "peer")]
+    peers: Vec<String>,
+    /// Actas held on paper: PNG photos of printed actas or signed notes. Repeatable.
+    #[arg(long = "paper")]
+    paper: Vec<PathBuf>,
+    /// Stations' receipts, `<table>.acta.tlog-proof`, checked with the paper
+    /// acta of the same table. Repeatable.
+    #[arg(long = "receipt")]
+    receipts: Vec<PathBuf>,
+    /// Write an evidence bundle here: everything the verdict rests on.
+    #[arg(long)]
+    evidence: Option<PathBuf>,
+    /// Write the report as an HTML page here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Follow the center: observe again every N seconds, reporting each new
+    /// finding as it appears (needs --state). Stops on Ctrl-C.
+    #[arg(long, value_name = "SECONDS")]
+    follow: Option<u64>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum EvidenceCmd {
+    /// Observe a center and write everything behind the verdict into one
+    /// directory: package, trust file, checkpoints, the log's tiles, the
+    /// center's statements, paper and receipts, exhibits and the report.
+    Export {
+        #[command(flatten)]
+        args: ObserveArgs,
+        /// Directory to write (must not exist yet, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a bundle with no network and print the same verdict.
+    Verify {
+        /// The bundle directory.
+        dir: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn options(args: &ObserveArgs) -> Result<Options> {
+    let mut o = Options::new(crate::read_trust(&args.trust)?);
+    o.state = args.state.clone();
+    o.peers = args.peers.clone();
+    o.paper = args.paper.clone();
+    o.receipts = args.receipts.clone();
+    o.record = args.evidence.clone();
+    Ok(o)
+}
+
+/// A progress bar for the long phases and a line for the short ones.
+pub fn progress_bar(quiet: bool) -> impl Fn(Progress) + Sync {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("  {msg:<40} [{bar:30}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    move |p: Progress| {
+        if p.total == 0 {
+            bar.println(format!("  … {}", p.phase));
+            return;
+        }
+        if bar.length() != Some(p.total) || bar.message() != p.phase {
+            bar.set_message(p.phase.to_string());
+            bar.set_length(p.total);
+        }
+        bar.set_position(p.done);
+        if p.done == p.total {
+            bar.finish_and_clear();
+            bar.reset();
+        }
+    }
+}
+
+fn exit(report: &Report) -> ExitCode {
+    if report.verdict == Verdict::Consistent {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
+    let opts = options(&args)?;
+    let source = Source::Center(acta_api::Client::new(&args.center));
+    let progress = progress_bar(args.json);
+    let Some(every) = args.follow else {
+        let report = match acta_observer::observe(&source, &opts, &progress).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("unusable input: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        show(&report, args.json, args.html.as_deref())?;
+        return Ok(exit(&report));
+    };
+    anyhow::ensure!(opts.state.is_some(), "--follow needs --state to remember what it verified");
+    let mut known: BTreeSet<String> = BTreeSet::new();
+    let mut last = None;
+    loop {
+        match acta_observer::observe(&source, &opts, &progress).await {
+            Ok(r) => {
+                if last != Some(r.log_size) {
+                    println!(
+                        "log size {} — {} of {} tables counted — {}",
+                        thousands(r.log_size),
+                        thousands(r.tables_reported),
+                        thousands(r.tables_total),
+                        r.headline
+                    );
+                    last = Some(r.log_size);
+                }
+                for f in &r.findings {
+                    let key = serde_json::to_string(f)?;
+                    if known.insert(key) {
+                        println!(
+                            "  NEW {}: {} {} — center {}, signed {} ({})",
+                            f.kind, f.place, f.figure, f.center, f.machines, f.evidence
+                        );
+                    }
+                }
+                if let Some(h) = &args.html {
+                    write_html(&r, h)?;
+                }
+            }
+            Err(e) => eprintln!("  this round failed, retrying: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(every.max(1))) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+pub async fn evidence(cmd: EvidenceCmd) -> Result<ExitCode> {
+    match cmd {
+        EvidenceCmd::Export { mut args, out } => {
+            if out.exists() && std::fs::read_dir(&out)?.next().is_some() {
+                anyhow::bail!("{} exists and is not empty", out.display());
+            }
+            args.evidence = Some(out.clone());
+            args.follow = None;
+            let code = run(args).await?;
+            eprintln!("evidence bundle written to {}", out.display());
+            Ok(code)
+        }
+        EvidenceCmd::Verify { dir, json } => {
+            let (report, recorded) = verify_bundle(&dir).await?;
+            show(&report, json, None)?;
+            if report.verdict != recorded.verdict || report.findings != recorded.findings {
+                eprintln!(
+                    "THE BUNDLE'S REPORT DIFFERS from what its contents give: it says {:?} with {} findings",
+                    recorded.verdict,
+                    recorded.findings.len()
+                );
+                return Ok(ExitCode::from(2));
+            }
+            eprintln!("the bundle's contents give the verdict its report states");
+            Ok(exit(&report))
+        }
+    }
+}
+
+/// Re-runs the observer on a bundle with no network: returns what its
+/// contents give, and the report it carries.
+pub async fn verify_bundle(dir: &Path) -> Result<(Report, Report)> {
+    let trust = crate::read_trust(&dir.join("trust.txt"))?;
+    let mut opts = Options::new(trust);
+    let files = |sub: &str| -> Result<Vec<PathBuf>> {
+        let d = dir.join(sub);
+        if !d.exists() {
+            return Ok(Vec::new());
+        }
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&d)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        v.sort();
+        Ok(v)
+    };
+    opts.paper = files("paper")?;
+    opts.receipts = files("receipts")?;
+    let recorded: Report = serde_json::from_slice(
+        &std::fs::read(dir.join("report.json")).context("the bundle has no report.json")?,
+    )?;
+    let report =
+        acta_observer::observe(&Source::Bundle(dir.to_path_buf()), &opts, &progress_bar(true))
+            .await?;
+    Ok((report, recorded))
+}
+
+fn show(report: &Report, json: bool, html: Option<&Path>) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print_report(report);
+    }
+    if let Some(h) = html {
+        write_html(report, h)?;
+        eprintln!("HTML report written to {}", h.display());
+    }
+    Ok(())
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// The observer's verdict as the terminal shows it: headline first, then
+/// findings grouped by kind, the tables with no counted acta, the details.
+pub fn print_report(r: &Report) {
+    match r.verdict {
+        Verdict::Consistent => println!("VERDICT: consistent — {}", r.headline),
+        _ => println!(
+            "VERDICT: DISCREPANCIES FOUND ({}) — {}",
+            r.findings.len(),
+            r.headline
+        ),
+    }
+    println!(
+        "  log size {} root {}; {} signed entries and {} tiles verified; {} of {} tables counted ({} of {} registered voters); {} held",
+        thousands(r.log_size),
+        r.log_root,
+        thousands(r.actas_verified),
+        thousands(r.proofs_verified),
+        thousands(r.tables_reported),
+        thousands(r.tables_total),
+        thousands(r.sums.registered),
+        thousands(r.registered_total),
+        r.held.len()
+    );
+    if !r.groups.is_empty() {
+        println!("\n  {:<22} {:>7}  meaning", "finding", "count");
+        for g in &r.groups {
+            println!("  {:<22} {:>7}  {}", g.kind.as_str(), g.count, g.meaning);
+        }
+    }
+    if !r.unreported.is_empty() {
+        let reg: u64 = r.unreported.iter().map(|u| u.registered).sum();
+        println!(
+            "\n  tables with no counted acta in the log: {} ({} registered voters) — their witnesses should bring their paper:",
+            thousands(r.unreported.len() as u64),
+            thousands(reg)
+        );
+        for row in r.unreported.chunks(4) {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|u| format!("{} ({})", u.table, thousands(u.registered)))
+                .collect();
+            println!("    {}", cells.join("   "));
+        }
+    }
+    if !r.held.is_empty() {
+        println!("\n  held actas — authentic, logged, not counted, for review:");
+        for h in &r.held {
+            println!("    {} (log entry {}): {}", h.table, h.index, h.reasons.join("; "));
+        }
+    }
+    if !r.paper.is_empty() {
+        println!("\n  paper in hand:");
+        for p in &r.paper {
+            let mark = match p.status {
+                PaperStatus::InLog | PaperStatus::ReceiptHonored | PaperStatus::Conflict => "ok ",
+                PaperStatus::NotAuthentic | PaperStatus::BadReceipt => "?? ",
+                _ => "!! ",
+            };
+            println!("    {mark} {:<28} {:<18} {}", cut(&p.source, 28), p.table, p.detail);
+        }
+    }
+    if r.findings.is_empty() {
+        return;
+    }
+    println!(
+        "\n  {:<20} {:<20} {:<28} {:>16} {:>16}  evidence",
+        "kind", "where", "figure", "center", "signed"
+    );
+    for g in &r.groups {
+        for f in r.findings.iter().filter(|f| f.kind == g.kind).take(DETAILS_PER_KIND) {
+            println!(
+                "  {:<20} {:<20} {:<28} {:>16} {:>16}  {}",
+                f.kind.as_str(),
+                cut(&f.place, 20),
+                cut(&f.figure, 28),
+                cut(&f.center, 16),
+                cut(&f.machines, 16),
+                f.evidence
+            );
+        }
+        if g.count > DETAILS_PER_KIND {
+            println!(
+                "  {:<20} … and {} more (all of them in --json and --html)",
+                g.kind.as_str(),
+                g.count - DETAILS_PER_KIND
+            );
+        }
+    }
+}
+
+/// Findings of one kind shown in the terminal; the JSON and HTML have all.
+const DETAILS_PER_KIND: usize = 12;
+
+/// The report as one self-contained HTML page: headline, findings by kind,
+/// then sortable tables (discrepancies first).
+pub fn write_html(r: &Report, path: &Path) -> Result<()> {
+    use maud::{html, DOCTYPE};
+    let consistent = r.verdict == Verdict::Consistent;
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "acta observer — " (r.election) }
+                style { (maud::PreEscaped(CSS)) }
+            }
+            body {
+                h1 class=(if consistent { "ok" } else { "bad" }) {
+                    @if consistent { "Consistent" } @else { "Discrepancies found (" (r.findings.len()) ")" }
+                }
+                p class="headline" { (r.headline) }
+                p {
+                    "Election " (r.election) ": log of " (thousands(r.log_size)) " entries, root " code { (r.log_root) } "; "
+                    (thousands(r.actas_verified)) " signed entries and " (thousands(r.proofs_verified)) " tiles verified; "
+                    (thousands(r.tables_reported)) " of " (thousands(r.tables_total)) " tables counted."
+                }
+                @if !r.groups.is_empty() {
+                    h2 { "Findings by kind" }
+                    table class="sortable" {
+                        thead { tr { th { "kind" } th { "count" } th { "meaning" } } }
+                        tbody { @for g in &r.groups { tr { td { (g.kind.as_str()) } td class="n" { (g.count) } td { (g.meaning) } } } }
+                    }
+                    h2 { "Discrepancies" }
+                    table class="sortable" {
+                        thead { tr { th { "kind" } th { "where" } th { "figure" } th { "center says" } th { "signed evidence says" } th { "evidence" } } }
+                        tbody {
+                            @for f in &r.findings {
+                                tr { td { (f.kind.as_str()) } td { (f.place) } td { (f.figure) } td class="n" { (f.center) } td class="n" { (f.machines) } td { (f.evidence) } }
+                            }
+                        }
+                    }
+                }
+                @if !r.unreported.is_empty() {
+                    h2 { "Tables with no counted acta in the log (" (r.unreported.len()) ")" }
+                    p { "The witnesses of these tables should bring their paper actas." }
+                    table class="sortable" {
+                        thead { tr { th { "table" } th { "registered" } th { "the log holds" } } }
+                        tbody { @for u in &r.unreported { tr { td { (u.table) } td class="n" { (u.registered) } td { (u.log) } } } }
+                    }
+                }
+                @if !r.paper.is_empty() {
+                    h2 { "Paper in hand" }
+                    table class="sortable" {
+                        thead { tr { th { "file" } th { "table" } th { "status" } th { "detail" } } }
+                        tbody { @for p in &r.paper { tr { td { (p.source) } td { (p.table) } td { (format!("{:?}", p.status)) } td { (p.detail) } } } }
+                    }
+                }
+                @if !r.held.is_empty() {
+                    h2 { "Held actas" }
+                    table class="sortable" {
+                        thead { tr { th { "table" } th { "log entry" } th { "reasons" } } }
+                        tbody { @for h in &r.held { tr { td { (h.table) } td class="n" { (h.index) } td { (h.reasons.join("; ")) } } } }
+                    }
+                }
+                script { (maud::PreEscaped(SORT)) }
+            }
+        }
+    };
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(path, page.into_string())?;
+    Ok(())
+}
+
+const CSS: &str = "body{font:16px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#111}\
+h1.ok{color:#0a5c2b}h1.bad{color:#a00}.headline{font-size:1.3em;font-weight:600}\
+table{border-collapse:collapse;margin:1em 0;width:100%}th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}\
+th{background:#eee;cursor:pointer}td.n{text-align:right;font-variant-numeric:tabular-nums}";
+
+/// A few lines so that a click on a column heading sorts the table.
+const SORT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){\
+var t=th.closest('table'),b=t.tBodies[0],i=Array.prototype.indexOf.call(th.parentNode.children,th),asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
+var rows=Array.prototype.slice.call(b.rows);rows.sort(function(a,c){var x=a.cells[i].textContent,y=c.cells[i].textContent,nx=parseFloat(x),ny=parseFloat(y);\
+var r=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return asc?r:-r});rows.forEach(function(r){b.appendChild(r)})})});";

@@ -1,0 +1,368 @@
+//! What the center publishes and signs, held against the folded log.
+//!
+//! Every function here is pure: the center's statements (as fetched, or as
+//! kept in an evidence bundle) and the [`Ledger`] in, typed findings out.
+//! Statements about a log larger than the verified checkpoint are not
+//! judged: the observer judges them on its next round.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use acta_api::{LoggedEntry, TableResult, Totals};
+use acta_election::{Election, BLANK, NULL};
+use acta_sheet::{Announcement, Tally};
+
+use crate::finding::{thousands, Finding, FindingKind};
+use crate::ledger::{table_index, Ledger, Sums};
+
+/// Where a set of totals comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The center's results pages and API (not signed).
+    Published,
+    /// A signed announcement in the log, at this log index.
+    Announcement(u64),
+}
+
+impl Source {
+    fn evidence(self) -> String {
+        match self {
+            Source::Published => "the center's published results vs the signed actas in the log".into(),
+            Source::Announcement(i) => {
+                format!("announcement at log entry {i} (signed by the center)")
+            }
+        }
+    }
+    fn kind(self) -> FindingKind {
+        match self {
+            Source::Published => FindingKind::AreaFigure,
+            Source::Announcement(_) => FindingKind::AnnouncementFigure,
+        }
+    }
+}
+
+/// The figures a set of totals states, from either source.
+#[derive(Debug, Clone)]
+pub struct Stated {
+    /// Tables reported.
+    pub tables_reported: u64,
+    /// Held actas.
+    pub held: u64,
+    /// Registered voters at the reported tables.
+    pub registered: u64,
+    /// Authenticated voters.
+    pub authenticated: u64,
+    /// Ballots.
+    pub ballots: u64,
+    /// Per contest, with seats or winners.
+    pub contests: Vec<Tally>,
+}
+
+impl From<&Announcement> for Stated {
+    fn from(a: &Announcement) -> Self {
+        Stated {
+            tables_reported: a.tables_reported,
+            held: a.held,
+            registered: a.registered,
+            authenticated: a.authenticated,
+            ballots: a.ballots,
+            contests: a.contests.clone(),
+        }
+    }
+}
+
+impl From<&Totals> for Stated {
+    fn from(t: &Totals) -> Self {
+        Stated {
+            tables_reported: t.tables_reported,
+            held: t.held,
+            registered: t.registered,
+            authenticated: t.authenticated,
+            ballots: t.ballots,
+            contests: t.contests.clone(),
+        }
+    }
+}
+
+/// The center's per-table figures against the counted actas of the log of
+/// `size` entries.
+pub fn table_results(
+    election: &Election,
+    ledger: &Ledger,
+    size: u64,
+    center: &[TableResult],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for ct in center {
+        if ct.index >= size {
+            continue; // beyond the verified log: judged next round
+        }
+        seen.insert(ct.table.as_str());
+        let facts = table_index(election, &ct.table).map(|t| &ledger.tables[t]);
+        let acta = facts.and_then(|f| f.acta.as_ref());
+        let Some((acta, fig)) = acta.and_then(|a| Some((a, a.counted.as_ref()?))) else {
+            out.push(Finding {
+                kind: FindingKind::PhantomTable,
+                place: ct.table.clone(),
+                figure: "acta".into(),
+                center: format!(
+                    "counts it: {} ballots (says log entry {})",
+                    thousands(ct.ballots),
+                    ct.index
+                ),
+                machines: match acta {
+                    Some(a) => format!("its acta at log entry {} is held, not countable", a.index),
+                    None => "no valid signed acta for this table in the log".into(),
+                },
+                evidence: "the checkpoint and the log it signs".into(),
+            });
+            continue;
+        };
+        let evidence = format!(
+            "log entry {} (signed by machine {})",
+            acta.index, election.tables[table_index(election, &ct.table).unwrap_or(0)].machine
+        );
+        let mut diff = |kind, figure: &str, c: String, m: String| {
+            out.push(Finding {
+                kind,
+                place: ct.table.clone(),
+                figure: figure.into(),
+                center: c,
+                machines: m,
+                evidence: evidence.clone(),
+            })
+        };
+        for (figure, c, m) in [
+            ("registered", ct.registered, fig.registered),
+            ("authenticated", ct.authenticated, fig.authenticated),
+            ("ballots", ct.ballots, fig.ballots),
+        ] {
+            if c != m {
+                diff(FindingKind::TableFigure, figure, c.to_string(), m.to_string());
+            }
+        }
+        if ct.alarms < fig.alarms {
+            diff(
+                FindingKind::HiddenAlarms,
+                "alarms",
+                ct.alarms.to_string(),
+                fig.alarms.to_string(),
+            );
+        }
+        let mine = fig.votes_map(election, &ct.table);
+        if ct.votes != mine {
+            for (contest, choice, c, m) in map_diffs(&ct.votes, &mine) {
+                diff(
+                    FindingKind::TableFigure,
+                    &format!("{contest} {choice}"),
+                    c.to_string(),
+                    m.to_string(),
+                );
+            }
+        }
+        if ct.index != acta.index {
+            diff(
+                FindingKind::TableFigure,
+                "counted acta",
+                format!("log entry {}", ct.index),
+                format!("log entry {}", acta.index),
+            );
+        }
+    }
+    for (t, a, _) in ledger.counted_before(size) {
+        let id = &election.tables[t].id;
+        if !seen.contains(id.as_str()) {
+            out.push(Finding {
+                kind: FindingKind::MissingTable,
+                place: id.clone(),
+                figure: "acta".into(),
+                center: "does not count it".into(),
+                machines: format!("signed acta at log entry {}", a.index),
+                evidence: format!("log entry {}", a.index),
+            });
+        }
+    }
+    out
+}
+
+fn map_diffs(
+    c: &BTreeMap<String, BTreeMap<String, u64>>,
+    m: &BTreeMap<String, BTreeMap<String, u64>>,
+) -> Vec<(String, String, u64, u64)> {
+    let empty = BTreeMap::new();
+    let contests: BTreeSet<&String> = c.keys().chain(m.keys()).collect();
+    let mut out = Vec::new();
+    for k in contests {
+        let (a, b) = (c.get(k).unwrap_or(&empty), m.get(k).unwrap_or(&empty));
+        let choices: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for ch in choices {
+            let (x, y) = (
+                a.get(ch).copied().unwrap_or(0),
+                b.get(ch).copied().unwrap_or(0),
+            );
+            if x != y {
+                out.push((k.clone(), ch.clone(), x, y));
+            }
+        }
+    }
+    out
+}
+
+/// Stated totals of the area `area` (`""` for the country) against the
+/// sums of the counted actas before `size`, seats and winners included.
+pub fn totals(
+    election: &Election,
+    area: &str,
+    stated: &Stated,
+    sums: &Sums,
+    held: u64,
+    source: Source,
+) -> Vec<Finding> {
+    let place = if area.is_empty() {
+        "country".to_string()
+    } else {
+        area.to_string()
+    };
+    let (kind, evidence) = (source.kind(), source.evidence());
+    let mut out = Vec::new();
+    let mut push = |figure: String, c: u64, m: u64| {
+        if c != m {
+            out.push(Finding {
+                kind,
+                place: place.clone(),
+                figure: format!("{figure} (diff {:+})", c as i128 - m as i128),
+                center: c.to_string(),
+                machines: m.to_string(),
+                evidence: evidence.clone(),
+            });
+        }
+    };
+    push("tables".into(), stated.tables_reported, sums.tables);
+    if matches!(source, Source::Announcement(_)) || area.is_empty() {
+        push("held actas".into(), stated.held, held);
+    }
+    push("registered".into(), stated.registered, sums.registered);
+    push("authenticated".into(), stated.authenticated, sums.authenticated);
+    push("ballots".into(), stated.ballots, sums.ballots);
+    let mut stated_votes = BTreeMap::new();
+    for t in &stated.contests {
+        let m: &mut BTreeMap<String, u64> = stated_votes.entry(t.contest.clone()).or_default();
+        m.extend(t.votes.iter().cloned());
+        m.insert(BLANK.into(), t.blank);
+        m.insert(NULL.into(), t.null);
+    }
+    for (contest, choice, c, m) in map_diffs(&stated_votes, &sums.votes) {
+        push(format!("{contest} {choice}"), c, m);
+    }
+    // Seats and winners, re-derived by the package's method from the
+    // signed actas' votes.
+    for t in &stated.contests {
+        let Some(def) = election.contest(&t.contest) else {
+            continue;
+        };
+        let empty = BTreeMap::new();
+        let mm = sums.votes.get(&t.contest).unwrap_or(&empty);
+        let votes: Vec<(String, u64)> = def
+            .choices()
+            .into_iter()
+            .map(|ch| {
+                let n = mm.get(&ch).copied().unwrap_or(0);
+                (ch, n)
+            })
+            .collect();
+        let mine = acta_election::seats(def, &votes);
+        if t.seats != mine {
+            let show = |v: &[(String, u32)]| {
+                v.iter()
+                    .map(|(c, n)| format!("{c}:{n}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            out.push(Finding {
+                kind: FindingKind::Seats,
+                place: place.clone(),
+                figure: format!("{} seats", t.contest),
+                center: show(&t.seats),
+                machines: show(&mine),
+                evidence: evidence.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Every published area total (country first) at its own size, if that
+/// size is within the verified log.
+pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in all.iter().filter(|t| t.size <= size) {
+        let sums = ledger.sums(election, &t.area, t.size);
+        let held = ledger.held_before(t.size);
+        out.extend(totals(election, &t.area, &t.into(), &sums, held, Source::Published));
+    }
+    out
+}
+
+/// Announcement `index` of the log (`note` its signed text), against the
+/// signed actas of the checkpoint it names. `root_at(n)` is the verified
+/// log's root at size `n`, if `n` is within it.
+pub fn announcement(
+    election: &Election,
+    ledger: &Ledger,
+    index: u64,
+    note: &str,
+    root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+) -> Vec<Finding> {
+    let evidence = format!("announcement at log entry {index}");
+    let ann = match Announcement::open(note.as_bytes(), election) {
+        Ok(a) => a,
+        Err(e) => {
+            return vec![Finding {
+                kind: FindingKind::Announcement,
+                place: "country".into(),
+                figure: "signature and format".into(),
+                center: "published it".into(),
+                machines: e.to_string(),
+                evidence,
+            }]
+        }
+    };
+    let size = ann.checkpoint.size;
+    if size > index || root_at(size) != Some(ann.checkpoint.root) {
+        return vec![Finding {
+            kind: FindingKind::ForkedLog,
+            place: "log".into(),
+            figure: format!("the checkpoint of size {size} the announcement counts"),
+            center: "announced totals at this checkpoint".into(),
+            machines: "the log at that size has another root, or the announcement precedes its own checkpoint".into(),
+            evidence,
+        }];
+    }
+    let sums = ledger.sums(election, "", size);
+    totals(
+        election,
+        "",
+        &(&ann).into(),
+        &sums,
+        ledger.held_before(size),
+        Source::Announcement(index),
+    )
+}
+
+/// The center's list of held actas against those the observer holds.
+pub fn held(ledger: &Ledger, size: u64, center: &[LoggedEntry]) -> Vec<Finding> {
+    let shown: BTreeSet<u64> = center.iter().map(|e| e.index).collect();
+    ledger
+        .held
+        .iter()
+        .filter(|h| h.index < size && !shown.contains(&h.index))
+        .map(|h| Finding {
+            kind: FindingKind::HiddenAlarms,
+            place: h.table.clone(),
+            figure: "held acta".into(),
+            center: "does not list it as held".into(),
+            machines: format!("held: {}", h.reasons.join("; ")),
+            evidence: format!("log entry {}", h.index),
+        })
+        .collect()
+}

@@ -1,0 +1,369 @@
+//! The fold of a mirrored log into what the observer needs to keep: one
+//! compact record per table, never the entries themselves.
+//!
+//! Entries are opened (signature, certificate, format) in parallel on every
+//! core with [`open_all`], then folded in log order by [`Ledger::apply`].
+//! The fold keeps, per table, its zero report, its first acta (the one that
+//! counts, or is held) with that acta's figures as a flat vector in package
+//! order, and the indices of any conflicting actas. Memory is proportional
+//! to the number of tables, whatever the size of the log; a `Ledger` can be
+//! saved and resumed, so a second run verifies only what is new.
+
+use std::collections::BTreeMap;
+
+use acta_api::Status;
+use acta_election::{Election, BLANK, NULL};
+use acta_sheet::{Acta, Content, Entry, EntryKind};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, FindingKind};
+
+/// Opens every entry of a batch on all cores: each result is what
+/// [`Entry::open`] says of that note (signature by the table's certified
+/// machine, or by the center for an announcement, and a canonical format).
+pub fn open_all(
+    election: &Election,
+    notes: &[&[u8]],
+) -> Vec<Result<Entry, acta_sheet::Error>> {
+    notes
+        .par_iter()
+        .map(|n| Entry::open(n, election))
+        .collect()
+}
+
+/// The figures of one acta, flattened in package order: for each contest of
+/// the table's ballot (sorted by id) its choices, then blank, then null.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Registered voters.
+    pub registered: u64,
+    /// Authenticated voters.
+    pub authenticated: u64,
+    /// Ballots.
+    pub ballots: u64,
+    /// Sum of all alarm counts on the acta.
+    pub alarms: u64,
+    /// Votes, flattened in package order.
+    pub votes: Vec<u32>,
+}
+
+impl Figures {
+    /// The figures of an acta whose contests are the package's (a counted acta).
+    pub fn of(acta: &Acta) -> Figures {
+        let mut votes = Vec::new();
+        for c in &acta.contests {
+            votes.extend(c.votes.iter().map(|(_, n)| *n));
+            votes.push(c.blank);
+            votes.push(c.null);
+        }
+        Figures {
+            registered: acta.registered as u64,
+            authenticated: acta.authenticated as u64,
+            ballots: acta.ballots as u64,
+            alarms: acta.alarms.iter().map(|&n| n as u64).sum(),
+            votes,
+        }
+    }
+
+    /// The votes as `contest → choice (or (blank), (null)) → n`, laid out by
+    /// the package's ballot for `table`.
+    pub fn votes_map(
+        &self,
+        election: &Election,
+        table: &str,
+    ) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut out = BTreeMap::new();
+        let mut it = self.votes.iter();
+        for c in election.ballot(table) {
+            let m: &mut BTreeMap<String, u64> = out.entry(c.id.clone()).or_default();
+            for ch in c.choices().into_iter().chain([BLANK.into(), NULL.into()]) {
+                m.insert(ch, it.next().copied().unwrap_or(0) as u64);
+            }
+        }
+        out
+    }
+}
+
+/// The acta that stands for a table: the first authentic one logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstActa {
+    /// Log index.
+    pub index: u64,
+    /// SHA-256 of the acta's body text (its identity).
+    pub body: [u8; 32],
+    /// Its figures if it can be counted; `None` if held.
+    pub counted: Option<Figures>,
+}
+
+/// What the log holds for one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableFacts {
+    /// Log index and body hash of the zero report.
+    pub zero: Option<(u64, [u8; 32])>,
+    /// The acta that stands for the table.
+    pub acta: Option<FirstActa>,
+    /// Log indices and body hashes of different bodies the same machine
+    /// also signed.
+    pub conflicts: Vec<(u64, [u8; 32])>,
+}
+
+/// An authentic acta that cannot be counted, as the observer judges it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldActa {
+    /// Table id.
+    pub table: String,
+    /// Log index.
+    pub index: u64,
+    /// Why, one line per reason.
+    pub reasons: Vec<String>,
+}
+
+/// Re-added totals of a set of tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sums {
+    /// Tables counted.
+    pub tables: u64,
+    /// Registered voters at those tables.
+    pub registered: u64,
+    /// Authenticated voters.
+    pub authenticated: u64,
+    /// Ballots.
+    pub ballots: u64,
+    /// contest → choice (or `(blank)`, `(null)`) → votes.
+    pub votes: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Sums {
+    /// Adds one table's figures.
+    pub fn add(&mut self, election: &Election, table: &str, f: &Figures) {
+        self.tables += 1;
+        self.registered += f.registered;
+        self.authenticated += f.authenticated;
+        self.ballots += f.ballots;
+        let mut it = f.votes.iter();
+        for c in election.ballot(table) {
+            let m = self.votes.entry(c.id.clone()).or_default();
+            for ch in c.choices().into_iter().chain([BLANK.into(), NULL.into()]) {
+                *m.entry(ch).or_default() += it.next().copied().unwrap_or(0) as u64;
+            }
+        }
+    }
+}
+
+/// Most signed notes kept as exhibits for findings; beyond this a
+/// finding still names the log index, and the log itself is the exhibit.
+const MOST_EXHIBITS: usize = 10_000;
+
+/// The log folded, entry by entry, in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Entries folded so far.
+    pub size: u64,
+    /// Authentic entries among them.
+    pub verified: u64,
+    /// Per table, in package order (`election.tables`).
+    pub tables: Vec<TableFacts>,
+    /// Held actas, in log order.
+    pub held: Vec<HeldActa>,
+    /// Every announcement in the log: index and signed note.
+    pub announcements: Vec<(u64, String)>,
+    /// Findings about the log itself (invalid entries, conflicts, statuses).
+    pub findings: Vec<Finding>,
+    /// Signed notes behind the findings: file name → note.
+    pub exhibits: BTreeMap<String, String>,
+}
+
+impl Ledger {
+    /// An empty fold for this election.
+    pub fn new(election: &Election) -> Ledger {
+        Ledger {
+            size: 0,
+            verified: 0,
+            tables: vec![TableFacts::default(); election.tables.len()],
+            held: Vec::new(),
+            announcements: Vec::new(),
+            findings: Vec::new(),
+            exhibits: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps a signed note as an exhibit (an empty `note` only names it:
+    /// the entry is in the log the evidence carries).
+    fn exhibit(&mut self, index: u64, note: &[u8]) -> String {
+        let name = format!("entry-{index}.note");
+        if !note.is_empty() && self.exhibits.len() < MOST_EXHIBITS {
+            self.exhibits
+                .entry(name.clone())
+                .or_insert_with(|| String::from_utf8_lossy(note).into_owned());
+        }
+        name
+    }
+
+    /// Folds entry `self.size`: its signed bytes, what opening it gave, and
+    /// the status the center claims for it (if it published one).
+    pub fn apply(
+        &mut self,
+        election: &Election,
+        note: &[u8],
+        opened: Result<Entry, acta_sheet::Error>,
+        claimed: Option<Status>,
+    ) {
+        let i = self.size;
+        self.size += 1;
+        let judged = match opened {
+            Err(e) => {
+                let evidence = self.exhibit(i, note);
+                let table = acta_sheet::Acta::parse(
+                    acta_note::Note::parse(note)
+                        .map(|n| n.text)
+                        .unwrap_or_default(),
+                )
+                .map(|a| a.table)
+                .unwrap_or_else(|_| format!("log entry {i}"));
+                self.findings.push(Finding {
+                    kind: FindingKind::InvalidLogEntry,
+                    place: table,
+                    figure: format!("log entry {i}: signature and format"),
+                    center: "logged it".into(),
+                    machines: e.to_string(),
+                    evidence,
+                });
+                None
+            }
+            Ok(e) => {
+                self.verified += 1;
+                Some(self.fold(election, i, note, e))
+            }
+        };
+        if let (Some(expected), Some(claimed)) = (judged, claimed) {
+            if claimed != expected {
+                let evidence = self.exhibit(i, note);
+                self.findings.push(Finding {
+                    kind: FindingKind::EntryStatus,
+                    place: format!("log entry {i}"),
+                    figure: "status".into(),
+                    center: claimed.as_str().to_string(),
+                    machines: expected.as_str().to_string(),
+                    evidence,
+                });
+            }
+        }
+    }
+
+    fn fold(&mut self, election: &Election, i: u64, note: &[u8], e: Entry) -> Status {
+        let kind = e.kind();
+        let Some(t) = e.table().and_then(|id| table_index(election, id)) else {
+            self.announcements
+                .push((i, String::from_utf8_lossy(note).into_owned()));
+            return Status::Logged;
+        };
+        let id = election.tables[t].id.clone();
+        let earlier = match kind {
+            EntryKind::Zero => self.tables[t].zero.map(|(k, b)| (k, b)),
+            _ => self.tables[t].acta.as_ref().map(|a| (a.index, a.body)),
+        };
+        if let Some((first, body)) = earlier {
+            let (a, b) = (self.exhibit(first, &[]), self.exhibit(i, note));
+            let finding = if body == e.body_hash {
+                Finding {
+                    kind: FindingKind::RepeatedActa,
+                    place: id,
+                    figure: kind.as_str().into(),
+                    center: format!("logged the note of log entry {first} again at entry {i}"),
+                    machines: "one note, one log entry".into(),
+                    evidence: format!("{a}, {b}"),
+                }
+            } else {
+                Finding {
+                    kind: FindingKind::ConflictingActas,
+                    place: id,
+                    figure: kind.as_str().into(),
+                    center: format!("first at log entry {first}"),
+                    machines: format!(
+                        "the table's machine also signed a different one, log entry {i} (security code {})",
+                        acta_sheet::security_code(note)
+                    ),
+                    evidence: format!("{a}, {b}"),
+                }
+            };
+            self.findings.push(finding);
+            self.tables[t].conflicts.push((i, e.body_hash));
+            return Status::Conflict;
+        }
+        match e.content {
+            Content::Zero(_) => {
+                self.tables[t].zero = Some((i, e.body_hash));
+                Status::Logged
+            }
+            Content::Acta { acta, holds } if holds.is_empty() => {
+                self.tables[t].acta = Some(FirstActa {
+                    index: i,
+                    body: e.body_hash,
+                    counted: Some(Figures::of(&acta)),
+                });
+                Status::Counted
+            }
+            Content::Acta { holds, .. } => {
+                self.tables[t].acta = Some(FirstActa {
+                    index: i,
+                    body: e.body_hash,
+                    counted: None,
+                });
+                self.held.push(HeldActa {
+                    table: id,
+                    index: i,
+                    reasons: holds.iter().map(|h| h.to_string()).collect(),
+                });
+                Status::Held
+            }
+            _ => Status::Logged,
+        }
+    }
+
+    /// The counted actas logged before `size`: table position and figures.
+    pub fn counted_before(&self, size: u64) -> impl Iterator<Item = (usize, &FirstActa, &Figures)> {
+        self.tables.iter().enumerate().filter_map(move |(t, f)| {
+            let a = f.acta.as_ref()?;
+            let fig = a.counted.as_ref()?;
+            (a.index < size).then_some((t, a, fig))
+        })
+    }
+
+    /// Sums of the counted actas logged before `size` whose table id starts
+    /// with `prefix` (`""` for the country).
+    pub fn sums(&self, election: &Election, prefix: &str, size: u64) -> Sums {
+        let mut s = Sums::default();
+        for (t, _, f) in self.counted_before(size) {
+            let id = &election.tables[t].id;
+            if in_area(id, prefix) {
+                s.add(election, id, f);
+            }
+        }
+        s
+    }
+
+    /// Tables with a counted acta.
+    pub fn reported(&self) -> u64 {
+        self.counted_before(u64::MAX).count() as u64
+    }
+
+    /// Held actas logged before `size`.
+    pub fn held_before(&self, size: u64) -> u64 {
+        self.held.iter().filter(|h| h.index < size).count() as u64
+    }
+}
+
+/// Whether table `id` lies in the area with code `prefix` (`""`: anywhere).
+pub fn in_area(id: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || (id.len() > prefix.len() && id.starts_with(prefix) && id.as_bytes()[prefix.len()] == b'.')
+}
+
+/// The position of a table in the package (tables are sorted by id).
+pub fn table_index(election: &Election, id: &str) -> Option<usize> {
+    election
+        .tables
+        .binary_search_by(|t| t.id.as_str().cmp(id))
+        .ok()
+}

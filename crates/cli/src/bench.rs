@@ -30,10 +30,20 @@ pub struct IngestArgs {
     flood: bool,
 }
 
+#[derive(clap::Args)]
+pub struct ObserveArgs {
+    /// Signed actas in the log (one per table).
+    #[arg(long, default_value_t = 30_000)]
+    actas: usize,
+}
+
 #[derive(clap::Subcommand)]
 pub enum BenchCmd {
     /// Center ingest rate against the bare signature-verification floor.
     Ingest(IngestArgs),
+    /// Observer speed and memory on a log of signed actas served over
+    /// loopback, against the bare signature-verification floor.
+    Observe(ObserveArgs),
 }
 
 struct Row {
@@ -45,7 +55,10 @@ struct Row {
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
-    let BenchCmd::Ingest(args) = cmd;
+    let args = match cmd {
+        BenchCmd::Ingest(a) => a,
+        BenchCmd::Observe(a) => return observe(a).await,
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
     eprintln!(
@@ -334,4 +347,115 @@ async fn ingest(
         flood_sent: sent.load(Ordering::Relaxed),
         center_cpu,
     })
+}
+
+/// `acta bench observe`: a log of signed actas (signed directly by their
+/// certified machine keys) is written as C2SP tiles with a signed
+/// checkpoint, served by a static file server over loopback, and observed
+/// by `acta observe` as its own process; beside it, the floors measured in
+/// the same run: bare Ed25519 verification of the same signatures on every
+/// core, and bare SHA-256 of the same bytes on one core.
+async fn observe(args: ObserveArgs) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    eprintln!("making a synthetic election of {} tables and its key ceremony…", args.actas);
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 2026,
+        tables: args.actas,
+    });
+    eprintln!("signing one acta per table with its machine key…");
+    let notes = acta_synth::direct::actas(&g, 1);
+    let dir = tempfile_dir()?;
+    eprintln!("writing the log as tiles under {}…", dir.display());
+    let mut tree = acta_tlog::Tree::new();
+    for n in &notes {
+        tree.append(acta_tlog::leaf_hash(n.as_bytes()));
+    }
+    let put = |path: &str, bytes: &[u8]| -> Result<()> {
+        let f = dir.join(path);
+        std::fs::create_dir_all(f.parent().context("path")?)?;
+        std::fs::write(f, bytes)?;
+        Ok(())
+    };
+    for t in acta_tlog::Tile::hash_tiles(tree.size()) {
+        put(&format!("log/{}", t.path()), &tree.tile(&t).context("tile")?)?;
+    }
+    for t in acta_tlog::Tile::entry_bundles(tree.size()) {
+        let first = t.first() as usize;
+        let b = acta_tlog::tile::write_bundle(
+            notes[first..first + usize::from(t.width)].iter().map(|n| n.as_bytes()),
+        )?;
+        put(&format!("log/{}", t.path()), &b)?;
+    }
+    let cp = acta_tlog::Checkpoint {
+        origin: g.election.log_origin.clone(),
+        size: tree.size(),
+        root: tree.root(),
+    };
+    put("log/checkpoint", acta_note::sign(&cp.to_text(), &[&g.center])?.as_bytes())?;
+    put("api/election", g.package.as_bytes())?;
+    put("trust.txt", g.trust.to_text().as_bytes())?;
+    let bytes: usize = notes.iter().map(String::len).sum();
+
+    let floor_sig = floor(&g, &notes, cores)?;
+    let start = Instant::now();
+    let mut x = 0u8;
+    for n in &notes {
+        x ^= acta_tlog::leaf_hash(n.as_bytes())[0];
+    }
+    let floor_sha = start.elapsed().as_secs_f64();
+    std::hint::black_box(x);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dir));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    eprintln!("observing {url} with `acta observe` in its own process…");
+    let start = Instant::now();
+    let out = Command::new(std::env::current_exe()?)
+        .args(["observe", "--center", &url, "--json", "--peak-memory", "--trust"])
+        .arg(dir.join("trust.txt"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()?;
+    let seconds = start.elapsed().as_secs_f64();
+    let report: acta_observer::verify::Report = serde_json::from_slice(&out.stdout)
+        .with_context(|| String::from_utf8_lossy(&out.stderr).into_owned())?;
+    if report.actas_verified != notes.len() as u64 || !report.findings.is_empty() {
+        bail!("the observer did not verify the log cleanly: {}", report.headline);
+    }
+    let peak = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak memory ")?.strip_suffix(" MiB")?.parse::<u64>().ok());
+    println!();
+    println!(
+        "observing a log of {} signed actas ({:.0} MiB) served over loopback; {} cores",
+        notes.len(),
+        bytes as f64 / (1 << 20) as f64,
+        cores
+    );
+    println!("{:<58} {:>9} {:>10}", "", "time (s)", "× floor");
+    println!(
+        "{:<58} {:>9.2} {:>9.2}×",
+        "acta observe (mirror, verify, re-add, whole process)",
+        seconds,
+        seconds / floor_sig
+    );
+    println!(
+        "{:<58} {:>9.2} {:>9.2}×",
+        format!("floor: bare Ed25519 verification, {cores} cores"),
+        floor_sig,
+        1.0
+    );
+    println!(
+        "{:<58} {:>9.2} {:>10}",
+        "floor: bare SHA-256 of the same bytes, 1 core", floor_sha, "-"
+    );
+    println!(
+        "observer peak memory: {} MiB",
+        peak.map_or("-".into(), |m| m.to_string())
+    );
+    if std::env::var_os("ACTA_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
 }

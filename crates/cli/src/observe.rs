@@ -13,9 +13,12 @@ use anyhow::{Context, Result};
 
 #[derive(clap::Args)]
 pub struct ObserveArgs {
-    /// The center's base URL (or a static mirror of it).
+    /// The center's base URL (or a static mirror of it, or a proxy).
+    #[arg(long, required_unless_present = "bundle", conflicts_with = "bundle")]
+    center: Option<String>,
+    /// Observe an evidence bundle or mirror on disk instead, with no network.
     #[arg(long)]
-    center: String,
+    bundle: Option<PathBuf>,
     /// Trust file: which keys must sign the election package.
     #[arg(long)]
     trust: PathBuf,
@@ -48,6 +51,9 @@ pub struct ObserveArgs {
     /// finding as it appears (needs --state). Stops on Ctrl-C.
     #[arg(long, value_name = "SECONDS")]
     follow: Option<u64>,
+    /// Print this process's peak memory on stderr at the end (benchmarks).
+    #[arg(long, hide = true)]
+    peak_memory: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -94,7 +100,9 @@ pub fn progress_bar(quiet: bool) -> impl Fn(Progress) + Sync {
     }
     move |p: Progress| {
         if p.total == 0 {
-            bar.println(format!("  … {}", p.phase));
+            if !quiet {
+                eprintln!("  … {}", p.phase);
+            }
             return;
         }
         if bar.length() != Some(p.total) || bar.message() != p.phase {
@@ -119,7 +127,11 @@ fn exit(report: &Report) -> ExitCode {
 
 pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
     let opts = options(&args)?;
-    let source = Source::Center(acta_api::Client::new(&args.center));
+    let source = match (&args.center, &args.bundle) {
+        (Some(url), _) => Source::Center(acta_api::Client::new(url)),
+        (None, Some(dir)) => Source::Bundle(dir.clone()),
+        (None, None) => anyhow::bail!("give --center URL or --bundle DIR"),
+    };
     let progress = progress_bar(args.json);
     let Some(every) = args.follow else {
         let report = match acta_observer::observe(&source, &opts, &progress).await {
@@ -130,6 +142,15 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
             }
         };
         show(&report, args.json, args.html.as_deref())?;
+        if args.peak_memory {
+            if let Some(kib) = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            }) {
+                eprintln!("peak memory {} MiB", kib / 1024);
+            }
+        }
         return Ok(exit(&report));
     };
     anyhow::ensure!(opts.state.is_some(), "--follow needs --state to remember what it verified");
@@ -270,6 +291,9 @@ pub fn print_report(r: &Report) {
         thousands(r.registered_total),
         r.held.len()
     );
+    for n in &r.notes {
+        println!("  note: {n}");
+    }
     if !r.groups.is_empty() {
         println!("\n  {:<22} {:>7}  meaning", "finding", "count");
         for g in &r.groups {

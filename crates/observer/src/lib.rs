@@ -40,7 +40,14 @@ pub enum Error {
         /// What went wrong.
         what: String,
     },
-    /// A file of an evidence bundle is missing or unreadable.
+    /// What was asked for is not published there (HTTP 404, or no such
+    /// file in the bundle).
+    #[error("{url}: not published here")]
+    NotPublished {
+        /// What was asked for.
+        url: String,
+    },
+    /// A file of an evidence bundle is unreadable.
     #[error("evidence bundle {file}: {what}")]
     Bundle {
         /// The file.
@@ -240,7 +247,7 @@ pub async fn observe(
     });
 
     let mirrored = mirror(source, record, &election, &cp, resume, &opts.state, progress).await?;
-    let Mirrored { tree, ledger, tiles } = mirrored;
+    let Mirrored { tree, ledger, tiles, statuses: mirrored_statuses } = mirrored;
     if tree.root() != cp.root {
         findings.push(Finding {
             kind: FindingKind::LogRoot,
@@ -260,12 +267,22 @@ pub async fn observe(
 
     step("comparing the center's per-table figures, areas and held actas");
     let size = cp.size;
-    let tables: Vec<acta_api::TableResult> = source.json(acta_api::RESULTS_TABLES, record).await?;
-    findings.extend(compare::table_results(&election, &ledger, size, &tables));
-    let areas: Vec<acta_api::Totals> = source.json(acta_api::RESULTS_AREAS, record).await?;
-    findings.extend(compare::areas(&election, &ledger, size, &areas));
-    let held: Vec<acta_api::LoggedEntry> = source.json(acta_api::HELD, record).await?;
-    findings.extend(compare::held(&ledger, size, &held));
+    let mut notes = Vec::new();
+    match source.json_opt::<Vec<acta_api::TableResult>>(acta_api::RESULTS_TABLES, record).await? {
+        Some(t) => findings.extend(compare::table_results(&election, &ledger, size, &t)),
+        None => notes.push(format!("{} is not published here: per-table figures not compared", acta_api::RESULTS_TABLES)),
+    }
+    match source.json_opt::<Vec<acta_api::Totals>>(acta_api::RESULTS_AREAS, record).await? {
+        Some(a) => findings.extend(compare::areas(&election, &ledger, size, &a)),
+        None => notes.push(format!("{} is not published here: area totals not compared", acta_api::RESULTS_AREAS)),
+    }
+    match source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::HELD, record).await? {
+        Some(h) => findings.extend(compare::held(&ledger, size, &h)),
+        None => notes.push(format!("{} is not published here: the held list not compared", acta_api::HELD)),
+    }
+    if !mirrored_statuses {
+        notes.push(format!("{} is not published here: entry statuses not compared", acta_api::ENTRIES));
+    }
     step("checking every signed announcement in the log");
     for (index, note) in &ledger.announcements {
         findings.extend(compare::announcement(&election, &ledger, *index, note, &root_at));
@@ -322,6 +339,7 @@ pub async fn observe(
         held: ledger.held.clone(),
         unreported: acta_verify::unreported(&election, &ledger),
         paper: paper_checks,
+        notes,
         groups: Vec::new(),
         findings,
     };
@@ -360,6 +378,7 @@ fn package_report(package: &[u8], e: acta_election::Error) -> Report {
         held: Vec::new(),
         unreported: Vec::new(),
         paper: Vec::new(),
+        notes: Vec::new(),
         groups: Vec::new(),
         findings: vec![Finding {
             kind: FindingKind::Package,
@@ -427,6 +446,8 @@ struct Mirrored {
     tree: Tree,
     ledger: Ledger,
     tiles: u64,
+    /// Whether the center published entry statuses.
+    statuses: bool,
 }
 
 /// Bundles in flight at once while the previous ones are verified.
@@ -495,6 +516,7 @@ async fn mirror(
         });
     }
     let mut statuses: Vec<acta_api::LoggedEntry> = Vec::new();
+    let mut published = true;
     let mut next_status = from - from % acta_api::MAX_PAGE;
     let mut done = 0u64;
     while let Some((t, bytes)) = rx.recv().await {
@@ -511,11 +533,18 @@ async fn mirror(
                 .collect()
         };
         let end = first + entries.len() as u64;
-        while next_status < end.min(cp.size) {
+        while published && next_status < end.min(cp.size) {
             let to = (next_status + acta_api::MAX_PAGE).min(cp.size);
-            let page: Vec<acta_api::LoggedEntry> = source
-                .json(&format!("{}?start={next_status}&end={to}&notes=false", acta_api::ENTRIES), record)
-                .await?;
+            let Some(page) = source
+                .json_opt::<Vec<acta_api::LoggedEntry>>(
+                    &format!("{}?start={next_status}&end={to}&notes=false", acta_api::ENTRIES),
+                    record,
+                )
+                .await?
+            else {
+                published = false;
+                break;
+            };
             if page.iter().enumerate().any(|(k, e)| e.index != next_status + k as u64) || page.is_empty() {
                 return Err(Error::Http {
                     url: source.name(),
@@ -572,6 +601,7 @@ async fn mirror(
         tree,
         ledger,
         tiles: count,
+        statuses: published,
     })
 }
 

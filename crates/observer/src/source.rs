@@ -62,16 +62,25 @@ impl Source {
                 } else {
                     c.text(path).await.map(String::into_bytes)
                 };
-                r.map_err(|e| Error::Http {
-                    url: format!("{}{path}", c.base()),
-                    what: e.to_string(),
+                let url = format!("{}{path}", c.base());
+                r.map_err(|e| match e {
+                    acta_api::ClientError::Refused { status: 404, .. } => Error::NotPublished { url },
+                    e => Error::Http {
+                        url,
+                        what: e.to_string(),
+                    },
                 })?
             }
             Source::Bundle(dir) => {
                 let f = dir.join(file_of(path));
-                std::fs::read(&f).map_err(|e| Error::Bundle {
-                    file: f.display().to_string(),
-                    what: e.to_string(),
+                std::fs::read(&f).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Error::NotPublished {
+                        url: f.display().to_string(),
+                    },
+                    _ => Error::Bundle {
+                        file: f.display().to_string(),
+                        what: e.to_string(),
+                    },
                 })?
             }
         };
@@ -83,6 +92,32 @@ impl Source {
             std::fs::write(f, &bytes)?;
         }
         Ok(bytes)
+    }
+
+    /// Reads `path`, or `None` where it is not published (HTTP 404, or a
+    /// bundle without that file): a static mirror of the log serves the
+    /// tiles and the checkpoint but none of the center's statements.
+    pub async fn get_opt(&self, path: &str, record: Option<&Path>) -> Result<Option<Vec<u8>>, Error> {
+        match self.get(path, record).await {
+            Ok(b) => Ok(Some(b)),
+            Err(Error::NotPublished { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads `path` as JSON, or `None` where it is not published.
+    pub async fn json_opt<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        record: Option<&Path>,
+    ) -> Result<Option<T>, Error> {
+        match self.get_opt(path, record).await? {
+            None => Ok(None),
+            Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| Error::Http {
+                url: format!("{}{path}", self.name()),
+                what: format!("unexpected JSON: {e}"),
+            }),
+        }
     }
 
     /// Reads `path` as UTF-8 text.

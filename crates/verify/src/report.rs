@@ -65,6 +65,10 @@ pub struct Report {
     /// Paper actas and receipts checked, if any were given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paper: Vec<PaperCheck>,
+    /// What could not be compared, and why (a static mirror publishes no
+    /// statements, for instance).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Findings grouped by kind, most serious first.
     pub groups: Vec<Group>,
     /// Every discrepancy, most serious kind first.

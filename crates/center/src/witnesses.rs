@@ -220,6 +220,10 @@ pub(crate) fn spawn_rewitness(center: std::sync::Weak<crate::Inner>) {
             if c.0.witnesses.is_empty() {
                 return;
             }
+            // Other center processes sharing the database may have
+            // committed entries this one has not read: catch up first, so
+            // that whatever the log holds gets witnessed.
+            let _ = c.catch_up().await;
             let size = c.size().await;
             let _ = c.witness(size).await;
         }

@@ -26,8 +26,10 @@ pub struct Args {
     /// Center store: defaults to sqlite://<out>/center.db; postgres://… also works.
     #[arg(long)]
     db: Option<String>,
-    /// Play a dishonest authority, to watch the observer catch it:
-    /// `inflate-turnout=N` edits the center's database to add N voters.
+    /// Play a dishonest authority, to watch the observer catch it. One of:
+    /// inflate-turnout=N, alter-votes, drop-tables=N, phantom-table,
+    /// wrong-machine, conflicting-acta, swap-package, fork-log,
+    /// hide-alarms, wrong-seats, area-figure.
     #[arg(long)]
     tamper: Option<Lie>,
 }
@@ -179,6 +181,11 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         "[4/6] transmitting {} zero reports and actas over HTTP to {url}; each station keeps its receipt",
         days.len()
     );
+    let intercepted: std::collections::BTreeSet<String> = args
+        .tamper
+        .as_ref()
+        .map(|l| l.intercepted(&g.election).into_iter().collect())
+        .unwrap_or_default();
     let client = acta_api::Client::new(&url);
     let progress = indicatif::ProgressBar::new(2 * days.len() as u64);
     let mut outcomes = std::collections::BTreeMap::<&str, u64>::new();
@@ -190,42 +197,116 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             day.clone(),
             t.id.clone(),
         );
+        // The dishonest authority's network swallows some tables' actas.
+        let swallowed = intercepted.contains(&id);
         sends.spawn(async move {
             let z = center::send(&client, &election, day.zero.as_bytes(), EntryKind::Zero).await?;
-            let a = center::send(&client, &election, day.acta.as_bytes(), EntryKind::Acta).await?;
+            let a = if swallowed {
+                None
+            } else {
+                Some(center::send(&client, &election, day.acta.as_bytes(), EntryKind::Acta).await?)
+            };
             anyhow::Ok((id, z, a))
         });
         if sends.len() >= 16 {
             let (id, z, a) = sends.join_next().await.expect("non-empty")??;
-            record(&out, &id, &z, &a, &mut outcomes)?;
+            record(&out, &id, &z, a.as_ref(), &mut outcomes)?;
             progress.inc(2);
         }
     }
     while let Some(r) = sends.join_next().await {
         let (id, z, a) = r??;
-        record(&out, &id, &z, &a, &mut outcomes)?;
+        record(&out, &id, &z, a.as_ref(), &mut outcomes)?;
         progress.inc(2);
     }
     progress.finish_and_clear();
     let summary: Vec<String> = outcomes.iter().map(|(k, n)| format!("{n} {k}")).collect();
     eprintln!("      actas: {}", summary.join(", "));
+    let authority = dishonest::Authority {
+        db: db.clone(),
+        ceremony: &g,
+        intercepted: g
+            .election
+            .tables
+            .iter()
+            .zip(&days)
+            .filter(|(t, _)| intercepted.contains(&t.id))
+            .map(|(t, d)| (t.id.clone(), d.acta.clone()))
+            .collect(),
+    };
     if let Some(lie) = &args.tamper {
-        eprintln!("      DISHONEST AUTHORITY: {lie:?}, told by editing the center's database");
-        dishonest::tell(&db, lie).await?;
+        eprintln!("      DISHONEST AUTHORITY: {lie}");
+        for t in &intercepted {
+            write(
+                &out.join("actas").join(format!("{t}.png")),
+                acta_sheet::qr::acta_png(authority.intercepted[t].as_bytes())?,
+            )?;
+        }
+        if *lie == Lie::ConflictingActa {
+            let second = dishonest::conflicting_acta(&g, 0, &days[0].acta)?;
+            let s = client
+                .submit_until_answered(acta_api::ACTAS, second.as_bytes(), 8)
+                .await?;
+            write(&out.join("actas").join(format!("{first}.second.note")), &second)?;
+            eprintln!("      an insider at {first} made its machine sign a second acta: {:?}", s.outcome);
+        }
+        dishonest::tell(&authority, lie).await?;
     }
 
     eprintln!("[5/6] the authority announces the totals: signed once, appended to the log");
     let (announcement, receipt) = center.announce().await?;
     write(&out.join("announcement.note"), &announcement)?;
     write(&out.join("announcement.tlog-proof"), &receipt.receipt)?;
+    if let Some(lie) = &args.tamper {
+        if let Some(index) = dishonest::tell_after_announcement(&authority, lie).await? {
+            eprintln!("      DISHONEST AUTHORITY: a second announcement at log entry {index}, signed with the center key; waiting for the witnesses to cosign it");
+            let mut waited = 0;
+            while public_size(&center).await? <= index {
+                anyhow::ensure!(waited < 600, "the log with the false announcement was never cosigned");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                waited += 1;
+            }
+        }
+    }
     write(&out.join("checkpoint.note"), center.checkpoint().await?)?;
 
     eprintln!("[6/6] independent observer: mirror, verify, re-add, compare");
+    let proxy = match &args.tamper {
+        Some(lie) => dishonest::proxy(&url, &authority, lie).await?,
+        None => None,
+    };
     let mut opts = acta_observer::Options::new(g.trust.clone());
-    opts.record = Some(out.join("evidence"));
     opts.state = Some(out.join("observer-state"));
+    if let Some(p) = &proxy {
+        // The observer first sees the genuine center, and keeps its state;
+        // from then on the authority shows it (and a second observer)
+        // what the lying proxy serves.
+        let first = acta_observer::observe(
+            &acta_observer::Source::Center(acta_api::Client::new(&url)),
+            &opts,
+            &crate::observe::progress_bar(true),
+        )
+        .await?;
+        eprintln!("      first run, at the center itself: {}", first.headline);
+        eprintln!("      DISHONEST AUTHORITY: from now on observers are shown {p}");
+        let mut b = acta_observer::Options::new(g.trust.clone());
+        b.peers = vec![out.join("observer-state/checkpoint.note").display().to_string()];
+        let other = acta_observer::observe(
+            &acta_observer::Source::Center(acta_api::Client::new(p)),
+            &b,
+            &crate::observe::progress_bar(true),
+        )
+        .await?;
+        eprintln!("      a second observer, given the first one's checkpoint: {}", other.headline);
+        write(
+            &out.join("observer-b-report.json"),
+            serde_json::to_string_pretty(&other)?,
+        )?;
+    }
+    let seen_at = proxy.clone().unwrap_or_else(|| url.clone());
+    opts.record = Some(out.join("evidence"));
     let report = acta_observer::observe(
-        &acta_observer::Source::Center(acta_api::Client::new(&url)),
+        &acta_observer::Source::Center(acta_api::Client::new(&seen_at)),
         &opts,
         &crate::observe::progress_bar(false),
     )
@@ -250,7 +331,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         report.sums.ballots,
         100.0 * report.sums.ballots as f64 / report.sums.registered.max(1) as f64
     );
-    let national = client.results().await?;
+    let national = acta_api::Client::new(&seen_at).results().await?;
     for c in national.contests.iter().filter(|c| {
         g.election
             .contest(&c.contest)
@@ -300,11 +381,15 @@ fn record(
     out: &Path,
     table: &str,
     zero: &acta_api::Submitted,
-    acta: &acta_api::Submitted,
+    acta: Option<&acta_api::Submitted>,
     outcomes: &mut std::collections::BTreeMap<&'static str, u64>,
 ) -> Result<()> {
     let dir = out.join("receipts");
     write(&dir.join(format!("{table}.zero.tlog-proof")), &zero.receipt)?;
+    let Some(acta) = acta else {
+        *outcomes.entry("intercepted before the center").or_default() += 1;
+        return Ok(());
+    };
     write(&dir.join(format!("{table}.acta.tlog-proof")), &acta.receipt)?;
     let kind = match acta.outcome {
         acta_api::Outcome::Accepted { .. } => "accepted",
@@ -315,4 +400,12 @@ fn record(
     };
     *outcomes.entry(kind).or_default() += 1;
     Ok(())
+}
+
+/// The size of the center's latest public (witnessed) checkpoint.
+async fn public_size(center: &acta_center::Center) -> Result<u64> {
+    match center.checkpoint().await {
+        Ok(n) => Ok(acta_tlog::Checkpoint::parse(acta_note::Note::parse(n.as_bytes())?.text)?.size),
+        Err(_) => Ok(0),
+    }
 }

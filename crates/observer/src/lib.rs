@@ -143,7 +143,23 @@ struct State {
 }
 
 /// Observes `source`. See the crate documentation for what is checked.
+/// With `opts.record`, the report is written into the bundle too.
 pub async fn observe(
+    source: &Source,
+    opts: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, Error> {
+    let report = observe_all(source, opts, progress).await?;
+    if let Some(dir) = &opts.record {
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_vec_pretty(&report).map_err(|e| input(dir, e))?,
+        )?;
+    }
+    Ok(report)
+}
+
+async fn observe_all(
     source: &Source,
     opts: &Options,
     progress: &(dyn Fn(Progress) + Sync),
@@ -260,14 +276,31 @@ pub async fn observe(
     }
     findings.append(&mut ledger.findings.clone());
     let root_at = |n: u64| tree.root_at(n).ok().filter(|_| tree.root() == cp.root);
+    let mut notes = Vec::new();
+    let mut behind = Vec::new();
     for (name, _, c) in &seen {
         findings.extend(checkpoints::continuity(c, name, cp.size, &root_at));
-        findings.extend(checkpoints::rollback(c, name, cp.size).filter(|_| !name.starts_with("peer")));
+        if c.size > cp.size {
+            behind.push((name, c));
+        }
+    }
+    if !behind.is_empty() {
+        // Someone saw a larger log than the one mirrored: if the center
+        // still serves a smaller one, it shows a shorter log than it
+        // signed; if it has grown meanwhile, this run merely lagged.
+        let now = source.text("/log/checkpoint", None).await?;
+        let now = Checkpoint::open(now.as_bytes(), &center_key)?;
+        for (name, c) in behind {
+            if now.size < c.size {
+                findings.extend(checkpoints::rollback(c, name, now.size));
+            } else {
+                notes.push(format!("{name} is ahead of this run's checkpoint; observe again to check it"));
+            }
+        }
     }
 
     step("comparing the center's per-table figures, areas and held actas");
     let size = cp.size;
-    let mut notes = Vec::new();
     match source.json_opt::<Vec<acta_api::TableResult>>(acta_api::RESULTS_TABLES, record).await? {
         Some(t) => findings.extend(compare::table_results(&election, &ledger, size, &t)),
         None => notes.push(format!("{} is not published here: per-table figures not compared", acta_api::RESULTS_TABLES)),
@@ -344,12 +377,6 @@ pub async fn observe(
         findings,
     };
     report.conclude();
-    if let Some(dir) = record {
-        std::fs::write(
-            dir.join("report.json"),
-            serde_json::to_vec_pretty(&report).map_err(|e| input(dir, e))?,
-        )?;
-    }
     Ok(report)
 }
 

@@ -140,7 +140,20 @@ impl Report {
             ),
             FindingKind::AnnouncementFigure => {
                 let reported = self.tables_reported;
-                if let Some((c, m)) = national("ballots").and_then(figures).filter(|(c, m)| c != m) {
+                let tables = national("tables").and_then(figures).filter(|(c, m)| c > m);
+                if let Some((c, m)) = tables {
+                    let voters = national("ballots")
+                        .and_then(figures)
+                        .filter(|(c, m)| c > m)
+                        .map(|(c, m)| format!(" and {} more voters", thousands(c - m)))
+                        .unwrap_or_default();
+                    format!(
+                        "the announcement counts {} tables{voters}; the log holds counted signed actas for {}: {} tables are announced with no signed acta in the log",
+                        thousands(c),
+                        thousands(m),
+                        thousands(c - m)
+                    )
+                } else if let Some((c, m)) = national("ballots").and_then(figures).filter(|(c, m)| c != m) {
                     let (more, diff) = if c > m { ("more", c - m) } else { ("fewer", m - c) };
                     format!(
                         "the announcement counts {} {more} voters than the {} signed actas add up to: {} announced, {} signed",
@@ -149,17 +162,11 @@ impl Report {
                         thousands(c),
                         thousands(m)
                     )
-                } else if let Some((c, m)) = national("tables").and_then(figures) {
-                    format!(
-                        "the announcement counts {} tables; the log holds signed actas for {}: {} tables counted without a signed acta",
-                        thousands(c),
-                        thousands(m),
-                        thousands(c.saturating_sub(m))
-                    )
                 } else {
+                    let figure = first.figure.split(" (diff").next().unwrap_or(&first.figure);
                     format!(
-                        "the announcement says {} {} where the signed actas add up to {}",
-                        first.figure, first.center, first.machines
+                        "the signed announcement gives {figure} {}, where the signed actas add up to {}",
+                        first.center, first.machines
                     )
                 }
             }

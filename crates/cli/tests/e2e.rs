@@ -4,7 +4,7 @@
 //! it names, and each impossible acta must be logged and held.
 
 use acta_observer::verify::{FindingKind, Report, Verdict};
-use acta_observer::{observe, Options, Source};
+use acta_observer::{observe, Source};
 use acta_sheet::Acta;
 use acta_synth::ceremony::{run as generate, Ceremony as Generated};
 use acta_synth::generate::Options;
@@ -128,7 +128,7 @@ impl Running {
     async fn observe(&self, g: &Generated) -> Report {
         observe(
             &Source::Center(acta_api::Client::new(&self.url)),
-            &Options::new(g.trust.clone()),
+            &acta_observer::Options::new(g.trust.clone()),
             &|_| {},
         )
         .await
@@ -342,8 +342,13 @@ async fn inflated_center_totals_are_caught(backend: &str) {
     let g = election();
     let c = start(&g, backend).await;
     let days = full_election(&g, &c).await;
+    let authority = acta_synth::dishonest::Authority {
+        db: c.db.clone(),
+        ceremony: &g,
+        intercepted: Default::default(),
+    };
     acta_synth::dishonest::tell(
-        &c.db,
+        &authority,
         &acta_synth::dishonest::Lie::InflateTurnout(1_000_003),
     )
     .await

@@ -179,7 +179,7 @@ async fn observe_all(
     step("fetching the election package");
     let package = source.get(acta_api::ELECTION, record).await?;
     let election = match Election::open(&package, &opts.trust) {
-        Ok(e) => e,
+        Ok(e) => std::sync::Arc::new(e),
         Err(e) => return Ok(package_report(&package, e)),
     };
     step("fetching the signed checkpoint");
@@ -480,6 +480,22 @@ struct Mirrored {
 /// Bundles in flight at once while the previous ones are verified.
 const IN_FLIGHT: usize = 8;
 
+/// An entry bundle's entries opened: leaf hash and what [`Entry::open`]
+/// says of each, from entry `from` on.
+type Opened = Vec<([u8; 32], Result<acta_sheet::Entry, acta_sheet::Error>)>;
+
+/// Opens the entries of one bundle on every core.
+fn open_bundle(election: &Election, t: Tile, from: u64, bytes: Vec<u8>) -> Result<(Vec<u8>, Opened), Error> {
+    use rayon::prelude::*;
+    let entries = acta_tlog::tile::read_bundle(&bytes, t.width)?;
+    let skip = from.saturating_sub(t.first()) as usize;
+    let opened = entries[skip.min(entries.len())..]
+        .par_iter()
+        .map(|n| (acta_tlog::leaf_hash(n), acta_sheet::Entry::open(n, election)))
+        .collect();
+    Ok((bytes, opened))
+}
+
 /// Mirrors the log of `cp` from its entry bundles (C2SP tlog-tiles), folding
 /// each bundle as it arrives: leaves hashed and entries opened on all cores,
 /// then folded in order with the center's status for each. Then every hash
@@ -487,7 +503,7 @@ const IN_FLIGHT: usize = 8;
 async fn mirror(
     source: &Source,
     record: Option<&Path>,
-    election: &Election,
+    election: &std::sync::Arc<Election>,
     cp: &Checkpoint,
     resume: Option<(Checkpoint, Ledger)>,
     state: &Option<PathBuf>,
@@ -518,20 +534,28 @@ async fn mirror(
         .filter(|t| t.first() + u64::from(t.width) > from)
         .collect();
     let total = bundles.len() as u64;
+    // Stage 1: fetch bundles and open their entries, IN_FLIGHT at a time,
+    // the opening (signatures, formats, leaf hashes) on every core.
     let (tx, mut rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
     {
         let (source, record) = (source.clone(), record.map(Path::to_path_buf));
-        let bundles = bundles.clone();
+        let (bundles, election) = (bundles.clone(), election.clone());
         tokio::spawn(async move {
             let mut queue = std::collections::VecDeque::new();
             let mut it = bundles.into_iter();
             loop {
                 while queue.len() < IN_FLIGHT {
                     let Some(t) = it.next() else { break };
-                    let (s, r) = (source.clone(), record.clone());
+                    let (s, r, e) = (source.clone(), record.clone(), election.clone());
                     queue.push_back(tokio::spawn(async move {
-                        let b = s.get(&format!("/log/{}", t.path()), r.as_deref()).await;
-                        (t, b)
+                        let b = s.get(&format!("/log/{}", t.path()), r.as_deref()).await?;
+                        let opened = tokio::task::spawn_blocking(move || open_bundle(&e, t, from, b))
+                            .await
+                            .map_err(|e| Error::Http {
+                                url: t.path(),
+                                what: e.to_string(),
+                            })??;
+                        Ok::<_, Error>((t, opened))
                     }));
                 }
                 let Some(h) = queue.pop_front() else { break };
@@ -542,33 +566,44 @@ async fn mirror(
             }
         });
     }
-    let mut statuses: Vec<acta_api::LoggedEntry> = Vec::new();
+    // Stage 2: the center's statuses, page by page, ahead of the fold.
+    let (stx, mut srx) = tokio::sync::mpsc::channel::<Result<Option<Vec<acta_api::LoggedEntry>>, Error>>(4);
+    {
+        let (source, record) = (source.clone(), record.map(Path::to_path_buf));
+        let size = cp.size;
+        let mut next = from - from % acta_api::MAX_PAGE;
+        tokio::spawn(async move {
+            while next < size {
+                let to = (next + acta_api::MAX_PAGE).min(size);
+                let page = source
+                    .json_opt::<Vec<acta_api::LoggedEntry>>(
+                        &format!("{}?start={next}&end={to}&notes=false", acta_api::ENTRIES),
+                        record.as_deref(),
+                    )
+                    .await;
+                let stop = !matches!(page, Ok(Some(_)));
+                if stx.send(page).await.is_err() || stop {
+                    break;
+                }
+                next = to;
+            }
+        });
+    }
+    // Stage 3: fold in log order.
+    let mut statuses: std::collections::VecDeque<acta_api::LoggedEntry> = Default::default();
     let mut published = true;
     let mut next_status = from - from % acta_api::MAX_PAGE;
     let mut done = 0u64;
-    while let Some((t, bytes)) = rx.recv().await {
-        let bytes = bytes?;
+    while let Some(got) = rx.recv().await {
+        let (t, (bytes, opened)) = got?;
         let entries = acta_tlog::tile::read_bundle(&bytes, t.width)?;
         let first = t.first();
         let skip = from.saturating_sub(first) as usize;
-        let notes: Vec<&[u8]> = entries[skip.min(entries.len())..].to_vec();
-        let opened: Vec<_> = {
-            use rayon::prelude::*;
-            notes
-                .par_iter()
-                .map(|n| (acta_tlog::leaf_hash(n), acta_sheet::Entry::open(n, election)))
-                .collect()
-        };
+        let notes = &entries[skip.min(entries.len())..];
         let end = first + entries.len() as u64;
         while published && next_status < end.min(cp.size) {
             let to = (next_status + acta_api::MAX_PAGE).min(cp.size);
-            let Some(page) = source
-                .json_opt::<Vec<acta_api::LoggedEntry>>(
-                    &format!("{}?start={next_status}&end={to}&notes=false", acta_api::ENTRIES),
-                    record,
-                )
-                .await?
-            else {
+            let Some(page) = srx.recv().await.transpose()?.flatten() else {
                 published = false;
                 break;
             };
@@ -583,16 +618,12 @@ async fn mirror(
         }
         for (note, (leaf, opened)) in notes.iter().zip(opened) {
             let i = tree.append(leaf);
-            let claimed = statuses
-                .first()
-                .and_then(|s0| statuses.get(i.checked_sub(s0.index)? as usize))
-                .filter(|e| e.index == i)
-                .map(|e| e.status);
+            while statuses.front().is_some_and(|e| e.index < i) {
+                statuses.pop_front();
+            }
+            let claimed = statuses.front().filter(|e| e.index == i).map(|e| e.status);
             ledger.apply(election, note, opened, claimed);
         }
-        // Statuses of entries already folded are no longer needed.
-        let keep = statuses.partition_point(|e| e.index < tree.size());
-        statuses.drain(..keep);
         done += 1;
         progress(Progress {
             phase: "mirroring and verifying the log",
@@ -609,10 +640,26 @@ async fn mirror(
     // Every hash tile the center serves must be the one the entries make.
     let tiles = Tile::hash_tiles(cp.size);
     let mut count = total;
-    for (k, t) in tiles.iter().enumerate() {
-        let served = source.get(&format!("/log/{}", t.path()), record).await?;
+    let mut queue = std::collections::VecDeque::new();
+    let mut it = tiles.iter().copied();
+    let mut k = 0u64;
+    loop {
+        while queue.len() < IN_FLIGHT {
+            let Some(t) = it.next() else { break };
+            let (s, r) = (source.clone(), record.map(Path::to_path_buf));
+            queue.push_back(tokio::spawn(async move {
+                (t, s.get(&format!("/log/{}", t.path()), r.as_deref()).await)
+            }));
+        }
+        let Some(h) = queue.pop_front() else { break };
+        let (t, served) = h.await.map_err(|e| Error::Http {
+            url: source.name(),
+            what: e.to_string(),
+        })?;
+        let served = served?;
         count += 1;
-        if tree.tile(t).as_deref() != Some(served.as_slice()) {
+        k += 1;
+        if tree.tile(&t).as_deref() != Some(served.as_slice()) {
             return Err(Error::Http {
                 url: source.name(),
                 what: format!("hash tile {} does not hash from the entries of the log", t.path()),
@@ -620,7 +667,7 @@ async fn mirror(
         }
         progress(Progress {
             phase: "checking the hash tiles",
-            done: k as u64 + 1,
+            done: k,
             total: tiles.len() as u64,
         });
     }

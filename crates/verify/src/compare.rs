@@ -295,10 +295,17 @@ pub fn totals(
 /// size is within the verified log.
 pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for t in all.iter().filter(|t| t.size <= size) {
-        let sums = ledger.sums(election, &t.area, t.size);
-        let held = ledger.held_before(t.size);
-        out.extend(totals(election, &t.area, &t.into(), &sums, held, Source::Published));
+    let sizes: BTreeSet<u64> = all.iter().map(|t| t.size).filter(|&s| s <= size).collect();
+    for at in sizes {
+        let here: Vec<&Totals> = all.iter().filter(|t| t.size == at).collect();
+        let codes: BTreeSet<&str> = here.iter().map(|t| t.area.as_str()).collect();
+        let sums = ledger.sums_by_area(election, at, &codes);
+        let held = ledger.held_before(at);
+        for t in here {
+            let empty = Sums::default();
+            let s = sums.get(&t.area).unwrap_or(&empty);
+            out.extend(totals(election, &t.area, &t.into(), s, held, Source::Published));
+        }
     }
     out
 }

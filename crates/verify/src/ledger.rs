@@ -343,6 +343,60 @@ impl Ledger {
         s
     }
 
+    /// Sums of every area in `areas` (`""` for the country) at once, over
+    /// the counted actas logged before `size`: one pass over the tables,
+    /// each table added to the areas that enclose it.
+    pub fn sums_by_area(
+        &self,
+        election: &Election,
+        size: u64,
+        areas: &std::collections::BTreeSet<&str>,
+    ) -> std::collections::HashMap<String, Sums> {
+        let mut out: std::collections::HashMap<String, Sums> =
+            areas.iter().map(|a| (a.to_string(), Sums::default())).collect();
+        let layouts: BTreeMap<&str, Vec<String>> = election
+            .contests
+            .iter()
+            .map(|c| {
+                let mut ch = c.choices();
+                ch.push(BLANK.into());
+                ch.push(NULL.into());
+                (c.id.as_str(), ch)
+            })
+            .collect();
+        for (t, _, f) in self.counted_before(size) {
+            let id = &election.tables[t].id;
+            let enclosing = std::iter::once("").chain(acta_election::Level::ancestors(id));
+            let mut flat: Vec<(&str, &str, u64)> = Vec::with_capacity(f.votes.len());
+            let mut it = f.votes.iter();
+            for c in election.ballot(id) {
+                for ch in &layouts[c.id.as_str()] {
+                    flat.push((c.id.as_str(), ch.as_str(), it.next().copied().unwrap_or(0) as u64));
+                }
+            }
+            for area in enclosing {
+                let Some(s) = out.get_mut(area) else { continue };
+                s.tables += 1;
+                s.registered += f.registered;
+                s.authenticated += f.authenticated;
+                s.ballots += f.ballots;
+                for (c, ch, n) in &flat {
+                    let m = match s.votes.get_mut(*c) {
+                        Some(m) => m,
+                        None => s.votes.entry(c.to_string()).or_default(),
+                    };
+                    match m.get_mut(*ch) {
+                        Some(v) => *v += n,
+                        None => {
+                            m.insert(ch.to_string(), *n);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Tables with a counted acta.
     pub fn reported(&self) -> u64 {
         self.counted_before(u64::MAX).count() as u64

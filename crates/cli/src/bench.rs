@@ -170,6 +170,18 @@ async fn scratch_postgres(server: &str, tag: &str) -> Result<String> {
 /// Bare Ed25519 verification of every acta's one signature, split over
 /// `cores` threads: the least any verifier of these actas must do.
 fn floor(g: &acta_synth::Ceremony, notes: &[String], cores: usize) -> Result<f64> {
+    floor_of(g, notes, cores, false)
+}
+
+/// The same, decoding each machine's public key from the package's bytes
+/// inside the timing (`keys_decoded`): what a verifier that sees each key
+/// once — an observer, one acta per table — cannot avoid.
+fn floor_of(
+    g: &acta_synth::Ceremony,
+    notes: &[String],
+    cores: usize,
+    keys_decoded: bool,
+) -> Result<f64> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut work = Vec::with_capacity(notes.len());
@@ -180,7 +192,7 @@ fn floor(g: &acta_synth::Ceremony, notes: &[String], cores: usize) -> Result<f64
         let key: acta_note::Verifier = g.election.tables[i].key.parse()?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key())?;
         let sig = ed25519_dalek::Signature::from_slice(&sig[4..])?;
-        work.push((vk, sig, &n[..split + 1]));
+        work.push((vk, key.public_key(), sig, &n[..split + 1]));
     }
     let start = Instant::now();
     let ok = AtomicU64::new(0);
@@ -188,7 +200,19 @@ fn floor(g: &acta_synth::Ceremony, notes: &[String], cores: usize) -> Result<f64
         for chunk in work.chunks(work.len().div_ceil(cores).max(1)) {
             let ok = &ok;
             s.spawn(move || {
-                for (vk, sig, text) in chunk {
+                for (vk, bytes, sig, text) in chunk {
+                    let decoded;
+                    let vk = if keys_decoded {
+                        match ed25519_dalek::VerifyingKey::from_bytes(bytes) {
+                            Ok(k) => {
+                                decoded = k;
+                                &decoded
+                            }
+                            Err(_) => continue,
+                        }
+                    } else {
+                        vk
+                    };
                     if vk.verify_strict(text.as_bytes(), sig).is_ok() {
                         ok.fetch_add(1, Ordering::Relaxed);
                     }
@@ -396,7 +420,8 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     put("trust.txt", g.trust.to_text().as_bytes())?;
     let bytes: usize = notes.iter().map(String::len).sum();
 
-    let floor_sig = floor(&g, &notes, cores)?;
+    let floor_sig = floor_of(&g, &notes, cores, true)?;
+    let floor_bare = floor(&g, &notes, cores)?;
     let start = Instant::now();
     let mut x = 0u8;
     for n in &notes {
@@ -433,23 +458,18 @@ async fn observe(args: ObserveArgs) -> Result<()> {
         bytes as f64 / (1 << 20) as f64,
         cores
     );
-    println!("{:<58} {:>9} {:>10}", "", "time (s)", "× floor");
+    println!("{:<58} {:>9} {:>16}", "", "time (s)", "observe ÷ this");
     println!(
-        "{:<58} {:>9.2} {:>9.2}×",
-        "acta observe (mirror, verify, re-add, whole process)",
-        seconds,
-        seconds / floor_sig
+        "{:<58} {:>9.2} {:>16}",
+        "acta observe (mirror, verify, re-add; whole process)", seconds, "-"
     );
-    println!(
-        "{:<58} {:>9.2} {:>9.2}×",
-        format!("floor: bare Ed25519 verification, {cores} cores"),
-        floor_sig,
-        1.0
-    );
-    println!(
-        "{:<58} {:>9.2} {:>10}",
-        "floor: bare SHA-256 of the same bytes, 1 core", floor_sha, "-"
-    );
+    for (what, t) in [
+        (format!("floor: Ed25519 verification, keys decoded, {cores} cores"), floor_sig),
+        (format!("floor: Ed25519 verification, keys pre-decoded, {cores} cores"), floor_bare),
+        ("floor: SHA-256 of the same bytes, 1 core".to_string(), floor_sha),
+    ] {
+        println!("{what:<58} {t:>9.2} {:>15.2}×", seconds / t);
+    }
     println!(
         "observer peak memory: {} MiB",
         peak.map_or("-".into(), |m| m.to_string())

@@ -482,9 +482,52 @@ fn the_demo_binary_runs_and_catches_tampering() {
     let stdout = String::from_utf8_lossy(&tampered.stdout);
     assert_eq!(tampered.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("DISCREPANCIES FOUND")
+        stdout.contains("VERDICT: DISCREPANCIES FOUND")
             && stdout.contains("ballots (diff +4)")
-            && stdout.contains("HEADLINE"),
+            && stdout.contains(
+                "the announcement counts 4 more voters than the 20 signed actas add up to"
+            ),
         "{stdout}"
     );
+}
+
+/// An observer with state verifies only what is new on its next run, and
+/// its verdict is the same as a fresh observer's.
+#[tokio::test]
+async fn observer_state_resumes_with_only_new_entries() {
+    let g = election();
+    let c = start(&g, "sqlite").await;
+    let days: Vec<TableDay> = (0..TABLES - SPARE).map(|i| day(&g, i, 1)).collect();
+    let state = tempfile::tempdir().unwrap();
+    let mut opts = acta_observer::Options::new(g.trust.clone());
+    opts.state = Some(state.path().to_path_buf());
+    let source = Source::Center(acta_api::Client::new(&c.url));
+    for d in &days[..20] {
+        assert_eq!(c.post(d.acta.as_bytes()).await.0, 201);
+    }
+    let first = observe(&source, &opts, &|_| {}).await.unwrap();
+    assert_eq!(first.verdict, Verdict::Consistent, "{:#?}", first.findings);
+    assert_eq!(first.verified_now, 20);
+    for d in &days[20..] {
+        assert_eq!(c.post(d.acta.as_bytes()).await.0, 201);
+    }
+    let size = c.size(&g).await;
+    let second = observe(&source, &opts, &|_| {}).await.unwrap();
+    assert_eq!(second.verdict, Verdict::Consistent, "{:#?}", second.findings);
+    assert_eq!(second.log_size, size);
+    assert_eq!(second.verified_now, size - 20, "only the new entries");
+    assert_eq!(second.actas_verified, size);
+    let fresh = c.observe(&g).await;
+    assert_eq!(fresh.sums, second.sums);
+    assert_eq!(fresh.tables_reported, second.tables_reported);
+    // A state file edited to hide a table makes no difference to a
+    // verdict: the state's checkpoint must still be a prefix, and a state
+    // that does not rebuild to its checkpoint is dropped.
+    let file = state.path().join("leaves.bin");
+    let mut leaves = std::fs::read(&file).unwrap();
+    leaves[0] ^= 1;
+    std::fs::write(&file, leaves).unwrap();
+    let third = observe(&source, &opts, &|_| {}).await.unwrap();
+    assert_eq!(third.verdict, Verdict::Consistent);
+    assert_eq!(third.verified_now, size, "a corrupt state is not trusted");
 }

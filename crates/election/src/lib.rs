@@ -525,6 +525,18 @@ impl Election {
         if self.tables.is_empty() || !self.tables.windows(2).all(|w| w[0].id < w[1].id) {
             return bad("tables must be non-empty and sorted by id without duplicates".into());
         }
+        // Every machine key decoded once, on every core, and kept for the
+        // verification of that table's notes.
+        {
+            use rayon::prelude::*;
+            if let Some((t, e)) = self
+                .tables
+                .par_iter()
+                .find_map_first(|t| t.verifier().err().map(|e| (t, e)))
+            {
+                return bad(format!("table {}: machine key: {e}", t.id));
+            }
+        }
         let mut machines = HashSet::new();
         let mut keys = HashSet::new();
         for t in &self.tables {
@@ -543,9 +555,8 @@ impl Election {
                     t.id
                 ));
             }
-            let key: acta_note::Verifier = t
-                .key
-                .parse()
+            let key = t
+                .verifier()
                 .map_err(|e| Error::Invalid(format!("table {}: machine key: {e}", t.id)))?;
             if key.name() != t.machine || !is_code(&t.machine) {
                 return bad(format!(

@@ -263,7 +263,7 @@ async fn observe_all(
     });
 
     let mirrored = mirror(source, record, &election, &cp, resume, &opts.state, progress).await?;
-    let Mirrored { tree, ledger, tiles, statuses: mirrored_statuses } = mirrored;
+    let Mirrored { tree, ledger, tiles, statuses: mirrored_statuses, new } = mirrored;
     if tree.root() != cp.root {
         findings.push(Finding {
             kind: FindingKind::LogRoot,
@@ -367,6 +367,7 @@ async fn observe_all(
         registered_total: election.registered(),
         actas_verified: ledger.verified,
         proofs_verified: tiles,
+        verified_now: new,
         announced: ledger.announcements.last().map(|(i, _)| *i),
         sums: ledger.sums(&election, "", cp.size),
         held: ledger.held.clone(),
@@ -400,6 +401,7 @@ fn package_report(package: &[u8], e: acta_election::Error) -> Report {
         registered_total: 0,
         actas_verified: 0,
         proofs_verified: 0,
+        verified_now: 0,
         announced: None,
         sums: Default::default(),
         held: Vec::new(),
@@ -475,6 +477,8 @@ struct Mirrored {
     tiles: u64,
     /// Whether the center published entry statuses.
     statuses: bool,
+    /// Entries mirrored in this run.
+    new: u64,
 }
 
 /// Bundles in flight at once while the previous ones are verified.
@@ -676,6 +680,7 @@ async fn mirror(
         ledger,
         tiles: count,
         statuses: published,
+        new: cp.size - from,
     })
 }
 

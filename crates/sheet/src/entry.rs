@@ -118,15 +118,22 @@ impl Entry {
                 "first line must be acta/v1, zero/v1 or acta-announcement/v1",
             )
         })?;
-        let text = acta_note::Note::parse(signed)?.text;
-        let content = match kind {
-            EntryKind::Acta => {
-                let o = Acta::open(signed, election)?;
-                Content::Acta {
+        if kind == EntryKind::Acta {
+            // The hot path (one per table): the acta's opening already
+            // parsed the note and hashed its body.
+            let o = Acta::open(signed, election)?;
+            return Ok(Entry {
+                body_hash: o.body_hash,
+                signed: o.signed,
+                content: Content::Acta {
                     acta: o.acta,
                     holds: o.holds,
-                }
-            }
+                },
+            });
+        }
+        let text = acta_note::Note::parse(signed)?.text;
+        let content = match kind {
+            EntryKind::Acta => unreachable!("opened above"),
             EntryKind::Zero => Content::Zero(ZeroReport::open(signed, election)?),
             EntryKind::Announcement => Content::Announcement(Announcement::open(signed, election)?),
         };

@@ -54,6 +54,10 @@ pub struct Report {
     pub actas_verified: u64,
     /// Tiles and entry bundles verified against the signed root.
     pub proofs_verified: u64,
+    /// Entries mirrored and verified in this run (the rest came from the
+    /// state a previous run left).
+    #[serde(default)]
+    pub verified_now: u64,
     /// Log index of the latest announcement, if the log has one.
     pub announced: Option<u64>,
     /// National sums re-added from the actas.

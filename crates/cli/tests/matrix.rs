@@ -307,3 +307,45 @@ fn paper_in_hand_from_printed_actas() {
     assert_eq!(absent.len(), 1);
     assert_eq!(&absent[0].place, dropped);
 }
+
+/// The clean election: exit 0, its bundle verifies offline with exit 0, its
+/// HTML report opens with the headline. Then the bundle is attacked: a
+/// report edited to say "consistent" about a lie, or an entry of the log
+/// altered, is refused.
+#[test]
+fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = acta(&["demo", "--tables", "30", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = out.join("evidence");
+    let v = acta(&["evidence", "verify", bundle.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let html = std::fs::read_to_string(out.join("observer-report.html")).unwrap();
+    assert!(html.contains("Consistent") && html.contains("30 signed actas"), "{html}");
+
+    // A lie told about the bundle's own report is caught by re-verifying it.
+    let lie = demo("inflate-turnout=10");
+    let bundle = lie.out.join("evidence");
+    let report = bundle.join("report.json");
+    let mut r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    r["verdict"] = "consistent".into();
+    r["findings"] = serde_json::json!([]);
+    std::fs::write(&report, serde_json::to_vec(&r).unwrap()).unwrap();
+    let v = acta(&["evidence", "verify", bundle.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2), "an edited report is refused");
+    assert!(String::from_utf8_lossy(&v.stderr).contains("DIFFERS"));
+
+    // An entry bundle altered by one byte no longer matches the signed root.
+    let tile = bundle.join("log/tile/entries/000.p");
+    let tile = std::fs::read_dir(&tile)
+        .map(|mut d| d.next().unwrap().unwrap().path())
+        .unwrap_or_else(|_| bundle.join("log/tile/entries/000"));
+    let mut bytes = std::fs::read(&tile).unwrap();
+    let k = bytes.len() / 2;
+    bytes[k] ^= 0x20;
+    std::fs::write(&tile, bytes).unwrap();
+    let v = acta(&["evidence", "verify", bundle.to_str().unwrap()]);
+    assert_ne!(v.status.code(), Some(0));
+    assert_ne!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stdout));
+}

@@ -209,6 +209,9 @@ fn witness_name(line: &str) -> Option<&str> {
 /// Every few seconds, asks the witnesses again for the latest checkpoint if
 /// some have not cosigned it: after a crash or a witness outage the last
 /// checkpoint of the night still becomes public with no new submission.
+/// Several center processes may share one database, so each first catches
+/// up with what the others committed: whichever process committed the last
+/// entries, every process gets them witnessed within a few seconds.
 pub(crate) fn spawn_rewitness(center: std::sync::Weak<crate::Inner>) {
     tokio::spawn(async move {
         loop {

@@ -417,6 +417,9 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     };
     put("log/checkpoint", acta_note::sign(&cp.to_text(), &[&g.center])?.as_bytes())?;
     put("api/election", g.package.as_bytes())?;
+    // The same directory is also an evidence-bundle-shaped mirror, for
+    // `acta observe --bundle` (no network).
+    put("package.note", g.package.as_bytes())?;
     put("trust.txt", g.trust.to_text().as_bytes())?;
     let bytes: usize = notes.iter().map(String::len).sum();
 

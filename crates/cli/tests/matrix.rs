@@ -57,6 +57,28 @@ fn demo(lie: &str) -> Demo {
     }
 }
 
+/// A party witness's check, offline against the demo's evidence bundle:
+/// `acta observe --bundle … --paper … --receipt …`.
+fn paper_check(d: &Demo, paper: &[PathBuf], receipts: &[PathBuf]) -> (Option<i32>, Report) {
+    let mut args: Vec<String> = ["observe", "--json", "--bundle"].map(String::from).to_vec();
+    args.push(d.out.join("evidence").display().to_string());
+    args.push("--trust".into());
+    args.push(d.out.join("trust.txt").display().to_string());
+    for p in paper {
+        args.push("--paper".into());
+        args.push(p.display().to_string());
+    }
+    for r in receipts {
+        args.push("--receipt".into());
+        args.push(r.display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = acta(&args);
+    let r = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code(), r)
+}
+
 fn of(r: &Report, kind: FindingKind) -> Vec<&Finding> {
     r.findings.iter().filter(|f| f.kind == kind).collect()
 }
@@ -189,19 +211,11 @@ fn forked_log_is_caught_between_runs_and_between_observers() {
     // The table whose acta was cut out holds a receipt: it proves the
     // center accepted the acta that its served log no longer holds.
     let cut = of(&d.report, FindingKind::PhantomTable)[0].place.clone();
-    let o = acta(&[
-        "observe",
-        "--bundle",
-        d.out.join("evidence").to_str().unwrap(),
-        "--trust",
-        d.out.join("trust.txt").to_str().unwrap(),
-        "--json",
-        "--paper",
-        d.out.join(format!("actas/{cut}.note")).to_str().unwrap(),
-        "--receipt",
-        d.out.join(format!("receipts/{cut}.acta.tlog-proof")).to_str().unwrap(),
-    ]);
-    let r: Report = serde_json::from_slice(&o.stdout).unwrap();
+    let (_, r) = paper_check(
+        &d,
+        &[d.out.join(format!("actas/{cut}.note"))],
+        &[d.out.join(format!("receipts/{cut}.acta.tlog-proof"))],
+    );
     let statuses: Vec<PaperStatus> = r.paper.iter().map(|p| p.status).collect();
     assert_eq!(statuses, vec![PaperStatus::Absent, PaperStatus::ReceiptNotHonored]);
     assert_eq!(of(&r, FindingKind::ReceiptNotHonored).len(), 1);
@@ -275,24 +289,12 @@ fn paper_in_hand_from_printed_actas() {
     assert_ne!(altered, note);
     let altered_png = d.out.join("altered.png");
     std::fs::write(&altered_png, acta_sheet::qr::acta_png(altered.as_bytes()).unwrap()).unwrap();
-    let o = acta(&[
-        "observe",
-        "--bundle",
-        d.out.join("evidence").to_str().unwrap(),
-        "--trust",
-        d.out.join("trust.txt").to_str().unwrap(),
-        "--json",
-        "--paper",
-        in_log.to_str().unwrap(),
-        "--paper",
-        d.out.join(format!("actas/{dropped}.png")).to_str().unwrap(),
-        "--paper",
-        altered_png.to_str().unwrap(),
-        "--receipt",
-        d.out.join(format!("receipts/{table}.acta.tlog-proof")).to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    let r: Report = serde_json::from_slice(&o.stdout).unwrap();
+    let (code, r) = paper_check(
+        &d,
+        &[in_log.clone(), d.out.join(format!("actas/{dropped}.png")), altered_png],
+        &[d.out.join(format!("receipts/{table}.acta.tlog-proof"))],
+    );
+    assert_eq!(code, Some(1));
     let got: Vec<(PaperStatus, &str)> = r.paper.iter().map(|p| (p.status, p.table.as_str())).collect();
     assert_eq!(
         got,

@@ -301,13 +301,43 @@ async fn observe_all(
 
     step("comparing the center's per-table figures, areas and held actas");
     let size = cp.size;
+    // The largest log size a statement speaks for: statements beyond the
+    // verified checkpoint cannot be judged on this run.
+    let mut claimed = 0u64;
     match source.json_opt::<Vec<acta_api::TableResult>>(acta_api::RESULTS_TABLES, record).await? {
-        Some(t) => findings.extend(compare::table_results(&election, &ledger, size, &t)),
+        Some(t) => {
+            claimed = claimed.max(t.iter().map(|r| r.index.saturating_add(1)).max().unwrap_or(0));
+            findings.extend(compare::table_results(&election, &ledger, size, &t))
+        }
         None => notes.push(format!("{} is not published here: per-table figures not compared", acta_api::RESULTS_TABLES)),
     }
     match source.json_opt::<Vec<acta_api::Totals>>(acta_api::RESULTS_AREAS, record).await? {
-        Some(a) => findings.extend(compare::areas(&election, &ledger, size, &a)),
+        Some(a) => {
+            claimed = claimed.max(a.iter().map(|t| t.size).max().unwrap_or(0));
+            findings.extend(compare::areas(&election, &ledger, size, &a))
+        }
         None => notes.push(format!("{} is not published here: area totals not compared", acta_api::RESULTS_AREAS)),
+    }
+    if claimed > size {
+        // Published figures about a log larger than the one verified: if
+        // the center still serves no checkpoint that large, it publishes
+        // figures for a log nobody can check; if it does, this run lagged.
+        let now = source.text("/log/checkpoint", None).await?;
+        let now = Checkpoint::open(now.as_bytes(), &center_key)?;
+        if now.size < claimed {
+            findings.push(Finding {
+                kind: FindingKind::AreaFigure,
+                place: "country".into(),
+                figure: "log size of the published results".into(),
+                center: format!("publishes figures for a log of {claimed} entries"),
+                machines: format!("its latest checkpoint signs {} entries", now.size),
+                evidence: "log/checkpoint and the center's published results".into(),
+            });
+        } else {
+            notes.push(format!(
+                "some published figures speak for a log of {claimed} entries, beyond this run's checkpoint of {size}: observe again to judge them"
+            ));
+        }
     }
     match source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::HELD, record).await? {
         Some(h) => findings.extend(compare::held(&ledger, size, &h)),

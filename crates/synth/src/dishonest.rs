@@ -7,21 +7,30 @@
 //!   would);
 //! - **lies signed with the center key**, appended to the log in the
 //!   database exactly as a second center process sharing it would append
-//!   them (the running center catches up and the witnesses cosign: they
-//!   check that the log only grows, not what it says);
-//! - **a lying proxy** in front of the center, serving some readers other
-//!   bytes than the center does.
+//!   them ([`append`]: the running center catches up and the witnesses
+//!   cosign — they check that the log only grows, not what it says);
+//! - **a lying proxy** in front of the center ([`proxy`]), serving some
+//!   readers other bytes than the center does.
+//!
+//! Each [`Lie`] is one line of the manipulation matrix, told as small as a
+//! real authority would tell it. The demo drives them in this order:
+//! [`Lie::intercepted`] while transmitting (those tables' actas never reach
+//! the center), [`conflicting_acta`] for the insider, [`tell`] after
+//! transmission, [`tell_after_announcement`] once the genuine announcement
+//! is logged, and [`proxy`] for what observers are shown.
 //!
 //! This is the one place outside `acta-center` that writes SQL, and it is
-//! here precisely because it is an attack on the center's storage.
+//! here precisely because it is an attack on the center's storage: it
+//! knows the center's tables (`log_head`, `log_entries`, `table_results`,
+//! `checkpoints`) and writes rows the center will take as its own.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use acta_election::{Election, BLANK, NULL};
-use acta_sheet::{Acta, Announcement, EntryKind};
+use acta_election::{Election, Kind, BLANK, NULL};
+use acta_sheet::{Acta, Announcement, EntryKind, Tally};
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::Ceremony;
 
@@ -31,37 +40,53 @@ use crate::Ceremony;
 #[non_exhaustive]
 pub enum Lie {
     /// `inflate-turnout=N`: N more authenticated voters and N more ballots,
-    /// spread over the counted tables, by editing the per-table figures.
+    /// spread over the counted tables. A real authority edits the per-table
+    /// figures the center counts from; the log is untouched.
     InflateTurnout(u64),
-    /// `alter-votes`: votes moved between choices at three tables.
+    /// `alter-votes`: at three counted tables, up to 7 votes moved from the
+    /// leading choice of a contest to the runner-up. A real authority edits
+    /// the per-table figures in the database; the signed actas in the log
+    /// still say otherwise.
     AlterVotes,
-    /// `drop-tables=N`: the actas of N tables are intercepted on their way
-    /// to the center and never logged, while their figures (read off the
-    /// paper) are counted and announced.
+    /// `drop-tables=N`: the authority's network intercepts the actas of N
+    /// tables before they reach the center, so they are never logged; then
+    /// it counts their figures (read off the paper) by inserting per-table
+    /// rows in the database. The announcement counts every table, the log
+    /// holds N actas fewer.
     DropTables(usize),
-    /// `phantom-table`: a table that never transmitted is counted with
-    /// invented figures.
+    /// `phantom-table`: the last table of the package never transmits (its
+    /// acta is intercepted); the authority inserts a per-table row with
+    /// invented, plausible figures, so a table with no acta is counted.
     PhantomTable,
-    /// `wrong-machine`: an acta signed by an uncertified machine is put in
-    /// the log in place of a table's intercepted one, and counted.
+    /// `wrong-machine`: a table's acta is intercepted and replaced by one
+    /// with 50 more voters signed by a machine key nobody certified (same
+    /// machine name), appended to the log in the database as a counted
+    /// entry, its figures counted.
     WrongMachine,
-    /// `conflicting-acta`: an insider makes a table's certified machine
-    /// sign a second, different acta and transmits it.
+    /// `conflicting-acta`: an insider at a table makes its certified
+    /// machine sign a second, different acta (one vote moved) and
+    /// transmits it through the normal path ([`conflicting_acta`]).
     ConflictingActa,
-    /// `swap-package`: a proxy serves a package re-signed by the authority
-    /// alone, with another software release hash.
+    /// `swap-package`: a proxy serves, as the election package, one
+    /// re-signed by the authority alone (no auditor countersignatures) with
+    /// another software release hash.
     SwapPackage,
-    /// `fork-log`: a proxy serves a log with one counted acta cut out,
-    /// under a checkpoint signed with the center key.
+    /// `fork-log`: a proxy serves a log with one counted acta cut out and
+    /// every later entry renumbered, under a checkpoint signed with the
+    /// center key — and no witness cosignature, for the witnesses refuse a
+    /// log that does not extend the one they saw.
     ForkLog,
-    /// `hide-alarms`: the alarms of every acta are zeroed in the published
-    /// figures, and held actas are counted as if they were clean.
+    /// `hide-alarms`: the alarms of every counted acta are zeroed in the
+    /// database, and held actas are marked counted and their figures
+    /// counted, as if they were clean.
     HideAlarms,
-    /// `wrong-seats`: a second announcement, signed with the center key,
-    /// moves a seat between parties.
+    /// `wrong-seats`: after the genuine announcement, a second one, signed
+    /// with the center key, moves a seat between parties (or gives a
+    /// plurality win to the runner-up); appended to the log in the database.
     WrongSeats,
-    /// `area-figure`: a proxy adds ballots to one municipality's published
-    /// totals.
+    /// `area-figure`: a proxy adds 50 ballots (and 50 votes to one choice)
+    /// to one municipality's published totals, on its results page and in
+    /// the list of every area's totals.
     AreaFigure,
 }
 
@@ -78,7 +103,10 @@ impl std::str::FromStr for Lie {
         };
         Ok(match s.split_once('=') {
             Some(("inflate-turnout", n)) => Lie::InflateTurnout(number(n, "inflate-turnout")?),
-            Some(("drop-tables", n)) => Lie::DropTables(number(n, "drop-tables")? as usize),
+            Some(("drop-tables", n)) => Lie::DropTables(
+                usize::try_from(number(n, "drop-tables")?)
+                    .map_err(|_| format!("drop-tables={n} is too many"))?,
+            ),
             Some(_) => return Err(format!("unknown lie {s:?}; known: {NAMES}")),
             None => match s {
                 "alter-votes" => Lie::AlterVotes,
@@ -124,9 +152,14 @@ pub enum Error {
     /// The center's HTTP interface failed (proxy set-up).
     #[error("center: {0}")]
     Center(String),
-    /// Nothing to lie about.
+    /// Nothing to lie about (no counted table, no alarm, no intercepted
+    /// acta, …), or a stored or given note that does not parse.
     #[error("nothing to lie about: {0}")]
     Nothing(String),
+}
+
+fn nothing(e: impl std::fmt::Display) -> Error {
+    Error::Nothing(e.to_string())
 }
 
 /// What the authority holds: the center's database and key, the package.
@@ -135,13 +168,15 @@ pub struct Authority<'a> {
     pub db: String,
     /// The ceremony: package, center and authority keys, machine keys.
     pub ceremony: &'a Ceremony,
-    /// The signed actas of the tables it intercepted, by table id.
+    /// The signed actas of the tables it intercepted, by table id (for
+    /// `drop-tables` and `wrong-machine`: the figures on the paper).
     pub intercepted: BTreeMap<String, String>,
 }
 
 impl Lie {
     /// The tables whose genuine acta the authority's network intercepts
-    /// before it reaches the center.
+    /// before it reaches the center (`drop-tables`, `phantom-table`,
+    /// `wrong-machine`); their zero reports go through.
     pub fn intercepted(&self, election: &Election) -> Vec<String> {
         let ids: Vec<&String> = election.tables.iter().map(|t| &t.id).collect();
         match self {
@@ -168,56 +203,151 @@ impl Lie {
     }
 }
 
+/// The center's database, as the center itself opens it (on SQLite, a
+/// writer waits for the center's transactions instead of failing).
 async fn connect(url: &str) -> Result<AnyPool, Error> {
     sqlx::any::install_default_drivers();
-    Ok(AnyPoolOptions::new().max_connections(1).connect(url).await?)
+    let sqlite = url.starts_with("sqlite:");
+    Ok(AnyPoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    sqlx::query("PRAGMA busy_timeout = 30000")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
 }
 
-/// The `contest choice n` lines the center keeps per counted table.
-fn votes_text(acta: &Acta) -> String {
-    let mut s = String::new();
-    for c in &acta.contests {
-        for (ch, n) in c.votes.iter().map(|(c, n)| (c.as_str(), *n)).chain([(BLANK, c.blank), (NULL, c.null)]) {
-            s.push_str(&format!("{} {ch} {n}\n", c.contest));
+/// A `sqlx` integer column is signed.
+fn int(n: u64) -> Result<i64, Error> {
+    i64::try_from(n).map_err(|_| Error::Nothing(format!("{n} does not fit the database")))
+}
+
+/// One row of `table_results`, as the center writes it.
+struct Figures {
+    registered: u64,
+    authenticated: u64,
+    ballots: u64,
+    alarms: u64,
+    /// `contest choice n` lines, as the center keeps them.
+    votes: String,
+}
+
+impl Figures {
+    fn of(acta: &Acta) -> Figures {
+        let mut votes = String::new();
+        for c in &acta.contests {
+            for (ch, n) in c
+                .votes
+                .iter()
+                .map(|(c, n)| (c.as_str(), *n))
+                .chain([(BLANK, c.blank), (NULL, c.null)])
+            {
+                votes.push_str(&format!("{} {ch} {n}\n", c.contest));
+            }
+        }
+        Figures {
+            registered: acta.registered.into(),
+            authenticated: acta.authenticated.into(),
+            ballots: acta.ballots.into(),
+            alarms: acta.alarms.iter().map(|&n| u64::from(n)).sum(),
+            votes,
         }
     }
-    s
 }
 
-async fn insert_result(pool: &AnyPool, table: &str, index: i64, a: &Acta) -> Result<(), Error> {
+async fn insert_result(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    index: u64,
+    f: &Figures,
+) -> Result<(), Error> {
     sqlx::query("INSERT INTO table_results (table_id, idx, registered, authenticated, ballots, alarms, votes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(table)
-        .bind(index)
-        .bind(i64::from(a.registered))
-        .bind(i64::from(a.authenticated))
-        .bind(i64::from(a.ballots))
-        .bind(a.alarms.iter().map(|&n| i64::from(n)).sum::<i64>())
-        .bind(votes_text(a))
-        .execute(pool)
+        .bind(int(index)?)
+        .bind(int(f.registered)?)
+        .bind(int(f.authenticated)?)
+        .bind(int(f.ballots)?)
+        .bind(int(f.alarms)?)
+        .bind(f.votes.clone())
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-/// The log index of a table's zero report, where a forged row can point.
-async fn zero_index(pool: &AnyPool, table: &str) -> Result<i64, Error> {
-    Ok(sqlx::query("SELECT idx FROM log_entries WHERE table_id = $1 AND kind = 'zero'")
+/// The log index of a table's zero report, where a forged row can point
+/// (0 when it has none).
+async fn zero_index(tx: &mut Transaction<'static, Any>, table: &str) -> Result<u64, Error> {
+    let at = sqlx::query("SELECT idx FROM log_entries WHERE table_id = $1 AND kind = $2")
         .bind(table)
-        .fetch_optional(pool)
+        .bind(EntryKind::Zero.as_str())
+        .fetch_optional(&mut **tx)
         .await?
         .map(|r| r.get::<i64, _>(0))
-        .unwrap_or(0))
+        .unwrap_or(0);
+    Ok(u64::try_from(at).unwrap_or(0))
 }
 
-/// Tells the database and signed-log lies, after transmission and before
-/// the announcement.
+fn parse_acta(note: &str) -> Result<Acta, Error> {
+    let text = acta_note::Note::parse(note.as_bytes()).map_err(nothing)?.text;
+    Acta::parse(text).map_err(nothing)
+}
+
+/// Tells the database and signed-log lies (`inflate-turnout`,
+/// `alter-votes`, `drop-tables`, `phantom-table`, `wrong-machine`,
+/// `hide-alarms`), after transmission and before the announcement; the
+/// other lies need nothing here. Each is one transaction.
 pub async fn tell(auth: &Authority<'_>, lie: &Lie) -> Result<(), Error> {
-    let pool = connect(&auth.db).await?;
     let election = &auth.ceremony.election;
+    match lie {
+        Lie::InflateTurnout(_)
+        | Lie::AlterVotes
+        | Lie::DropTables(_)
+        | Lie::PhantomTable
+        | Lie::WrongMachine
+        | Lie::HideAlarms => {}
+        _ => return Ok(()),
+    }
+    if let Lie::WrongMachine = lie {
+        // The forged entry goes through the log first (its own transaction,
+        // under the log lock); its figures are counted after.
+        let (table, note) = auth
+            .intercepted
+            .iter()
+            .next()
+            .ok_or_else(|| Error::Nothing("no intercepted table".into()))?;
+        let mut acta = parse_acta(note)?;
+        let more = 50.min(acta.registered.saturating_sub(acta.authenticated));
+        acta.ballots += more;
+        acta.authenticated += more;
+        if let Some((_, n)) = acta.contests.first_mut().and_then(|c| c.votes.first_mut()) {
+            *n += more;
+        }
+        // A machine nobody certified, bearing the table's machine name.
+        let forger = acta_note::Signer::generate(&acta.machine).map_err(nothing)?;
+        let forged = acta.sign(&forger);
+        let g = auth.ceremony;
+        let index = append(&auth.db, &g.center, election, &forged, EntryKind::Acta, table, acta_api::Status::Counted).await?;
+        let pool = connect(&auth.db).await?;
+        let mut tx = pool.begin().await?;
+        insert_result(&mut tx, table, index, &Figures::of(&acta)).await?;
+        tx.commit().await?;
+        pool.close().await;
+        return Ok(());
+    }
+    let pool = connect(&auth.db).await?;
+    let mut tx = pool.begin().await?;
     match lie {
         Lie::InflateTurnout(n) => {
             let tables: Vec<String> =
                 sqlx::query("SELECT table_id FROM table_results ORDER BY table_id")
-                    .fetch_all(&pool)
+                    .fetch_all(&mut *tx)
                     .await?
                     .iter()
                     .map(|r| r.get::<String, _>(0))
@@ -226,7 +356,6 @@ pub async fn tell(auth: &Authority<'_>, lie: &Lie) -> Result<(), Error> {
                 return Err(Error::Nothing("no counted table to inflate".into()));
             }
             let k = tables.len() as u64;
-            let mut tx = pool.begin().await?;
             for (i, t) in tables.iter().enumerate() {
                 // N split as evenly as integers allow: exactly N in all.
                 let share = n / k + u64::from((i as u64) < n % k);
@@ -234,184 +363,302 @@ pub async fn tell(auth: &Authority<'_>, lie: &Lie) -> Result<(), Error> {
                     continue;
                 }
                 sqlx::query("UPDATE table_results SET authenticated = authenticated + $1, ballots = ballots + $1 WHERE table_id = $2")
-                    .bind(share as i64)
+                    .bind(int(share)?)
                     .bind(t)
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await?;
         }
         Lie::AlterVotes => {
-            let rows = sqlx::query("SELECT table_id, votes FROM table_results ORDER BY table_id LIMIT 3")
-                .fetch_all(&pool)
+            let rows = sqlx::query("SELECT table_id, votes FROM table_results ORDER BY table_id")
+                .fetch_all(&mut *tx)
                 .await?;
+            let mut altered = 0;
             for r in rows {
                 let (table, votes): (String, String) = (r.get(0), r.get(1));
+                let Some(moved) = move_votes(&votes, 7) else {
+                    continue;
+                };
                 sqlx::query("UPDATE table_results SET votes = $1 WHERE table_id = $2")
-                    .bind(move_votes(&votes, 7))
+                    .bind(moved)
                     .bind(&table)
-                    .execute(&pool)
+                    .execute(&mut *tx)
                     .await?;
+                altered += 1;
+                if altered == 3 {
+                    break;
+                }
+            }
+            if altered == 0 {
+                return Err(Error::Nothing("no counted table has votes to move".into()));
             }
         }
         Lie::DropTables(_) => {
+            if auth.intercepted.is_empty() {
+                return Err(Error::Nothing("no intercepted acta".into()));
+            }
             for (table, note) in &auth.intercepted {
                 let acta = parse_acta(note)?;
-                let at = zero_index(&pool, table).await?;
-                insert_result(&pool, table, at, &acta).await?;
+                let at = zero_index(&mut tx, table).await?;
+                insert_result(&mut tx, table, at, &Figures::of(&acta)).await?;
             }
         }
         Lie::PhantomTable => {
-            let (table, note) = auth
-                .intercepted
-                .iter()
+            let table = lie
+                .intercepted(election)
+                .into_iter()
                 .next()
-                .ok_or_else(|| Error::Nothing("no intercepted table".into()))?;
-            // Invented figures in the shape of a real acta: 60 % turnout,
-            // every ballot to the first choice of each contest.
-            let mut acta = parse_acta(note)?;
-            acta.authenticated = acta.registered * 3 / 5;
-            acta.ballots = acta.authenticated;
-            for c in &mut acta.contests {
-                for (k, (_, n)) in c.votes.iter_mut().enumerate() {
-                    *n = if k == 0 { acta.ballots } else { 0 };
-                }
-                c.blank = 0;
-                c.null = 0;
-            }
-            let at = zero_index(&pool, table).await?;
-            insert_result(&pool, table, at, &acta).await?;
-        }
-        Lie::WrongMachine => {
-            let (table, note) = auth
-                .intercepted
-                .iter()
-                .next()
-                .ok_or_else(|| Error::Nothing("no intercepted table".into()))?;
-            let mut acta = parse_acta(note)?;
-            acta.ballots += 50;
-            acta.authenticated += 50;
-            if let Some(c) = acta.contests.first_mut() {
-                if let Some((_, n)) = c.votes.first_mut() {
-                    *n += 50;
-                }
-            }
-            // A machine nobody certified, bearing the table's machine name.
-            let forger = acta_note::Signer::generate(&acta.machine)
-                .map_err(|e| Error::Nothing(e.to_string()))?;
-            let forged = acta.sign(&forger);
-            let index = append(&auth.db, auth.ceremony, &forged, EntryKind::Acta, table, "counted").await?;
-            insert_result(&pool, table, index as i64, &acta).await?;
+                .ok_or_else(|| Error::Nothing("the package has no table".into()))?;
+            let figures = invented(election, &table)?;
+            let at = zero_index(&mut tx, &table).await?;
+            insert_result(&mut tx, &table, at, &figures).await?;
         }
         Lie::HideAlarms => {
-            let held = sqlx::query("SELECT idx, table_id, note FROM log_entries WHERE status = 'held'")
-                .fetch_all(&pool)
+            let held = sqlx::query("SELECT idx, table_id, note FROM log_entries WHERE status = $1 AND kind = $2 ORDER BY idx")
+                .bind(acta_api::Status::Held.as_str())
+                .bind(EntryKind::Acta.as_str())
+                .fetch_all(&mut *tx)
                 .await?;
+            let mut hidden = 0u64;
             for r in held {
                 let (idx, table, note): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
-                sqlx::query("UPDATE log_entries SET status = 'counted' WHERE idx = $1")
-                    .bind(idx)
-                    .execute(&pool)
+                let counted = sqlx::query("SELECT 1 FROM table_results WHERE table_id = $1")
+                    .bind(&table)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                insert_result(&pool, &table, idx, &parse_acta(&note)?).await?;
+                if counted.is_some() {
+                    continue;
+                }
+                sqlx::query("UPDATE log_entries SET status = $1 WHERE idx = $2")
+                    .bind(acta_api::Status::Counted.as_str())
+                    .bind(idx)
+                    .execute(&mut *tx)
+                    .await?;
+                let index = u64::try_from(idx).map_err(nothing)?;
+                insert_result(&mut tx, &table, index, &Figures::of(&parse_acta(&note)?)).await?;
+                hidden += 1;
             }
-            let n = sqlx::query("UPDATE table_results SET alarms = 0 WHERE alarms > 0")
-                .execute(&pool)
+            hidden += sqlx::query("UPDATE table_results SET alarms = 0 WHERE alarms > 0")
+                .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if n == 0 {
+            if hidden == 0 {
                 return Err(Error::Nothing("no acta carries an alarm".into()));
             }
         }
         _ => {}
     }
-    let _ = election;
+    tx.commit().await?;
     pool.close().await;
     Ok(())
 }
 
-/// Tells the lies signed after the genuine announcement: a second
-/// announcement, signed with the center key, that moves a seat.
+/// Invented figures for a table that never transmitted, in the shape of a
+/// real acta: the package's registered voters, 60 % turnout, 2 % blank and
+/// 1 % null in each contest on its ballot, the rest split over the choices
+/// with uneven weights drawn from the table and contest.
+fn invented(election: &Election, table: &str) -> Result<Figures, Error> {
+    use sha2::Digest as _;
+    let t = election
+        .table(table)
+        .ok_or_else(|| Error::Nothing(format!("no table {table} in the package")))?;
+    let registered = u64::from(t.registered);
+    let ballots = registered * 3 / 5;
+    let mut votes = String::new();
+    for c in election.ballot(table) {
+        let choices = c.choices();
+        let (blank, null) = (ballots / 50, ballots / 100);
+        let marks = ballots - blank - null;
+        let weights: Vec<u64> = choices
+            .iter()
+            .map(|ch| {
+                let h = sha2::Sha256::digest(format!("{table} {} {ch}", c.id).as_bytes());
+                1 + u64::from(h[0] % 20)
+            })
+            .collect();
+        for (ch, n) in choices.iter().zip(split(marks, &weights)) {
+            votes.push_str(&format!("{} {ch} {n}\n", c.id));
+        }
+        votes.push_str(&format!("{} {BLANK} {blank}\n{} {NULL} {null}\n", c.id, c.id));
+    }
+    Ok(Figures {
+        registered,
+        authenticated: ballots,
+        ballots,
+        alarms: 0,
+        votes,
+    })
+}
+
+/// `total` split in proportion to `weights`, by largest remainder: the
+/// parts add up to `total` exactly.
+fn split(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u64 = weights.iter().sum();
+    if sum == 0 {
+        return vec![0; weights.len()];
+    }
+    let mut parts: Vec<u64> = weights.iter().map(|w| total * w / sum).collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(total * weights[i] % sum));
+    let short = total - parts.iter().sum::<u64>();
+    for &i in order.iter().take(short as usize) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// Moves up to `n` votes from the leading choice of a contest to the
+/// runner-up, in the center's `contest choice n` lines: the first contest
+/// (in the lines' order) with at least two choices and a leader with votes.
+/// `None` when there is no such contest.
+fn move_votes(votes: &str, n: u64) -> Option<String> {
+    let mut lines: Vec<(String, String, u64)> = Vec::new();
+    for l in votes.lines() {
+        let mut f = l.split(' ');
+        let (Some(c), Some(ch), Some(k), None) = (f.next(), f.next(), f.next(), f.next()) else {
+            return None;
+        };
+        lines.push((c.to_string(), ch.to_string(), k.parse().ok()?));
+    }
+    let mut contests: Vec<&str> = lines.iter().map(|l| l.0.as_str()).collect();
+    contests.dedup();
+    for contest in contests {
+        let mut choices: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].0 == contest && lines[i].1 != BLANK && lines[i].1 != NULL)
+            .collect();
+        // Leader first, runner-up second (ties by line order).
+        choices.sort_by_key(|&i| std::cmp::Reverse(lines[i].2));
+        if let [from, to, ..] = choices[..] {
+            let k = n.min(lines[from].2);
+            if k == 0 {
+                continue;
+            }
+            let mut lines = lines.clone();
+            lines[from].2 -= k;
+            lines[to].2 += k;
+            return Some(
+                lines
+                    .iter()
+                    .map(|(c, ch, n)| format!("{c} {ch} {n}\n"))
+                    .collect(),
+            );
+        }
+    }
+    None
+}
+
+/// Tells the lie signed after the genuine announcement (`wrong-seats`): a
+/// second announcement, the latest one with a seat moved in a national
+/// contest, signed with the center key and appended to the log. Returns
+/// its log index, or `None` for the other lies.
 pub async fn tell_after_announcement(auth: &Authority<'_>, lie: &Lie) -> Result<Option<u64>, Error> {
     if *lie != Lie::WrongSeats {
         return Ok(None);
     }
     let pool = connect(&auth.db).await?;
-    let note: String = sqlx::query("SELECT note FROM log_entries WHERE kind = 'announcement' ORDER BY idx DESC LIMIT 1")
+    let note: String = sqlx::query("SELECT note FROM log_entries WHERE kind = $1 ORDER BY idx DESC LIMIT 1")
+        .bind(EntryKind::Announcement.as_str())
         .fetch_optional(&pool)
         .await?
         .map(|r| r.get(0))
         .ok_or_else(|| Error::Nothing("no announcement in the log".into()))?;
     pool.close().await;
-    let election = &auth.ceremony.election;
-    let mut ann = Announcement::open(note.as_bytes(), election)
-        .map_err(|e| Error::Nothing(e.to_string()))?;
-    let contest = ann
-        .contests
-        .iter_mut()
-        .find(|c| c.seats.len() >= 2 || (c.seats.len() == 1 && c.votes.len() >= 2))
-        .ok_or_else(|| Error::Nothing("no contest with seats to move".into()))?;
-    if contest.seats.len() >= 2 && contest.seats[0].1 > 0 {
-        contest.seats[0].1 -= 1;
-        contest.seats[1].1 += 1;
-    } else {
-        // A plurality contest: give the win to the runner-up.
-        let winner = contest.seats[0].0.clone();
-        let other = contest
-            .votes
-            .iter()
-            .map(|(c, _)| c.clone())
-            .find(|c| *c != winner)
-            .unwrap_or(winner);
-        contest.seats[0].0 = other;
+    let g = auth.ceremony;
+    let election = &g.election;
+    let mut ann = Announcement::open(note.as_bytes(), election).map_err(nothing)?;
+    // National contests first, party lists before pluralities.
+    let mut order: Vec<usize> = (0..ann.contests.len()).collect();
+    let rank = |t: &Tally| {
+        let c = election.contest(&t.contest);
+        (
+            c.is_none_or(|c| !c.scope.is_empty()),
+            c.is_none_or(|c| c.kind != Kind::PartyList),
+        )
+    };
+    order.sort_by_key(|&i| rank(&ann.contests[i]));
+    let moved = order.into_iter().any(|i| {
+        let t = &mut ann.contests[i];
+        election.contest(&t.contest).is_some_and(|c| move_seat(c.kind, t))
+    });
+    if !moved {
+        return Err(Error::Nothing("no contest with a seat to move".into()));
     }
-    let forged = ann.sign(&auth.ceremony.center);
-    append(&auth.db, auth.ceremony, &forged, EntryKind::Announcement, "", "logged")
+    let forged = ann.sign(&g.center);
+    append(&auth.db, &g.center, election, &forged, EntryKind::Announcement, "", acta_api::Status::Logged)
         .await
         .map(Some)
 }
 
-fn parse_acta(note: &str) -> Result<Acta, Error> {
-    let text = acta_note::Note::parse(note.as_bytes())
-        .map_err(|e| Error::Nothing(e.to_string()))?
-        .text;
-    Acta::parse(text).map_err(|e| Error::Nothing(e.to_string()))
-}
-
-/// Moves up to `n` votes from the leading choice of the first contest to
-/// the next choice, in the center's `contest choice n` lines.
-fn move_votes(votes: &str, n: u64) -> String {
-    let mut lines: Vec<(String, String, u64)> = votes
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(' ');
-            Some((f.next()?.to_string(), f.next()?.to_string(), f.next()?.parse().ok()?))
-        })
-        .collect();
-    let Some(contest) = lines.first().map(|l| l.0.clone()) else {
-        return votes.to_string();
-    };
-    let choices: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].0 == contest && lines[i].1 != BLANK && lines[i].1 != NULL)
-        .collect();
-    if let (Some(&from), Some(&to)) = (
-        choices.iter().max_by_key(|&&i| lines[i].2),
-        choices.iter().find(|&&i| Some(&i) != choices.iter().max_by_key(|&&i| lines[i].2)),
-    ) {
-        let k = n.min(lines[from].2);
-        lines[from].2 -= k;
-        lines[to].2 += k;
+/// Moves one seat in an announced tally: from the list with the most seats
+/// to the best-voted other list; a plurality win to the best-voted
+/// candidate who did not win; a referendum to the other side.
+fn move_seat(kind: Kind, t: &mut Tally) -> bool {
+    let mut seats: BTreeMap<String, u32> = t.seats.iter().cloned().collect();
+    match kind {
+        Kind::PartyList => {
+            let Some(from) = seats
+                .iter()
+                .max_by_key(|(c, n)| (**n, std::cmp::Reverse((*c).clone())))
+                .map(|(c, _)| c.clone())
+            else {
+                return false;
+            };
+            let Some(to) = t
+                .votes
+                .iter()
+                .filter(|(c, _)| *c != from)
+                .max_by_key(|(_, n)| *n)
+                .map(|(c, _)| c.clone())
+            else {
+                return false;
+            };
+            if let Some(n) = seats.get_mut(&from) {
+                *n -= 1;
+            }
+            *seats.entry(to).or_default() += 1;
+        }
+        Kind::Plurality => {
+            let mut per: BTreeMap<&str, u64> = BTreeMap::new();
+            for (c, n) in &t.votes {
+                *per.entry(acta_election::candidate_of(c)).or_default() += n;
+            }
+            let Some((runner_up, _)) = per
+                .iter()
+                .filter(|(c, _)| !seats.contains_key(**c))
+                .max_by_key(|(_, n)| **n)
+            else {
+                return false;
+            };
+            let runner_up = runner_up.to_string();
+            let Some(winner) = seats.keys().next().cloned() else {
+                return false;
+            };
+            seats.remove(&winner);
+            seats.insert(runner_up, 1);
+        }
+        Kind::Referendum => {
+            let side = match seats.keys().next().map(String::as_str) {
+                Some("YES") => "NO",
+                _ => "YES",
+            };
+            seats = [(side.to_string(), 1)].into();
+        }
+        _ => return false,
     }
-    lines
-        .iter()
-        .map(|(c, ch, n)| format!("{c} {ch} {n}\n"))
-        .collect()
+    t.seats = seats.into_iter().filter(|(_, n)| *n > 0).collect();
+    true
 }
 
-/// The insider at table `index`: its certified machine signs a second acta
-/// with one vote moved between the first two choices of a contest.
+/// The insider at the table of `index` (in package order): its certified
+/// machine signs a second acta for the table with one vote moved between
+/// the first two choices of a contest — otherwise valid, so the center
+/// logs it as a conflict.
 pub fn conflicting_acta(g: &Ceremony, index: usize, genuine: &str) -> Result<String, Error> {
     let mut acta = parse_acta(genuine)?;
+    let machine = g
+        .machines
+        .get(index)
+        .ok_or_else(|| Error::Nothing(format!("no table {index} in the package")))?;
     let c = acta
         .contests
         .iter_mut()
@@ -419,23 +666,29 @@ pub fn conflicting_acta(g: &Ceremony, index: usize, genuine: &str) -> Result<Str
         .ok_or_else(|| Error::Nothing("no vote to move".into()))?;
     c.votes[0].1 -= 1;
     c.votes[1].1 += 1;
-    Ok(acta.sign(&g.machines[index]))
+    Ok(acta.sign(machine))
 }
 
 /// Appends a signed note to the log in the center's database as a second
-/// center process would: under the log's row lock, the leaf after the
-/// last, a checkpoint signed with the center key for the new size. The
+/// center process would: in one transaction under the log's row lock (the
+/// one the center's sequencer takes), the leaf after the last stored one,
+/// the entry row, a checkpoint of the new size signed with the center key
+/// (not yet cosigned) and the new head. Returns the entry's index. The
 /// running center catches up from the database; its witnesses cosign the
 /// new checkpoint because the log only grew.
 pub async fn append(
-    db: &str,
-    g: &Ceremony,
+    db_url: &str,
+    center: &acta_note::Signer,
+    election: &Election,
     note: &str,
     kind: EntryKind,
     table: &str,
-    status: &str,
+    status: acta_api::Status,
 ) -> Result<u64, Error> {
-    let pool = connect(db).await?;
+    let text = acta_note::Note::parse(note.as_bytes()).map_err(nothing)?.text;
+    let body = acta_sheet::body_hash(text);
+    let leaf = acta_tlog::leaf_hash(note.as_bytes());
+    let pool = connect(db_url).await?;
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE log_head SET size = size WHERE id = 1")
         .execute(&mut *tx)
@@ -444,221 +697,347 @@ pub async fn append(
         .fetch_one(&mut *tx)
         .await?
         .get(0);
-    let leaves = sqlx::query("SELECT leaf FROM log_entries WHERE idx < $1 ORDER BY idx")
+    let leaves = sqlx::query("SELECT idx, leaf FROM log_entries WHERE idx < $1 ORDER BY idx")
         .bind(head)
         .fetch_all(&mut *tx)
         .await?;
     let mut tree = acta_tlog::Tree::new();
-    for r in leaves {
-        let hex: String = r.get(0);
-        let h = acta_note::canon::hex32(&hex).ok_or_else(|| Error::Nothing("stored leaf".into()))?;
+    for (k, r) in leaves.iter().enumerate() {
+        let (idx, hex): (i64, String) = (r.get(0), r.get(1));
+        let h = acta_note::canon::hex32(&hex)
+            .filter(|_| idx == k as i64)
+            .ok_or_else(|| Error::Nothing(format!("stored log entry {k}")))?;
         tree.append(h);
     }
-    let leaf = acta_tlog::leaf_hash(note.as_bytes());
-    let text = acta_note::Note::parse(note.as_bytes())
-        .map_err(|e| Error::Nothing(e.to_string()))?
-        .text;
-    tree.append(leaf);
+    if tree.size() != u64::try_from(head).map_err(nothing)? {
+        return Err(Error::Nothing(format!("the stored log stops before its head {head}")));
+    }
+    let index = tree.append(leaf);
     sqlx::query("INSERT INTO log_entries (idx, leaf, body, kind, table_id, status, reason, note) VALUES ($1, $2, $3, $4, $5, $6, '', $7)")
-        .bind(head)
+        .bind(int(index)?)
         .bind(acta_note::canon::to_hex(&leaf))
-        .bind(acta_note::canon::to_hex(&acta_sheet::body_hash(text)))
+        .bind(acta_note::canon::to_hex(&body))
         .bind(kind.as_str())
         .bind(table)
-        .bind(status)
+        .bind(status.as_str())
         .bind(note)
         .execute(&mut *tx)
         .await?;
     let cp = acta_tlog::Checkpoint {
-        origin: g.election.log_origin.clone(),
+        origin: election.log_origin.clone(),
         size: tree.size(),
         root: tree.root(),
     };
-    let signed = acta_note::sign(&cp.to_text(), &[&g.center]).map_err(|e| Error::Nothing(e.to_string()))?;
+    let signed = acta_note::sign(&cp.to_text(), &[center]).map_err(nothing)?;
     sqlx::query("INSERT INTO checkpoints (size, root, note, cosigned, cosignatures) VALUES ($1, $2, $3, $3, 0)")
-        .bind(head + 1)
+        .bind(int(cp.size)?)
         .bind(acta_note::canon::to_hex(&cp.root))
         .bind(&signed)
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
-        .bind(head + 1)
+        .bind(int(cp.size)?)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     pool.close().await;
-    Ok(head as u64)
+    Ok(index)
 }
 
-/// What a lying proxy serves instead of the center.
-struct Lies {
+/// What a lying proxy serves in place of the center's answers.
+enum Served {
+    /// `swap-package`: this package at [`acta_api::ELECTION`].
+    Package(Vec<u8>),
+    /// `fork-log`: the forked log at `/log/…` and [`acta_api::ENTRIES`].
+    Fork(Fork),
+    /// `area-figure`: this municipality's figures rewritten.
+    Area(String),
+}
+
+/// A log forked from the center's: its entries (renumbered), their tree,
+/// and a checkpoint of it signed with the center key.
+struct Fork {
+    entries: Vec<acta_api::LoggedEntry>,
+    tree: acta_tlog::Tree,
+    checkpoint: String,
+}
+
+struct Proxy {
     upstream: String,
     http: reqwest::Client,
-    /// Path → body served in place of the center's.
-    replaced: BTreeMap<String, Vec<u8>>,
-    /// Paths refused as not published (tiles of the genuine log that the
-    /// forked one does not have).
-    fork: Option<acta_tlog::Tree>,
+    served: Served,
 }
 
 /// Starts a lying proxy in front of the center at `upstream` for a lie
-/// that needs one; returns its URL.
+/// that needs one (`swap-package`, `fork-log`, `area-figure`) and returns
+/// its URL (`http://127.0.0.1:<port>`); `None` for the other lies. It
+/// serves what the lie changes and forwards every other request to the
+/// center unchanged, for as long as the tokio runtime runs. A `fork-log`
+/// fork is cut once, here, from the log the center serves now.
 pub async fn proxy(upstream: &str, auth: &Authority<'_>, lie: &Lie) -> Result<Option<String>, Error> {
     let client = acta_api::Client::new(upstream);
-    let http = reqwest::Client::new();
     let g = auth.ceremony;
-    let center = |e: acta_api::ClientError| Error::Center(e.to_string());
-    let mut replaced = BTreeMap::new();
-    let mut fork = None;
-    match lie {
+    let served = match lie {
         Lie::SwapPackage => {
             let mut e = g.election.clone();
             e.software = acta_note::canon::to_hex(&[0x5a; 32]);
-            let package = acta_note::sign(&e.to_text(), &[&g.authority])
-                .map_err(|e| Error::Nothing(e.to_string()))?;
-            replaced.insert(acta_api::ELECTION.to_string(), package.into_bytes());
+            let package = acta_note::sign(&e.to_text(), &[&g.authority]).map_err(nothing)?;
+            Served::Package(package.into_bytes())
         }
         Lie::AreaFigure => {
-            let mut areas: Vec<acta_api::Totals> =
+            let center = |e: acta_api::ClientError| Error::Center(e.to_string());
+            let areas: Vec<acta_api::Totals> =
                 client.json(acta_api::RESULTS_AREAS).await.map_err(center)?;
-            let t = areas
-                .iter_mut()
-                .find(|t| acta_election::Level::of(&t.area) == Some(acta_election::Level::Municipality))
-                .ok_or_else(|| Error::Nothing("no municipality".into()))?;
-            t.ballots += 50;
-            t.authenticated += 50;
-            if let Some((_, n)) = t.contests.first_mut().and_then(|c| c.votes.first_mut()) {
-                *n += 50;
-            }
-            let one = serde_json::to_vec(&*t).map_err(|e| Error::Nothing(e.to_string()))?;
-            replaced.insert(format!("/api/results/area/{}", t.area), one);
-            replaced.insert(
-                acta_api::RESULTS_AREAS.to_string(),
-                serde_json::to_vec(&areas).map_err(|e| Error::Nothing(e.to_string()))?,
-            );
-        }
-        Lie::ForkLog => {
-            let cp = acta_tlog::Checkpoint::parse(
-                acta_note::Note::parse(client.checkpoint().await.map_err(center)?.as_bytes())
-                    .map_err(|e| Error::Nothing(e.to_string()))?
-                    .text,
-            )
-            .map_err(|e| Error::Nothing(e.to_string()))?;
-            let mut entries = Vec::new();
-            while (entries.len() as u64) < cp.size {
-                let start = entries.len() as u64;
-                let page = client
-                    .entries(start, (start + acta_api::MAX_PAGE).min(cp.size))
-                    .await
-                    .map_err(center)?;
-                if page.is_empty() {
-                    return Err(Error::Center("entries stop early".into()));
-                }
-                entries.extend(page);
-            }
-            entries.truncate(cp.size as usize);
-            // Cut out the first counted acta; renumber what follows.
-            let cut = entries
+            let area = areas
                 .iter()
-                .position(|e| e.status == acta_api::Status::Counted)
-                .ok_or_else(|| Error::Nothing("no counted acta to cut".into()))?;
-            entries.remove(cut);
-            let mut tree = acta_tlog::Tree::new();
-            for (i, e) in entries.iter_mut().enumerate() {
-                e.index = i as u64;
-                tree.append(acta_tlog::leaf_hash(e.note.as_bytes()));
-            }
-            let forked = acta_tlog::Checkpoint {
-                origin: g.election.log_origin.clone(),
-                size: tree.size(),
-                root: tree.root(),
-            };
-            let note = acta_note::sign(&forked.to_text(), &[&g.center])
-                .map_err(|e| Error::Nothing(e.to_string()))?;
-            replaced.insert("/log/checkpoint".into(), note.into_bytes());
-            for t in acta_tlog::Tile::entry_bundles(tree.size()) {
-                let first = t.first() as usize;
-                let b = acta_tlog::tile::write_bundle(
-                    entries[first..first + usize::from(t.width)].iter().map(|e| e.note.as_bytes()),
-                )
-                .map_err(|e| Error::Nothing(e.to_string()))?;
-                replaced.insert(format!("/log/{}", t.path()), b);
-            }
-            for start in (0..tree.size()).step_by(acta_api::MAX_PAGE as usize) {
-                let end = (start + acta_api::MAX_PAGE).min(tree.size());
-                let page: Vec<acta_api::LoggedEntry> = entries[start as usize..end as usize]
-                    .iter()
-                    .cloned()
-                    .map(|mut e| {
-                        e.note = String::new();
-                        e
-                    })
-                    .collect();
-                replaced.insert(
-                    format!("{}?start={start}&end={end}&notes=false", acta_api::ENTRIES),
-                    serde_json::to_vec(&page).map_err(|e| Error::Nothing(e.to_string()))?,
-                );
-            }
-            fork = Some(tree);
+                .filter(|t| {
+                    acta_election::Level::of(&t.area) == Some(acta_election::Level::Municipality)
+                })
+                .find(|t| t.ballots > 0 && t.contests.iter().any(|c| !c.votes.is_empty()))
+                .ok_or_else(|| Error::Nothing("no municipality with ballots".into()))?;
+            Served::Area(area.area.clone())
         }
+        Lie::ForkLog => Served::Fork(fork(&client, g).await?),
         _ => return Ok(None),
-    }
-    let lies = Arc::new(Lies {
+    };
+    let proxy = Arc::new(Proxy {
         upstream: upstream.trim_end_matches('/').to_string(),
-        http,
-        replaced,
-        fork,
+        http: reqwest::Client::new(),
+        served,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| Error::Center(e.to_string()))?;
-    let url = format!("http://{}", listener.local_addr().map_err(|e| Error::Center(e.to_string()))?);
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| Error::Center(e.to_string()))?
+    );
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let lies = lies.clone();
-        async move { lies.answer(req).await }
+        let proxy = proxy.clone();
+        async move { proxy.answer(req).await }
     });
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Some(url))
 }
 
-impl Lies {
-    async fn answer(&self, req: axum::extract::Request) -> axum::response::Response {
-        use axum::response::IntoResponse as _;
-        let path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default();
-        if let Some(body) = self.replaced.get(&path) {
-            return body.clone().into_response();
+/// The center's log at its public checkpoint with the first counted acta
+/// cut out, every later entry renumbered.
+async fn fork(client: &acta_api::Client, g: &Ceremony) -> Result<Fork, Error> {
+    let center = |e: acta_api::ClientError| Error::Center(e.to_string());
+    let note = client.checkpoint().await.map_err(center)?;
+    let cp = acta_tlog::Checkpoint::parse(acta_note::Note::parse(note.as_bytes()).map_err(nothing)?.text)
+        .map_err(nothing)?;
+    let mut entries = Vec::new();
+    while (entries.len() as u64) < cp.size {
+        let start = entries.len() as u64;
+        let page = client
+            .entries(start, (start + acta_api::MAX_PAGE).min(cp.size))
+            .await
+            .map_err(center)?;
+        if page.is_empty() {
+            return Err(Error::Center(format!("entries stop at {start} of {}", cp.size)));
         }
-        if let Some(tree) = &self.fork {
-            // Hash tiles of the forked tree; anything else of the log is not there.
-            if let Some(p) = path.strip_prefix("/log/") {
-                return match acta_tlog::Tile::parse_path(p).ok().and_then(|t| tree.tile(&t)) {
-                    Some(b) => b.into_response(),
-                    None => axum::http::StatusCode::NOT_FOUND.into_response(),
-                };
+        entries.extend(page);
+    }
+    entries.truncate(usize::try_from(cp.size).map_err(nothing)?);
+    let cut = entries
+        .iter()
+        .position(|e| e.kind == EntryKind::Acta.as_str() && e.status == acta_api::Status::Counted)
+        .ok_or_else(|| Error::Nothing("no counted acta to cut".into()))?;
+    entries.remove(cut);
+    let mut tree = acta_tlog::Tree::new();
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.index = i as u64;
+        tree.append(acta_tlog::leaf_hash(e.note.as_bytes()));
+    }
+    let forked = acta_tlog::Checkpoint {
+        origin: g.election.log_origin.clone(),
+        size: tree.size(),
+        root: tree.root(),
+    };
+    let checkpoint = acta_note::sign(&forked.to_text(), &[&g.center]).map_err(nothing)?;
+    Ok(Fork {
+        entries,
+        tree,
+        checkpoint,
+    })
+}
+
+/// `start`, `end` and `notes` of an entries query, as the center reads them.
+fn range(query: &str) -> Option<(u64, u64, bool)> {
+    let (mut start, mut end, mut notes) = (None, None, true);
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        match kv.split_once('=')? {
+            ("start", v) => start = Some(v.parse().ok()?),
+            ("end", v) => end = Some(v.parse().ok()?),
+            ("notes", v) => notes = v.parse().ok()?,
+            _ => {}
+        }
+    }
+    Some((start?, end?, notes))
+}
+
+type Response = axum::response::Response;
+
+fn respond(content_type: &'static str, body: Vec<u8>) -> Response {
+    use axum::response::IntoResponse as _;
+    ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn refuse(status: axum::http::StatusCode, what: &str) -> Response {
+    use axum::response::IntoResponse as _;
+    let body = serde_json::to_vec(&acta_api::ErrorBody { error: what.to_string() }).unwrap_or_default();
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+impl Fork {
+    fn answer(&self, path: &str, query: &str) -> Option<Response> {
+        use axum::http::StatusCode;
+        if path == "/log/checkpoint" {
+            return Some(respond("text/plain; charset=utf-8", self.checkpoint.clone().into_bytes()));
+        }
+        if let Some(p) = path.strip_prefix("/log/") {
+            let Ok(t) = acta_tlog::Tile::parse_path(p) else {
+                return Some(refuse(StatusCode::NOT_FOUND, "no such tile"));
+            };
+            let bytes = match t.level {
+                acta_tlog::TileLevel::Hashes(_) => self.tree.tile(&t),
+                acta_tlog::TileLevel::Entries => {
+                    let first = usize::try_from(t.first()).ok()?;
+                    self.entries
+                        .get(first..first + usize::from(t.width))
+                        .and_then(|es| acta_tlog::tile::write_bundle(es.iter().map(|e| e.note.as_bytes())).ok())
+                }
+            };
+            return Some(match bytes {
+                Some(b) => respond("application/octet-stream", b),
+                None => refuse(StatusCode::NOT_FOUND, "no such tile in the log"),
+            });
+        }
+        if path == acta_api::ENTRIES {
+            let Some((start, end, notes)) = range(query) else {
+                return Some(refuse(StatusCode::BAD_REQUEST, "start and end are numbers"));
+            };
+            // Clamped to the log and to a page, as the center does.
+            let size = self.entries.len() as u64;
+            let start = start.min(size);
+            let end = end.min(size).min(start.saturating_add(acta_api::MAX_PAGE)).max(start);
+            let page: Vec<acta_api::LoggedEntry> = self.entries[start as usize..end as usize]
+                .iter()
+                .cloned()
+                .map(|mut e| {
+                    if !notes {
+                        e.note = String::new();
+                    }
+                    e
+                })
+                .collect();
+            return Some(respond("application/json", serde_json::to_vec(&page).ok()?));
+        }
+        None
+    }
+}
+
+/// Adds 50 ballots, 50 authenticated voters and 50 votes for the first
+/// choice of its first contest to an area's totals.
+fn inflate(t: &mut acta_api::Totals) {
+    t.ballots += 50;
+    t.authenticated += 50;
+    if let Some((_, n)) = t.contests.iter_mut().find_map(|c| c.votes.first_mut()) {
+        *n += 50;
+    }
+}
+
+impl Proxy {
+    async fn answer(&self, req: axum::extract::Request) -> Response {
+        use axum::http::StatusCode;
+        let path = req.uri().path().to_string();
+        let query = req.uri().query().unwrap_or("").to_string();
+        let get = req.method() == axum::http::Method::GET;
+        match &self.served {
+            Served::Package(p) if get && path == acta_api::ELECTION => {
+                return respond("text/plain; charset=utf-8", p.clone());
             }
+            Served::Fork(f) if get => {
+                if let Some(r) = f.answer(&path, &query) {
+                    return r;
+                }
+            }
+            Served::Area(code) if get => {
+                let one = path.strip_prefix("/api/results/area/") == Some(code.as_str());
+                if one || path == acta_api::RESULTS_AREAS {
+                    let Ok((status, bytes)) = self.upstream(req).await else {
+                        return refuse(StatusCode::BAD_GATEWAY, "the center did not answer");
+                    };
+                    if !status.is_success() {
+                        use axum::response::IntoResponse as _;
+                        return (status, bytes).into_response();
+                    }
+                    let rewritten = if one {
+                        serde_json::from_slice::<acta_api::Totals>(&bytes).ok().and_then(|mut t| {
+                            inflate(&mut t);
+                            serde_json::to_vec(&t).ok()
+                        })
+                    } else {
+                        serde_json::from_slice::<Vec<acta_api::Totals>>(&bytes).ok().and_then(|mut all| {
+                            all.iter_mut().filter(|t| t.area == *code).for_each(inflate);
+                            serde_json::to_vec(&all).ok()
+                        })
+                    };
+                    return match rewritten {
+                        Some(b) => respond("application/json", b),
+                        None => refuse(StatusCode::BAD_GATEWAY, "the center's totals do not parse"),
+                    };
+                }
+            }
+            _ => {}
         }
-        let method = req.method().clone();
-        let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
-            Ok(b) => b,
-            Err(_) => return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        self.forward(req).await
+    }
+
+    /// The center's status and body for a request.
+    async fn upstream(
+        &self,
+        req: axum::extract::Request,
+    ) -> Result<(axum::http::StatusCode, Vec<u8>), ()> {
+        let r = self.send(req).await?;
+        let status = r.status();
+        let bytes = r.bytes().await.map_err(|_| ())?;
+        Ok((status, bytes.to_vec()))
+    }
+
+    async fn send(&self, req: axum::extract::Request) -> Result<reqwest::Response, ()> {
+        let target = match req.uri().path_and_query() {
+            Some(pq) => format!("{}{}", self.upstream, pq.as_str()),
+            None => self.upstream.clone(),
         };
-        let r = self
-            .http
-            .request(method, format!("{}{path}", self.upstream))
-            .body(body)
-            .send()
-            .await;
-        match r {
-            Ok(r) => {
-                let status = r.status();
-                let bytes = r.bytes().await.unwrap_or_default();
-                (status, bytes).into_response()
+        let method = req.method().clone();
+        let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).cloned();
+        let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.map_err(|_| ())?;
+        let mut r = self.http.request(method, target).body(body);
+        if let Some(ct) = content_type {
+            r = r.header(axum::http::header::CONTENT_TYPE, ct);
+        }
+        r.send().await.map_err(|_| ())
+    }
+
+    /// Forwards a request to the center and its answer back, unchanged
+    /// (status, content type, `Retry-After`, body).
+    async fn forward(&self, req: axum::extract::Request) -> Response {
+        use axum::response::IntoResponse as _;
+        let Ok(r) = self.send(req).await else {
+            return refuse(axum::http::StatusCode::BAD_GATEWAY, "the center did not answer");
+        };
+        let status = r.status();
+        let mut headers = axum::http::HeaderMap::new();
+        for name in [axum::http::header::CONTENT_TYPE, axum::http::header::RETRY_AFTER] {
+            if let Some(v) = r.headers().get(&name) {
+                headers.insert(name, v.clone());
             }
-            Err(_) => axum::http::StatusCode::BAD_GATEWAY.into_response(),
+        }
+        match r.bytes().await {
+            Ok(bytes) => (status, headers, bytes).into_response(),
+            Err(_) => refuse(axum::http::StatusCode::BAD_GATEWAY, "the center's answer broke off"),
         }
     }
 }
@@ -680,8 +1059,50 @@ mod tests {
 
     #[test]
     fn moving_votes_keeps_the_total() {
-        let v = "PRES C1 10\nPRES C2 4\nPRES (blank) 1\nPRES (null) 0\n";
-        let m = move_votes(v, 7);
-        assert_eq!(m, "PRES C1 3\nPRES C2 11\nPRES (blank) 1\nPRES (null) 0\n");
+        let v = "PRES C1 10\nPRES C2 4\nPRES C3 5\nPRES (blank) 1\nPRES (null) 0\n";
+        let m = move_votes(v, 7).unwrap();
+        assert_eq!(m, "PRES C1 3\nPRES C2 4\nPRES C3 12\nPRES (blank) 1\nPRES (null) 0\n");
+        // A contest with one choice, or no votes, is passed over.
+        let v = "A X 9\nA (blank) 0\nA (null) 0\nB Y 0\nB Z 0\nC P 2\nC Q 0\n";
+        assert_eq!(move_votes(v, 7).unwrap(), "A X 9\nA (blank) 0\nA (null) 0\nB Y 0\nB Z 0\nC P 0\nC Q 2\n");
+        assert_eq!(move_votes("A X 9\n", 7), None);
+    }
+
+    #[test]
+    fn splits_add_up() {
+        for total in [0u64, 1, 7, 100, 12345] {
+            let w = [3, 1, 19, 7];
+            assert_eq!(split(total, &w).iter().sum::<u64>(), total);
+        }
+        assert_eq!(split(10, &[1, 1]), vec![5, 5]);
+    }
+
+    #[test]
+    fn seats_move() {
+        let mut t = Tally {
+            contest: "ASM".into(),
+            votes: vec![("P1".into(), 100), ("P2".into(), 60), ("P3".into(), 10)],
+            blank: 0,
+            null: 0,
+            seats: vec![("P1".into(), 1), ("P2".into(), 1)],
+        };
+        assert!(move_seat(Kind::PartyList, &mut t));
+        assert_eq!(t.seats, vec![("P2".to_string(), 2)]);
+        let mut t = Tally {
+            contest: "PRES".into(),
+            votes: vec![("C1/P1".into(), 100), ("C1/P2".into(), 5), ("C2/P2".into(), 60)],
+            blank: 0,
+            null: 0,
+            seats: vec![("C1".into(), 1)],
+        };
+        assert!(move_seat(Kind::Plurality, &mut t));
+        assert_eq!(t.seats, vec![("C2".to_string(), 1)]);
+    }
+
+    #[test]
+    fn entries_queries() {
+        assert_eq!(range("start=0&end=1000&notes=false"), Some((0, 1000, false)));
+        assert_eq!(range("end=5&start=2"), Some((2, 5, true)));
+        assert_eq!(range("start=2"), None);
     }
 }

@@ -295,7 +295,9 @@ async fn zero_index(tx: &mut Transaction<'static, Any>, table: &str) -> Result<u
 }
 
 fn parse_acta(note: &str) -> Result<Acta, Error> {
-    let text = acta_note::Note::parse(note.as_bytes()).map_err(nothing)?.text;
+    let text = acta_note::Note::parse(note.as_bytes())
+        .map_err(nothing)?
+        .text;
     Acta::parse(text).map_err(nothing)
 }
 
@@ -333,7 +335,16 @@ pub async fn tell(auth: &Authority<'_>, lie: &Lie) -> Result<(), Error> {
         let forger = acta_note::Signer::generate(&acta.machine).map_err(nothing)?;
         let forged = acta.sign(&forger);
         let g = auth.ceremony;
-        let index = append(&auth.db, &g.center, election, &forged, EntryKind::Acta, table, acta_api::Status::Counted).await?;
+        let index = append(
+            &auth.db,
+            &g.center,
+            election,
+            &forged,
+            EntryKind::Acta,
+            table,
+            acta_api::Status::Counted,
+        )
+        .await?;
         let pool = connect(&auth.db).await?;
         let mut tx = pool.begin().await?;
         insert_result(&mut tx, table, index, &Figures::of(&acta)).await?;
@@ -479,7 +490,10 @@ fn invented(election: &Election, table: &str) -> Result<Figures, Error> {
         for (ch, n) in choices.iter().zip(split(marks, &weights)) {
             votes.push_str(&format!("{} {ch} {n}\n", c.id));
         }
-        votes.push_str(&format!("{} {BLANK} {blank}\n{} {NULL} {null}\n", c.id, c.id));
+        votes.push_str(&format!(
+            "{} {BLANK} {blank}\n{} {NULL} {null}\n",
+            c.id, c.id
+        ));
     }
     Ok(Figures {
         registered,
@@ -551,17 +565,21 @@ fn move_votes(votes: &str, n: u64) -> Option<String> {
 /// second announcement, the latest one with a seat moved in a national
 /// contest, signed with the center key and appended to the log. Returns
 /// its log index, or `None` for the other lies.
-pub async fn tell_after_announcement(auth: &Authority<'_>, lie: &Lie) -> Result<Option<u64>, Error> {
+pub async fn tell_after_announcement(
+    auth: &Authority<'_>,
+    lie: &Lie,
+) -> Result<Option<u64>, Error> {
     if *lie != Lie::WrongSeats {
         return Ok(None);
     }
     let pool = connect(&auth.db).await?;
-    let note: String = sqlx::query("SELECT note FROM log_entries WHERE kind = $1 ORDER BY idx DESC LIMIT 1")
-        .bind(EntryKind::Announcement.as_str())
-        .fetch_optional(&pool)
-        .await?
-        .map(|r| r.get(0))
-        .ok_or_else(|| Error::Nothing("no announcement in the log".into()))?;
+    let note: String =
+        sqlx::query("SELECT note FROM log_entries WHERE kind = $1 ORDER BY idx DESC LIMIT 1")
+            .bind(EntryKind::Announcement.as_str())
+            .fetch_optional(&pool)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or_else(|| Error::Nothing("no announcement in the log".into()))?;
     pool.close().await;
     let g = auth.ceremony;
     let election = &g.election;
@@ -578,15 +596,25 @@ pub async fn tell_after_announcement(auth: &Authority<'_>, lie: &Lie) -> Result<
     order.sort_by_key(|&i| rank(&ann.contests[i]));
     let moved = order.into_iter().any(|i| {
         let t = &mut ann.contests[i];
-        election.contest(&t.contest).is_some_and(|c| move_seat(c.kind, t))
+        election
+            .contest(&t.contest)
+            .is_some_and(|c| move_seat(c.kind, t))
     });
     if !moved {
         return Err(Error::Nothing("no contest with a seat to move".into()));
     }
     let forged = ann.sign(&g.center);
-    append(&auth.db, &g.center, election, &forged, EntryKind::Announcement, "", acta_api::Status::Logged)
-        .await
-        .map(Some)
+    append(
+        &auth.db,
+        &g.center,
+        election,
+        &forged,
+        EntryKind::Announcement,
+        "",
+        acta_api::Status::Logged,
+    )
+    .await
+    .map(Some)
 }
 
 /// Moves one seat in an announced tally: from the list with the most seats
@@ -685,7 +713,9 @@ pub async fn append(
     table: &str,
     status: acta_api::Status,
 ) -> Result<u64, Error> {
-    let text = acta_note::Note::parse(note.as_bytes()).map_err(nothing)?.text;
+    let text = acta_note::Note::parse(note.as_bytes())
+        .map_err(nothing)?
+        .text;
     let body = acta_sheet::body_hash(text);
     let leaf = acta_tlog::leaf_hash(note.as_bytes());
     let pool = connect(db_url).await?;
@@ -710,7 +740,9 @@ pub async fn append(
         tree.append(h);
     }
     if tree.size() != u64::try_from(head).map_err(nothing)? {
-        return Err(Error::Nothing(format!("the stored log stops before its head {head}")));
+        return Err(Error::Nothing(format!(
+            "the stored log stops before its head {head}"
+        )));
     }
     let index = tree.append(leaf);
     sqlx::query("INSERT INTO log_entries (idx, leaf, body, kind, table_id, status, reason, note) VALUES ($1, $2, $3, $4, $5, $6, '', $7)")
@@ -774,7 +806,11 @@ struct Proxy {
 /// serves what the lie changes and forwards every other request to the
 /// center unchanged, for as long as the tokio runtime runs. A `fork-log`
 /// fork is cut once, here, from the log the center serves now.
-pub async fn proxy(upstream: &str, auth: &Authority<'_>, lie: &Lie) -> Result<Option<String>, Error> {
+pub async fn proxy(
+    upstream: &str,
+    auth: &Authority<'_>,
+    lie: &Lie,
+) -> Result<Option<String>, Error> {
     let client = acta_api::Client::new(upstream);
     let g = auth.ceremony;
     let served = match lie {
@@ -810,7 +846,9 @@ pub async fn proxy(upstream: &str, auth: &Authority<'_>, lie: &Lie) -> Result<Op
         .map_err(|e| Error::Center(e.to_string()))?;
     let url = format!(
         "http://{}",
-        listener.local_addr().map_err(|e| Error::Center(e.to_string()))?
+        listener
+            .local_addr()
+            .map_err(|e| Error::Center(e.to_string()))?
     );
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
         let proxy = proxy.clone();
@@ -825,8 +863,12 @@ pub async fn proxy(upstream: &str, auth: &Authority<'_>, lie: &Lie) -> Result<Op
 async fn fork(client: &acta_api::Client, g: &Ceremony) -> Result<Fork, Error> {
     let center = |e: acta_api::ClientError| Error::Center(e.to_string());
     let note = client.checkpoint().await.map_err(center)?;
-    let cp = acta_tlog::Checkpoint::parse(acta_note::Note::parse(note.as_bytes()).map_err(nothing)?.text)
-        .map_err(nothing)?;
+    let cp = acta_tlog::Checkpoint::parse(
+        acta_note::Note::parse(note.as_bytes())
+            .map_err(nothing)?
+            .text,
+    )
+    .map_err(nothing)?;
     let mut entries = Vec::new();
     while (entries.len() as u64) < cp.size {
         let start = entries.len() as u64;
@@ -835,7 +877,10 @@ async fn fork(client: &acta_api::Client, g: &Ceremony) -> Result<Fork, Error> {
             .await
             .map_err(center)?;
         if page.is_empty() {
-            return Err(Error::Center(format!("entries stop at {start} of {}", cp.size)));
+            return Err(Error::Center(format!(
+                "entries stop at {start} of {}",
+                cp.size
+            )));
         }
         entries.extend(page);
     }
@@ -886,15 +931,26 @@ fn respond(content_type: &'static str, body: Vec<u8>) -> Response {
 
 fn refuse(status: axum::http::StatusCode, what: &str) -> Response {
     use axum::response::IntoResponse as _;
-    let body = serde_json::to_vec(&acta_api::ErrorBody { error: what.to_string() }).unwrap_or_default();
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    let body = serde_json::to_vec(&acta_api::ErrorBody {
+        error: what.to_string(),
+    })
+    .unwrap_or_default();
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 impl Fork {
     fn answer(&self, path: &str, query: &str) -> Option<Response> {
         use axum::http::StatusCode;
         if path == "/log/checkpoint" {
-            return Some(respond("text/plain; charset=utf-8", self.checkpoint.clone().into_bytes()));
+            return Some(respond(
+                "text/plain; charset=utf-8",
+                self.checkpoint.clone().into_bytes(),
+            ));
         }
         if let Some(p) = path.strip_prefix("/log/") {
             let Ok(t) = acta_tlog::Tile::parse_path(p) else {
@@ -906,7 +962,9 @@ impl Fork {
                     let first = usize::try_from(t.first()).ok()?;
                     self.entries
                         .get(first..first + usize::from(t.width))
-                        .and_then(|es| acta_tlog::tile::write_bundle(es.iter().map(|e| e.note.as_bytes())).ok())
+                        .and_then(|es| {
+                            acta_tlog::tile::write_bundle(es.iter().map(|e| e.note.as_bytes())).ok()
+                        })
                 }
             };
             return Some(match bytes {
@@ -921,7 +979,10 @@ impl Fork {
             // Clamped to the log and to a page, as the center does.
             let size = self.entries.len() as u64;
             let start = start.min(size);
-            let end = end.min(size).min(start.saturating_add(acta_api::MAX_PAGE)).max(start);
+            let end = end
+                .min(size)
+                .min(start.saturating_add(acta_api::MAX_PAGE))
+                .max(start);
             let page: Vec<acta_api::LoggedEntry> = self.entries[start as usize..end as usize]
                 .iter()
                 .cloned()
@@ -974,15 +1035,19 @@ impl Proxy {
                         return (status, bytes).into_response();
                     }
                     let rewritten = if one {
-                        serde_json::from_slice::<acta_api::Totals>(&bytes).ok().and_then(|mut t| {
-                            inflate(&mut t);
-                            serde_json::to_vec(&t).ok()
-                        })
+                        serde_json::from_slice::<acta_api::Totals>(&bytes)
+                            .ok()
+                            .and_then(|mut t| {
+                                inflate(&mut t);
+                                serde_json::to_vec(&t).ok()
+                            })
                     } else {
-                        serde_json::from_slice::<Vec<acta_api::Totals>>(&bytes).ok().and_then(|mut all| {
-                            all.iter_mut().filter(|t| t.area == *code).for_each(inflate);
-                            serde_json::to_vec(&all).ok()
-                        })
+                        serde_json::from_slice::<Vec<acta_api::Totals>>(&bytes)
+                            .ok()
+                            .and_then(|mut all| {
+                                all.iter_mut().filter(|t| t.area == *code).for_each(inflate);
+                                serde_json::to_vec(&all).ok()
+                            })
                     };
                     return match rewritten {
                         Some(b) => respond("application/json", b),
@@ -1013,7 +1078,9 @@ impl Proxy {
         };
         let method = req.method().clone();
         let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).cloned();
-        let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.map_err(|_| ())?;
+        let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+            .await
+            .map_err(|_| ())?;
         let mut r = self.http.request(method, target).body(body);
         if let Some(ct) = content_type {
             r = r.header(axum::http::header::CONTENT_TYPE, ct);
@@ -1026,18 +1093,27 @@ impl Proxy {
     async fn forward(&self, req: axum::extract::Request) -> Response {
         use axum::response::IntoResponse as _;
         let Ok(r) = self.send(req).await else {
-            return refuse(axum::http::StatusCode::BAD_GATEWAY, "the center did not answer");
+            return refuse(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "the center did not answer",
+            );
         };
         let status = r.status();
         let mut headers = axum::http::HeaderMap::new();
-        for name in [axum::http::header::CONTENT_TYPE, axum::http::header::RETRY_AFTER] {
+        for name in [
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::RETRY_AFTER,
+        ] {
             if let Some(v) = r.headers().get(&name) {
                 headers.insert(name, v.clone());
             }
         }
         match r.bytes().await {
             Ok(bytes) => (status, headers, bytes).into_response(),
-            Err(_) => refuse(axum::http::StatusCode::BAD_GATEWAY, "the center's answer broke off"),
+            Err(_) => refuse(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "the center's answer broke off",
+            ),
         }
     }
 }
@@ -1061,10 +1137,16 @@ mod tests {
     fn moving_votes_keeps_the_total() {
         let v = "PRES C1 10\nPRES C2 4\nPRES C3 5\nPRES (blank) 1\nPRES (null) 0\n";
         let m = move_votes(v, 7).unwrap();
-        assert_eq!(m, "PRES C1 3\nPRES C2 4\nPRES C3 12\nPRES (blank) 1\nPRES (null) 0\n");
+        assert_eq!(
+            m,
+            "PRES C1 3\nPRES C2 4\nPRES C3 12\nPRES (blank) 1\nPRES (null) 0\n"
+        );
         // A contest with one choice, or no votes, is passed over.
         let v = "A X 9\nA (blank) 0\nA (null) 0\nB Y 0\nB Z 0\nC P 2\nC Q 0\n";
-        assert_eq!(move_votes(v, 7).unwrap(), "A X 9\nA (blank) 0\nA (null) 0\nB Y 0\nB Z 0\nC P 0\nC Q 2\n");
+        assert_eq!(
+            move_votes(v, 7).unwrap(),
+            "A X 9\nA (blank) 0\nA (null) 0\nB Y 0\nB Z 0\nC P 0\nC Q 2\n"
+        );
         assert_eq!(move_votes("A X 9\n", 7), None);
     }
 
@@ -1090,7 +1172,11 @@ mod tests {
         assert_eq!(t.seats, vec![("P2".to_string(), 2)]);
         let mut t = Tally {
             contest: "PRES".into(),
-            votes: vec![("C1/P1".into(), 100), ("C1/P2".into(), 5), ("C2/P2".into(), 60)],
+            votes: vec![
+                ("C1/P1".into(), 100),
+                ("C1/P2".into(), 5),
+                ("C2/P2".into(), 60),
+            ],
             blank: 0,
             null: 0,
             seats: vec![("C1".into(), 1)],
@@ -1101,7 +1187,10 @@ mod tests {
 
     #[test]
     fn entries_queries() {
-        assert_eq!(range("start=0&end=1000&notes=false"), Some((0, 1000, false)));
+        assert_eq!(
+            range("start=0&end=1000&notes=false"),
+            Some((0, 1000, false))
+        );
         assert_eq!(range("end=5&start=2"), Some((2, 5, true)));
         assert_eq!(range("start=2"), None);
     }

@@ -344,6 +344,20 @@ impl Center {
             .ok_or(Error::NotYetWitnessed(self.0.witness_quorum))
     }
 
+    /// The size of the latest public checkpoint: what every published
+    /// figure speaks for, so that anyone can check it against a log the
+    /// witnesses cosigned (never ahead of it while witnesses catch up).
+    pub async fn public_size(&self) -> Result<u64, Error> {
+        let size = self.size().await;
+        Ok(self
+            .0
+            .store
+            .public_checkpoint(self.0.witness_quorum)
+            .await?
+            .map_or(0, |(n, _)| n)
+            .min(size))
+    }
+
     /// Every checkpoint ever signed, oldest first, in cosigned form.
     pub async fn checkpoints(&self) -> Result<Vec<String>, Error> {
         Ok(self
@@ -441,7 +455,7 @@ impl Center {
     /// Totals for an area (`""` for the country) at the current size,
     /// computed once per log size and area.
     pub async fn totals(&self, area: &str) -> Result<Arc<Totals>, Error> {
-        let size = self.size().await;
+        let size = self.public_size().await?;
         if let Some(t) = self.0.totals.lock().await.get(area) {
             if t.size == size {
                 return Ok(t.clone());
@@ -461,7 +475,7 @@ impl Center {
     /// first, at one size: computed once per log size from one read, each
     /// area's tables a contiguous run of the sorted table ids.
     pub async fn area_totals(&self) -> Result<Arc<Vec<Totals>>, Error> {
-        let size = self.size().await;
+        let size = self.public_size().await?;
         if let Some(t) = &*self.0.area_totals.lock().await {
             if t.first().map(|c| c.size) == Some(size) {
                 return Ok(t.clone());
@@ -498,7 +512,7 @@ impl Center {
 
     /// The per-table figures the totals are made of, computed once per log size.
     pub async fn table_results(&self) -> Result<Arc<Vec<TableResult>>, Error> {
-        let size = self.size().await;
+        let size = self.public_size().await?;
         if let Some((at, t)) = &*self.0.table_results.lock().await {
             if *at == size {
                 return Ok(t.clone());

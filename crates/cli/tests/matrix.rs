@@ -43,7 +43,14 @@ fn demo(lie: &str) -> Demo {
     let report: Report =
         serde_json::from_slice(&std::fs::read(out.join("observer-report.json")).unwrap()).unwrap();
     // The evidence bundle gives the same verdict with no network.
-    let v = acta(&["evidence", "verify", out.join("evidence").to_str().unwrap(), "--json"]);
+    let v = acta(&[
+        "evidence",
+        "verify",
+        out.join("evidence").to_str().unwrap(),
+        "--trust",
+        out.join("trust.txt").to_str().unwrap(),
+        "--json",
+    ]);
     let offline: Report = serde_json::from_slice(&v.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&v.stderr))
     });
@@ -321,7 +328,17 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     let o = acta(&["demo", "--tables", "30", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bundle = out.join("evidence");
-    let v = acta(&["evidence", "verify", bundle.to_str().unwrap()]);
+    let trust = out.join("trust.txt");
+    let verify = |bundle: &Path, trust: &Path| {
+        acta(&[
+            "evidence",
+            "verify",
+            bundle.to_str().unwrap(),
+            "--trust",
+            trust.to_str().unwrap(),
+        ])
+    };
+    let v = verify(&bundle, &trust);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     let html = std::fs::read_to_string(out.join("observer-report.html")).unwrap();
     assert!(html.contains("Consistent") && html.contains("30 signed actas"), "{html}");
@@ -329,12 +346,18 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     // A lie told about the bundle's own report is caught by re-verifying it.
     let lie = demo("inflate-turnout=10");
     let bundle = lie.out.join("evidence");
+    // Under a trust file other than the election's (here: another demo's
+    // keys), the bundle's own package is not accepted, whatever the
+    // bundle's trust.txt says.
+    let v = verify(&bundle, &trust);
+    assert_eq!(v.status.code(), Some(2), "{}", String::from_utf8_lossy(&v.stderr));
+    let trust = lie.out.join("trust.txt");
     let report = bundle.join("report.json");
     let mut r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     r["verdict"] = "consistent".into();
     r["findings"] = serde_json::json!([]);
     std::fs::write(&report, serde_json::to_vec(&r).unwrap()).unwrap();
-    let v = acta(&["evidence", "verify", bundle.to_str().unwrap()]);
+    let v = verify(&bundle, &trust);
     assert_eq!(v.status.code(), Some(2), "an edited report is refused");
     assert!(String::from_utf8_lossy(&v.stderr).contains("DIFFERS"));
 
@@ -347,7 +370,7 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     let k = bytes.len() / 2;
     bytes[k] ^= 0x20;
     std::fs::write(&tile, bytes).unwrap();
-    let v = acta(&["evidence", "verify", bundle.to_str().unwrap()]);
+    let v = verify(&bundle, &trust);
     assert_ne!(v.status.code(), Some(0));
     assert_ne!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stdout));
 }

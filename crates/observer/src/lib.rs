@@ -214,26 +214,48 @@ async fn observe_all(
 
     // What this observer saw before, and what others saw.
     let mut seen: Vec<(String, String, Checkpoint)> = Vec::new();
+    let mut notes = Vec::new();
+    // A state that does not parse, is another election's or a package's
+    // with other tables, or whose checkpoint the center key did not sign,
+    // is set aside (and said so), never trusted and never fatal.
     let earlier: Option<State> = match &opts.state {
         Some(dir) => match read_opt(&dir.join("state.json"))? {
-            Some(s) => Some(serde_json::from_str(&s).map_err(|e| input(&dir.join("state.json"), e))?),
+            Some(s) => match serde_json::from_str::<State>(&s) {
+                Ok(s) if s.election == election.id && s.ledger.tables.len() == election.tables.len() => Some(s),
+                Ok(_) => {
+                    notes.push("the state directory holds another election's state: set aside".into());
+                    None
+                }
+                Err(e) => {
+                    notes.push(format!("the state directory's state.json is unreadable ({e}): set aside"));
+                    None
+                }
+            },
             None => None,
         },
         None => None,
     };
-    let earlier = earlier.filter(|s| s.election == election.id);
-    if let Some(s) = &earlier {
-        let c = Checkpoint::open(s.checkpoint.as_bytes(), &center_key)?;
-        seen.push(("the checkpoint this observer verified on its last run".into(), s.checkpoint.clone(), c));
-    }
+    let earlier = earlier.filter(|s| match Checkpoint::open(s.checkpoint.as_bytes(), &center_key) {
+        Ok(c) => {
+            seen.push(("the checkpoint this observer verified on its last run".into(), s.checkpoint.clone(), c));
+            true
+        }
+        Err(e) => {
+            notes.push(format!("the state's checkpoint is not the center's ({e}): set aside"));
+            false
+        }
+    });
+    let earlier_size = earlier.as_ref().and(seen.first()).map(|(_, _, c)| c.size);
     for (name, note) in read_seen(source, record).await? {
         let c = Checkpoint::open(note.as_bytes(), &center_key)?;
         seen.push((name, note, c));
     }
     for peer in &opts.peers {
         let note = if peer.starts_with("http://") || peer.starts_with("https://") {
-            acta_api::Client::new(peer.trim_end_matches("/checkpoint"))
-                .checkpoint()
+            // The URL as given: another observer's `checkpoint.note`, or a
+            // witness's or a mirror's `…/checkpoint`.
+            acta_api::Client::new(peer)
+                .text("")
                 .await
                 .map_err(|e| input(Path::new(peer), e))?
         } else {
@@ -265,18 +287,22 @@ async fn observe_all(
     let mirrored = mirror(source, record, &election, &cp, resume, &opts.state, progress).await?;
     let Mirrored { tree, ledger, tiles, statuses: mirrored_statuses, new } = mirrored;
     if tree.root() != cp.root {
-        findings.push(Finding {
-            kind: FindingKind::LogRoot,
-            place: "log".into(),
-            figure: format!("entries at size {}", cp.size),
-            center: B64.encode(cp.root),
-            machines: format!("the entries served hash to {}", B64.encode(tree.root())),
-            evidence: "log/checkpoint: the signed root does not match the entries served".into(),
+        // Entries that do not make the signed root are not the center's
+        // log: whoever served them (the center, a mirror, a network in
+        // between) is not to be believed, and nothing judged from them
+        // would be evidence against the center.
+        return Err(Error::Http {
+            url: source.name(),
+            what: format!(
+                "the entries served hash to the root {}, not to the signed checkpoint's {}: not the center's log",
+                B64.encode(tree.root()),
+                B64.encode(cp.root)
+            ),
         });
     }
     findings.append(&mut ledger.findings.clone());
-    let root_at = |n: u64| tree.root_at(n).ok().filter(|_| tree.root() == cp.root);
-    let mut notes = Vec::new();
+    let root_at = |n: u64| tree.root_at(n).ok();
+    let mut unchecked = Vec::new();
     let mut behind = Vec::new();
     for (name, _, c) in &seen {
         findings.extend(checkpoints::continuity(c, name, cp.size, &root_at));
@@ -288,13 +314,15 @@ async fn observe_all(
         // Someone saw a larger log than the one mirrored: if the center
         // still serves a smaller one, it shows a shorter log than it
         // signed; if it has grown meanwhile, this run merely lagged.
-        let now = source.text("/log/checkpoint", None).await?;
-        let now = Checkpoint::open(now.as_bytes(), &center_key)?;
+        let now = latest(source, record, &election, &center_key)
+            .await?
+            .filter(|n| n.size > cp.size)
+            .unwrap_or_else(|| cp.clone());
         for (name, c) in behind {
             if now.size < c.size {
                 findings.extend(checkpoints::rollback(c, name, now.size));
             } else {
-                notes.push(format!("{name} is ahead of this run's checkpoint; observe again to check it"));
+                unchecked.push(format!("{name} is ahead of this run's checkpoint; observe again to check it"));
             }
         }
     }
@@ -309,21 +337,32 @@ async fn observe_all(
             claimed = claimed.max(t.iter().map(|r| r.index.saturating_add(1)).max().unwrap_or(0));
             findings.extend(compare::table_results(&election, &ledger, size, &t))
         }
-        None => notes.push(format!("{} is not published here: per-table figures not compared", acta_api::RESULTS_TABLES)),
+        None => unchecked.push(format!("{} is not published here: per-table figures not compared", acta_api::RESULTS_TABLES)),
     }
     match source.json_opt::<Vec<acta_api::Totals>>(acta_api::RESULTS_AREAS, record).await? {
         Some(a) => {
             claimed = claimed.max(a.iter().map(|t| t.size).max().unwrap_or(0));
-            findings.extend(compare::areas(&election, &ledger, size, &a))
+            findings.extend(compare::areas(&election, &ledger, size, &a));
+            // The national page is published apart: it is held to the
+            // signed actas as well.
+            match source.json_opt::<acta_api::Totals>(acta_api::RESULTS, record).await? {
+                Some(n) => {
+                    claimed = claimed.max(n.size);
+                    findings.extend(compare::page(&election, &ledger, size, &n));
+                }
+                None => unchecked.push(format!("{} is not published here: the national page not compared", acta_api::RESULTS)),
+            }
         }
-        None => notes.push(format!("{} is not published here: area totals not compared", acta_api::RESULTS_AREAS)),
+        None => unchecked.push(format!("{} is not published here: area totals not compared", acta_api::RESULTS_AREAS)),
     }
     if claimed > size {
         // Published figures about a log larger than the one verified: if
         // the center still serves no checkpoint that large, it publishes
         // figures for a log nobody can check; if it does, this run lagged.
-        let now = source.text("/log/checkpoint", None).await?;
-        let now = Checkpoint::open(now.as_bytes(), &center_key)?;
+        let now = latest(source, record, &election, &center_key)
+            .await?
+            .filter(|n| n.size > cp.size)
+            .unwrap_or_else(|| cp.clone());
         if now.size < claimed {
             findings.push(Finding {
                 kind: FindingKind::AreaFigure,
@@ -334,17 +373,17 @@ async fn observe_all(
                 evidence: "log/checkpoint and the center's published results".into(),
             });
         } else {
-            notes.push(format!(
+            unchecked.push(format!(
                 "some published figures speak for a log of {claimed} entries, beyond this run's checkpoint of {size}: observe again to judge them"
             ));
         }
     }
     match source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::HELD, record).await? {
         Some(h) => findings.extend(compare::held(&ledger, size, &h)),
-        None => notes.push(format!("{} is not published here: the held list not compared", acta_api::HELD)),
+        None => unchecked.push(format!("{} is not published here: the held list not compared", acta_api::HELD)),
     }
     if !mirrored_statuses {
-        notes.push(format!("{} is not published here: entry statuses not compared", acta_api::ENTRIES));
+        unchecked.push(format!("{} is not published here: entry statuses not compared", acta_api::ENTRIES));
     }
     step("checking every signed announcement in the log");
     for (index, note) in &ledger.announcements {
@@ -355,6 +394,9 @@ async fn observe_all(
     if !opts.paper.is_empty() || !opts.receipts.is_empty() {
         step("checking the paper actas and receipts");
         let (checks, found) = check_paper(&election, &ledger, opts, record, &root_at)?;
+        for c in checks.iter().filter(|c| c.status == acta_verify::PaperStatus::ReceiptAhead) {
+            unchecked.push(format!("receipt {}: {}", c.source, c.detail));
+        }
         paper_checks = checks;
         findings.extend(found);
     }
@@ -372,7 +414,9 @@ async fn observe_all(
         if fork {
             // Keep the earlier checkpoint as the state; the new one is evidence.
             std::fs::write(dir.join(format!("refused-{}.checkpoint", cp.size)), &checkpoint_note)?;
-        } else if tree.root() == cp.root {
+        } else if earlier_size.is_some_and(|n| n > cp.size) {
+            // The state saw a larger log: keep it, never step back.
+        } else {
             let s = State {
                 election: election.id.clone(),
                 checkpoint: checkpoint_note.clone(),
@@ -403,12 +447,43 @@ async fn observe_all(
         held: ledger.held.clone(),
         unreported: acta_verify::unreported(&election, &ledger),
         paper: paper_checks,
+        unchecked,
         notes,
         groups: Vec::new(),
         findings,
     };
     report.conclude();
     Ok(report)
+}
+
+/// The center's latest public checkpoint, fetched again at the end of a run
+/// and recorded as `log/checkpoint.later`: signed by the center key, of
+/// this log, and carrying the witness quorum — a checkpoint the witnesses
+/// did not cosign does not show that the log has grown (`None`).
+async fn latest(
+    source: &Source,
+    record: Option<&Path>,
+    election: &Election,
+    center_key: &acta_note::Verifier,
+) -> Result<Option<Checkpoint>, Error> {
+    let note = match source {
+        Source::Center(_) => {
+            let n = source.text("/log/checkpoint", None).await?;
+            if let Some(dir) = record {
+                std::fs::write(dir.join("log/checkpoint.later"), &n)?;
+            }
+            n
+        }
+        Source::Bundle(dir) => match read_opt(&dir.join("log/checkpoint.later"))? {
+            Some(n) => n,
+            None => source.text("/log/checkpoint", None).await?,
+        },
+    };
+    let c = Checkpoint::open(note.as_bytes(), center_key)?;
+    if c.origin != election.log_origin || !cosignatures(election, &note, &c)?.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(c))
 }
 
 /// The report when the package itself is not the auditors'.
@@ -437,6 +512,7 @@ fn package_report(package: &[u8], e: acta_election::Error) -> Report {
         held: Vec::new(),
         unreported: Vec::new(),
         paper: Vec::new(),
+        unchecked: Vec::new(),
         notes: Vec::new(),
         groups: Vec::new(),
         findings: vec![Finding {
@@ -730,8 +806,7 @@ fn check_paper(
         let bytes = std::fs::read(f).map_err(|e| input(f, e))?;
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if let Some(dir) = record {
-            std::fs::create_dir_all(dir.join("paper"))?;
-            std::fs::write(dir.join("paper").join(&name), &bytes)?;
+            keep(dir, "paper", &name, &bytes)?;
         }
         let signed = read_paper(&bytes);
         let signed = match signed {
@@ -757,18 +832,36 @@ fn check_paper(
         let text = std::fs::read_to_string(f).map_err(|e| input(f, e))?;
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if let Some(dir) = record {
-            std::fs::create_dir_all(dir.join("receipts"))?;
-            std::fs::write(dir.join("receipts").join(&name), &text)?;
+            keep(dir, "receipts", &name, text.as_bytes())?;
         }
         let table = name.split(".acta.").next().unwrap_or_default();
         let Some(signed) = by_table.get(table) else {
             return Err(input(f, format!("no paper acta of table {table} was given to check this receipt with")));
         };
-        let (c, finding) = paper::receipt(election, &name, signed, &text, root_at);
+        let (c, finding) = paper::receipt(election, &name, signed, &text, ledger.size, root_at);
         checks.push(c);
         findings.extend(finding);
     }
     Ok((checks, findings))
+}
+
+/// Keeps a paper acta or receipt in a bundle under `sub/`, in the order
+/// given (`sub/order.txt`, one file name a line); a name given twice is
+/// kept under a numbered name.
+fn keep(dir: &Path, sub: &str, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    let d = dir.join(sub);
+    std::fs::create_dir_all(&d)?;
+    let order = d.join("order.txt");
+    let listed = read_opt(&order)?.unwrap_or_default();
+    let mut file = name.to_string();
+    let mut k = 1;
+    while file == "order.txt" || listed.lines().any(|l| l == file) {
+        k += 1;
+        file = format!("{k}-{name}");
+    }
+    std::fs::write(d.join(&file), bytes)?;
+    std::fs::write(order, format!("{listed}{file}\n"))?;
+    Ok(())
 }
 
 /// A paper acta as given: a PNG of the printed acta (its QR parts decoded

@@ -93,7 +93,19 @@ pub fn table_results(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut listed = BTreeSet::new();
     for ct in center {
+        if !listed.insert(ct.table.as_str()) {
+            out.push(Finding {
+                kind: FindingKind::TableFigure,
+                place: ct.table.clone(),
+                figure: "per-table results".into(),
+                center: "lists the table more than once".into(),
+                machines: "one table, one counted acta".into(),
+                evidence: "the center's published per-table results".into(),
+            });
+            continue;
+        }
         if ct.index >= size {
             continue; // beyond the verified log: judged next round
         }
@@ -295,8 +307,59 @@ pub fn totals(
 /// size is within the verified log.
 pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) -> Vec<Finding> {
     let mut out = Vec::new();
+    let published = |place: &str, figure: &str, center: String, machines: String| Finding {
+        kind: FindingKind::AreaFigure,
+        place: if place.is_empty() { "country".into() } else { place.into() },
+        figure: figure.into(),
+        center,
+        machines,
+        evidence: Source::Published.evidence(),
+    };
+    // Every area of the package, and the country, is published: the
+    // center does not choose which areas are checked.
+    let mut package: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    package.insert("", (0, 0));
+    for a in &election.areas {
+        package.insert(a.code.as_str(), (0, 0));
+    }
+    for t in &election.tables {
+        for a in std::iter::once("").chain(acta_election::Level::ancestors(&t.id)) {
+            if let Some(e) = package.get_mut(a) {
+                e.0 += 1;
+                e.1 += t.registered as u64;
+            }
+        }
+    }
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in all {
+        *count.entry(t.area.as_str()).or_default() += 1;
+    }
+    for (code, (tables, registered)) in &package {
+        match count.get(code).copied().unwrap_or(0) {
+            0 => out.push(published(code, "totals", "does not publish them".into(), "an area of the package".into())),
+            1 => {}
+            n => out.push(published(code, "totals", format!("publishes them {n} times"), "one area, one set of totals".into())),
+        }
+        for t in all.iter().filter(|t| t.area == *code) {
+            if t.tables_total != *tables {
+                out.push(published(code, "tables total", t.tables_total.to_string(), tables.to_string()));
+            }
+            if t.registered_total != *registered {
+                out.push(published(code, "registered total", t.registered_total.to_string(), registered.to_string()));
+            }
+        }
+    }
+    for t in all.iter().filter(|t| !package.contains_key(t.area.as_str())) {
+        out.push(published(&t.area, "totals", "publishes totals for it".into(), "no such area in the package".into()));
+    }
+    // Totals at a handful of log sizes are judged; a center that spreads
+    // its pages over many sizes is named for it rather than re-added for
+    // each.
     let sizes: BTreeSet<u64> = all.iter().map(|t| t.size).filter(|&s| s <= size).collect();
-    for at in sizes {
+    if sizes.len() > MOST_SIZES {
+        out.push(published("", "log sizes of the published totals", sizes.len().to_string(), format!("at most {MOST_SIZES}")));
+    }
+    for at in sizes.into_iter().rev().take(MOST_SIZES) {
         let here: Vec<&Totals> = all.iter().filter(|t| t.size == at).collect();
         let codes: BTreeSet<&str> = here.iter().map(|t| t.area.as_str()).collect();
         let sums = ledger.sums_by_area(election, at, &codes);
@@ -309,6 +372,19 @@ pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) ->
     }
     out
 }
+
+/// One published totals page (the national results, or an area's page)
+/// against the signed actas at its own size, if within the verified log.
+pub fn page(election: &Election, ledger: &Ledger, size: u64, t: &Totals) -> Vec<Finding> {
+    if t.size > size {
+        return Vec::new();
+    }
+    let sums = ledger.sums(election, &t.area, t.size);
+    totals(election, &t.area, &t.into(), &sums, ledger.held_before(t.size), Source::Published)
+}
+
+/// Distinct log sizes of published totals re-added in one run.
+const MOST_SIZES: usize = 4;
 
 /// Announcement `index` of the log (`note` its signed text), against the
 /// signed actas of the checkpoint it names. `root_at(n)` is the verified

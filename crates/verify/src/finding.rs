@@ -123,6 +123,10 @@ pub enum Verdict {
     Consistent,
     /// At least one finding.
     Discrepancies,
+    /// No finding in what could be checked, but something the center must
+    /// publish could not be checked (see the report's `unchecked`): no
+    /// verdict of consistency.
+    Incomplete,
 }
 
 /// A discrepancy, with what each side says.

@@ -36,6 +36,9 @@ pub enum PaperStatus {
     ReceiptNotHonored,
     /// The receipt does not verify (altered, or not for this acta).
     BadReceipt,
+    /// The receipt verifies, under a checkpoint newer than the log
+    /// verified: not provable either way until the observer catches up.
+    ReceiptAhead,
 }
 
 /// One paper acta or receipt, checked.
@@ -145,6 +148,7 @@ pub fn receipt(
     source: &str,
     signed: &[u8],
     receipt: &str,
+    size: u64,
     root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
 ) -> (PaperCheck, Option<Finding>) {
     let table = Acta::parse(
@@ -189,6 +193,20 @@ pub fn receipt(
     } else {
         format!(", cosigned by {}", proven.witnesses.join(", "))
     };
+    if cp.size > size {
+        return (
+            PaperCheck {
+                source: source.into(),
+                table,
+                status: PaperStatus::ReceiptAhead,
+                detail: format!(
+                    "the center logged it at entry {} under its checkpoint of size {}{witnessed}, newer than the log of {size} verified: observe again",
+                    proof.index, cp.size
+                ),
+            },
+            None,
+        );
+    }
     if root_at(cp.size) == Some(cp.root) {
         (
             PaperCheck {

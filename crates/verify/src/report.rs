@@ -70,7 +70,11 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paper: Vec<PaperCheck>,
     /// What could not be compared, and why (a static mirror publishes no
-    /// statements, for instance).
+    /// statements; figures about a log newer than the one verified): while
+    /// anything is here, the verdict is never "consistent".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
+    /// Remarks that do not limit the verdict (a state set aside).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Findings grouped by kind, most serious first.
@@ -95,15 +99,27 @@ impl Report {
                 }),
             }
         }
-        self.verdict = if self.findings.is_empty() {
-            Verdict::Consistent
-        } else {
+        self.verdict = if !self.findings.is_empty() {
             Verdict::Discrepancies
+        } else if !self.unchecked.is_empty() {
+            Verdict::Incomplete
+        } else {
+            Verdict::Consistent
         };
         self.headline = self.write_headline();
     }
 
     fn write_headline(&self) -> String {
+        if let (None, Some(what)) = (self.findings.first(), self.unchecked.first()) {
+            return format!(
+                "no discrepancy in what could be checked, but not everything could be: {what}{}",
+                if self.unchecked.len() > 1 {
+                    format!(" (and {} more)", self.unchecked.len() - 1)
+                } else {
+                    String::new()
+                }
+            );
+        }
         let Some(first) = self.findings.first() else {
             let mut s = format!(
                 "everything the center publishes and signs is what the {} signed actas in the log add up to",

@@ -374,3 +374,29 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     assert_ne!(v.status.code(), Some(0));
     assert_ne!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stdout));
 }
+
+/// A center (or mirror) that stops publishing its per-table figures gets
+/// no verdict of consistency: the observer says what it could not check
+/// and exits 2.
+#[test]
+fn unpublished_figures_are_no_consistent_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = acta(&["demo", "--tables", "20", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = out.join("evidence");
+    std::fs::remove_file(bundle.join("api/results/tables.json")).unwrap();
+    let o = acta(&[
+        "observe",
+        "--json",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--trust",
+        out.join("trust.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let r: Report = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r.verdict, acta_observer::verify::Verdict::Incomplete);
+    assert!(r.unchecked.iter().any(|u| u.contains("/api/results/tables")), "{:?}", r.unchecked);
+    assert!(r.headline.starts_with("no discrepancy in what could be checked"), "{}", r.headline);
+}

@@ -161,9 +161,12 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
     anyhow::ensure!(opts.state.is_some(), "--follow needs --state to remember what it verified");
     let mut known: BTreeSet<String> = BTreeSet::new();
     let mut last = None;
+    // The exit code says what the latest round concluded.
+    let mut code = ExitCode::from(2);
     loop {
         match acta_observer::observe(&source, &opts, &progress).await {
             Ok(r) => {
+                code = exit(&r);
                 if last != Some(r.log_size) {
                     println!(
                         "log size {} — {} of {} tables counted — {}",
@@ -191,7 +194,7 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(every.max(1))) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+            _ = tokio::signal::ctrl_c() => return Ok(code),
         }
     }
 }

@@ -213,13 +213,19 @@ impl Client {
     /// can hold (32 bytes a hash; 2 + 65,535 bytes an entry).
     pub async fn tile(&self, tile: &Tile) -> Result<Vec<u8>, ClientError> {
         let path = format!("{}/{}", crate::LOG, tile.path());
-        let url = self.url(&path);
         let most = usize::from(tile.width)
             * match tile.level {
                 acta_tlog::TileLevel::Entries => 2 + acta_tlog::tile::MAX_ENTRY_BYTES,
                 acta_tlog::TileLevel::Hashes(_) => 32,
             };
-        let mut r = self.get(&path).await?;
+        self.bytes_at_most(&path, most).await
+    }
+
+    /// GET a resource, refusing to read more than `most` bytes of it: what
+    /// a reader of a hostile server uses for every answer it must hold.
+    pub async fn bytes_at_most(&self, path: &str, most: usize) -> Result<Vec<u8>, ClientError> {
+        let url = self.url(path);
+        let mut r = self.get(path).await?;
         let mut out = Vec::new();
         while let Some(chunk) = r.chunk().await.map_err(|source| ClientError::Network {
             url: url.clone(),
@@ -228,7 +234,7 @@ impl Client {
             if out.len() + chunk.len() > most {
                 return Err(ClientError::Unexpected {
                     url,
-                    what: format!("longer than the {most} bytes such a tile can hold"),
+                    what: format!("longer than the {most} bytes it can be"),
                 });
             }
             out.extend_from_slice(&chunk);

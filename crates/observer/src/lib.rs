@@ -255,9 +255,10 @@ async fn observe_all(
             // The URL as given: another observer's `checkpoint.note`, or a
             // witness's or a mirror's `…/checkpoint`.
             acta_api::Client::new(peer)
-                .text("")
+                .bytes_at_most("", 1 << 16)
                 .await
-                .map_err(|e| input(Path::new(peer), e))?
+                .map_err(|e| input(Path::new(peer), e))
+                .and_then(|b| String::from_utf8(b).map_err(|_| input(Path::new(peer), "not UTF-8")))?
         } else {
             std::fs::read_to_string(peer).map_err(|e| input(Path::new(peer), e))?
         };

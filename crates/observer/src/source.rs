@@ -48,8 +48,20 @@ impl Source {
         }
     }
 
+    /// The most bytes an answer at `path` is read to: a checkpoint or a
+    /// page of statuses is small; the package and the per-table results
+    /// grow with the election, up to what a 500,000-table one needs.
+    fn most(&self, path: &str) -> usize {
+        match path {
+            "/log/checkpoint" => 1 << 16,
+            p if p.starts_with(acta_api::ENTRIES) => 1 << 20,
+            _ => 1 << 30,
+        }
+    }
+
     /// Reads `path` (a center path such as `/log/checkpoint`), bounded for
-    /// tiles as [`acta_api::Client::tile`] bounds them.
+    /// tiles as [`acta_api::Client::tile`] bounds them, and every other
+    /// answer by [`Source::most`].
     pub async fn get(&self, path: &str, record: Option<&Path>) -> Result<Vec<u8>, Error> {
         let bytes = match self {
             Source::Center(c) => {
@@ -60,7 +72,7 @@ impl Source {
                 {
                     c.tile(&t).await
                 } else {
-                    c.text(path).await.map(String::into_bytes)
+                    c.bytes_at_most(path, self.most(path)).await
                 };
                 let url = format!("{}{path}", c.base());
                 r.map_err(|e| match e {

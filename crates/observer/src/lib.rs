@@ -383,6 +383,14 @@ async fn observe_all(
         Some(h) => findings.extend(compare::held(&ledger, size, &h)),
         None => unchecked.push(format!("{} is not published here: the held list not compared", acta_api::HELD)),
     }
+    let conflicts = source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::CONFLICTS, record).await?;
+    let announcements = source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::ANNOUNCEMENTS, record).await?;
+    for (what, got) in [(acta_api::CONFLICTS, conflicts.is_some()), (acta_api::ANNOUNCEMENTS, announcements.is_some())] {
+        if !got {
+            unchecked.push(format!("{what} is not published here: that list not compared"));
+        }
+    }
+    findings.extend(compare::listed(&ledger, size, conflicts.as_deref(), announcements.as_deref()));
     if !mirrored_statuses {
         unchecked.push(format!("{} is not published here: entry statuses not compared", acta_api::ENTRIES));
     }

@@ -449,3 +449,41 @@ pub fn held(ledger: &Ledger, size: u64, center: &[LoggedEntry]) -> Vec<Finding> 
         })
         .collect()
 }
+
+/// The center's lists of conflicting actas and of announcements against
+/// the log: every one the log holds before `size` must be listed.
+pub fn listed(
+    ledger: &Ledger,
+    size: u64,
+    conflicts: Option<&[LoggedEntry]>,
+    announcements: Option<&[LoggedEntry]>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(c) = conflicts {
+        let shown: BTreeSet<u64> = c.iter().map(|e| e.index).collect();
+        for &i in ledger.conflicting_actas.iter().filter(|&&i| i < size && !shown.contains(&i)) {
+            out.push(Finding {
+                kind: FindingKind::ConflictingActas,
+                place: format!("log entry {i}"),
+                figure: "conflicting acta".into(),
+                center: "does not list it among the conflicts".into(),
+                machines: "a second acta signed by the table's machine".into(),
+                evidence: format!("log entry {i}"),
+            });
+        }
+    }
+    if let Some(a) = announcements {
+        let shown: BTreeSet<u64> = a.iter().map(|e| e.index).collect();
+        for (i, _) in ledger.announcements.iter().filter(|(i, _)| *i < size && !shown.contains(i)) {
+            out.push(Finding {
+                kind: FindingKind::Announcement,
+                place: "country".into(),
+                figure: "history of announcements".into(),
+                center: "does not list it".into(),
+                machines: format!("an announcement it signed, at log entry {i}"),
+                evidence: format!("log entry {i}"),
+            });
+        }
+    }
+    out
+}

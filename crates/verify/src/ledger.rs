@@ -168,6 +168,9 @@ pub struct Ledger {
     pub held: Vec<HeldActa>,
     /// Every announcement in the log: index and signed note.
     pub announcements: Vec<(u64, String)>,
+    /// Log indices of conflicting actas (second bodies of a machine).
+    #[serde(default)]
+    pub conflicting_actas: Vec<u64>,
     /// Findings about the log itself (invalid entries, conflicts, statuses).
     pub findings: Vec<Finding>,
     /// Signed notes behind the findings: file name → note.
@@ -183,6 +186,7 @@ impl Ledger {
             tables: vec![TableFacts::default(); election.tables.len()],
             held: Vec::new(),
             announcements: Vec::new(),
+            conflicting_actas: Vec::new(),
             findings: Vec::new(),
             exhibits: BTreeMap::new(),
         }
@@ -289,6 +293,9 @@ impl Ledger {
             };
             self.findings.push(finding);
             self.tables[t].conflicts.push((i, e.body_hash));
+            if kind == EntryKind::Acta {
+                self.conflicting_actas.push(i);
+            }
             return Status::Conflict;
         }
         match e.content {

@@ -477,6 +477,8 @@ async fn observe(args: ObserveArgs) -> Result<()> {
         "observer peak memory: {} MiB",
         peak.map_or("-".into(), |m| m.to_string())
     );
+    // ACTA_BENCH_KEEP=1 keeps the tile directory (a bundle-shaped mirror)
+    // for profiling `acta observe --bundle` against it.
     if std::env::var_os("ACTA_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

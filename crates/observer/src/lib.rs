@@ -246,7 +246,7 @@ async fn observe_all(
         }
     });
     let earlier_size = earlier.as_ref().and(seen.first()).map(|(_, _, c)| c.size);
-    for (name, note) in read_seen(source, record).await? {
+    for (name, note) in read_seen(source).await? {
         let c = Checkpoint::open(note.as_bytes(), &center_key)?;
         seen.push((name, note, c));
     }
@@ -560,11 +560,10 @@ fn cosignatures(election: &Election, note: &str, cp: &Checkpoint) -> Result<Vec<
 }
 
 /// Checkpoints an evidence bundle says were seen before (`seen/K.checkpoint`).
-async fn read_seen(source: &Source, record: Option<&Path>) -> Result<Vec<(String, String)>, Error> {
+async fn read_seen(source: &Source) -> Result<Vec<(String, String)>, Error> {
     let Source::Bundle(dir) = source else {
         return Ok(Vec::new());
     };
-    let _ = record;
     let mut out = Vec::new();
     for k in 0.. {
         let Some(note) = read_opt(&dir.join(format!("seen/{k}.checkpoint")))? else {

@@ -531,3 +531,58 @@ async fn observer_state_resumes_with_only_new_entries() {
     assert_eq!(third.verdict, Verdict::Consistent);
     assert_eq!(third.verified_now, size, "a corrupt state is not trusted");
 }
+
+/// `acta evidence export` against a live center writes a bundle that
+/// `acta evidence verify` checks with no network, under the verifier's own
+/// trust file; `acta observe --peer` takes another observer's checkpoint
+/// as a file and as a URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_export_and_verify_through_the_binary() {
+    let g = election();
+    let c = start(&g, "sqlite").await;
+    full_election(&g, &c).await;
+    c.center.announce().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let trust = dir.path().join("trust.txt");
+    std::fs::write(&trust, g.trust.to_text()).unwrap();
+    let bundle = dir.path().join("bundle");
+    let acta = |args: Vec<String>| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_acta"))
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let s = |p: &std::path::Path| p.display().to_string();
+    let (code, err) = tokio::task::spawn_blocking({
+        let (url, trust, bundle) = (c.url.clone(), s(&trust), s(&bundle));
+        move || {
+            acta(vec![
+                "evidence".into(), "export".into(), "--center".into(), url,
+                "--trust".into(), trust, "--out".into(), bundle,
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = acta(vec!["evidence".into(), "verify".into(), s(&bundle), "--trust".into(), s(&trust)]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("the bundle's contents give the report it carries"), "{err}");
+
+    // Another observer's checkpoint, as a file and as a URL.
+    let peer = dir.path().join("peer.note");
+    std::fs::write(&peer, c.get("/log/checkpoint").await).unwrap();
+    let (code, err) = tokio::task::spawn_blocking({
+        let (url, trust, peer) = (c.url.clone(), s(&trust), s(&peer));
+        move || {
+            acta(vec![
+                "observe".into(), "--center".into(), url.clone(), "--trust".into(), trust,
+                "--peer".into(), peer, "--peer".into(), format!("{url}/log/checkpoint"),
+            ])
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -381,7 +381,10 @@ async fn ingest(
 /// core, and bare SHA-256 of the same bytes on one core.
 async fn observe(args: ObserveArgs) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    eprintln!("making a synthetic election of {} tables and its key ceremony…", args.actas);
+    eprintln!(
+        "making a synthetic election of {} tables and its key ceremony…",
+        args.actas
+    );
     let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
         seed: 2026,
         tables: args.actas,
@@ -401,12 +404,17 @@ async fn observe(args: ObserveArgs) -> Result<()> {
         Ok(())
     };
     for t in acta_tlog::Tile::hash_tiles(tree.size()) {
-        put(&format!("log/{}", t.path()), &tree.tile(&t).context("tile")?)?;
+        put(
+            &format!("log/{}", t.path()),
+            &tree.tile(&t).context("tile")?,
+        )?;
     }
     for t in acta_tlog::Tile::entry_bundles(tree.size()) {
         let first = t.first() as usize;
         let b = acta_tlog::tile::write_bundle(
-            notes[first..first + usize::from(t.width)].iter().map(|n| n.as_bytes()),
+            notes[first..first + usize::from(t.width)]
+                .iter()
+                .map(|n| n.as_bytes()),
         )?;
         put(&format!("log/{}", t.path()), &b)?;
     }
@@ -415,7 +423,10 @@ async fn observe(args: ObserveArgs) -> Result<()> {
         size: tree.size(),
         root: tree.root(),
     };
-    put("log/checkpoint", acta_note::sign(&cp.to_text(), &[&g.center])?.as_bytes())?;
+    put(
+        "log/checkpoint",
+        acta_note::sign(&cp.to_text(), &[&g.center])?.as_bytes(),
+    )?;
     put("api/election", g.package.as_bytes())?;
     // The same directory is also an evidence-bundle-shaped mirror, for
     // `acta observe --bundle` (no network).
@@ -440,7 +451,14 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     eprintln!("observing {url} with `acta observe` in its own process…");
     let start = Instant::now();
     let out = Command::new(std::env::current_exe()?)
-        .args(["observe", "--center", &url, "--json", "--peak-memory", "--trust"])
+        .args([
+            "observe",
+            "--center",
+            &url,
+            "--json",
+            "--peak-memory",
+            "--trust",
+        ])
         .arg(dir.join("trust.txt"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -449,11 +467,17 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     let report: acta_observer::verify::Report = serde_json::from_slice(&out.stdout)
         .with_context(|| String::from_utf8_lossy(&out.stderr).into_owned())?;
     if report.actas_verified != notes.len() as u64 || !report.findings.is_empty() {
-        bail!("the observer did not verify the log cleanly: {}", report.headline);
+        bail!(
+            "the observer did not verify the log cleanly: {}",
+            report.headline
+        );
     }
-    let peak = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .find_map(|l| l.strip_prefix("peak memory ")?.strip_suffix(" MiB")?.parse::<u64>().ok());
+    let peak = String::from_utf8_lossy(&out.stderr).lines().find_map(|l| {
+        l.strip_prefix("peak memory ")?
+            .strip_suffix(" MiB")?
+            .parse::<u64>()
+            .ok()
+    });
     println!();
     println!(
         "observing a log of {} signed actas ({:.0} MiB) served over loopback; {} cores",
@@ -467,9 +491,18 @@ async fn observe(args: ObserveArgs) -> Result<()> {
         "acta observe (mirror, verify, re-add; whole process)", seconds, "-"
     );
     for (what, t) in [
-        (format!("floor: Ed25519 verification, keys decoded, {cores} cores"), floor_sig),
-        (format!("floor: Ed25519 verification, keys pre-decoded, {cores} cores"), floor_bare),
-        ("floor: SHA-256 of the same bytes, 1 core".to_string(), floor_sha),
+        (
+            format!("floor: Ed25519 verification, keys decoded, {cores} cores"),
+            floor_sig,
+        ),
+        (
+            format!("floor: Ed25519 verification, keys pre-decoded, {cores} cores"),
+            floor_bare,
+        ),
+        (
+            "floor: SHA-256 of the same bytes, 1 core".to_string(),
+            floor_sha,
+        ),
     ] {
         println!("{what:<58} {t:>9.2} {:>15.2}×", seconds / t);
     }

@@ -247,8 +247,14 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             let s = client
                 .submit_until_answered(acta_api::ACTAS, second.as_bytes(), 8)
                 .await?;
-            write(&out.join("actas").join(format!("{first}.second.note")), &second)?;
-            eprintln!("      an insider at {first} made its machine sign a second acta: {:?}", s.outcome);
+            write(
+                &out.join("actas").join(format!("{first}.second.note")),
+                &second,
+            )?;
+            eprintln!(
+                "      an insider at {first} made its machine sign a second acta: {:?}",
+                s.outcome
+            );
         }
         dishonest::tell(&authority, lie).await?;
     }
@@ -262,7 +268,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             eprintln!("      DISHONEST AUTHORITY: a second announcement at log entry {index}, signed with the center key; waiting for the witnesses to cosign it");
             let mut waited = 0;
             while public_size(&center).await? <= index {
-                anyhow::ensure!(waited < 600, "the log with the false announcement was never cosigned");
+                anyhow::ensure!(
+                    waited < 600,
+                    "the log with the false announcement was never cosigned"
+                );
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 waited += 1;
             }
@@ -290,14 +299,20 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         eprintln!("      first run, at the center itself: {}", first.headline);
         eprintln!("      DISHONEST AUTHORITY: from now on observers are shown {p}");
         let mut b = acta_observer::Options::new(g.trust.clone());
-        b.peers = vec![out.join("observer-state/checkpoint.note").display().to_string()];
+        b.peers = vec![out
+            .join("observer-state/checkpoint.note")
+            .display()
+            .to_string()];
         let other = acta_observer::observe(
             &acta_observer::Source::Center(acta_api::Client::new(p)),
             &b,
             &crate::observe::progress_bar(true),
         )
         .await?;
-        eprintln!("      a second observer, given the first one's checkpoint: {}", other.headline);
+        eprintln!(
+            "      a second observer, given the first one's checkpoint: {}",
+            other.headline
+        );
         write(
             &out.join("observer-b-report.json"),
             serde_json::to_string_pretty(&other)?,
@@ -365,11 +380,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         out.display()
     );
-    Ok(if report.verdict == acta_observer::verify::Verdict::Consistent {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if report.verdict == acta_observer::verify::Verdict::Consistent {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 fn bar(n: u64, total: u64) -> String {

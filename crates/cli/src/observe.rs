@@ -148,17 +148,23 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
         };
         show(&report, args.json, args.html.as_deref())?;
         if args.peak_memory {
-            if let Some(kib) = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            }) {
+            if let Some(kib) = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                })
+            {
                 eprintln!("peak memory {} MiB", kib / 1024);
             }
         }
         return Ok(exit(&report));
     };
-    anyhow::ensure!(opts.state.is_some(), "--follow needs --state to remember what it verified");
+    anyhow::ensure!(
+        opts.state.is_some(),
+        "--follow needs --state to remember what it verified"
+    );
     let mut known: BTreeSet<String> = BTreeSet::new();
     let mut last = None;
     // The exit code says what the latest round concluded.
@@ -245,7 +251,9 @@ pub async fn verify_bundle(dir: &Path, trust: &Path) -> Result<(Report, Report)>
     let trust = crate::read_trust(trust)?;
     if let Ok(theirs) = std::fs::read_to_string(dir.join("trust.txt")) {
         if theirs != trust.to_text() {
-            eprintln!("note: the bundle was recorded under another trust file; it is checked under yours");
+            eprintln!(
+                "note: the bundle was recorded under another trust file; it is checked under yours"
+            );
         }
     }
     let mut opts = Options::new(trust);
@@ -261,9 +269,12 @@ pub async fn verify_bundle(dir: &Path, trust: &Path) -> Result<(Report, Report)>
     let recorded: Report = serde_json::from_slice(
         &std::fs::read(dir.join("report.json")).context("the bundle has no report.json")?,
     )?;
-    let report =
-        acta_observer::observe(&Source::Bundle(dir.to_path_buf()), &opts, &progress_bar(true))
-            .await?;
+    let report = acta_observer::observe(
+        &Source::Bundle(dir.to_path_buf()),
+        &opts,
+        &progress_bar(true),
+    )
+    .await?;
     Ok((report, recorded))
 }
 
@@ -342,7 +353,12 @@ pub fn print_report(r: &Report) {
     if !r.held.is_empty() {
         println!("\n  held actas — authentic, logged, not counted, for review:");
         for h in &r.held {
-            println!("    {} (log entry {}): {}", h.table, h.index, h.reasons.join("; "));
+            println!(
+                "    {} (log entry {}): {}",
+                h.table,
+                h.index,
+                h.reasons.join("; ")
+            );
         }
     }
     if !r.paper.is_empty() {
@@ -353,7 +369,12 @@ pub fn print_report(r: &Report) {
                 PaperStatus::NotAuthentic | PaperStatus::BadReceipt => "?? ",
                 _ => "!! ",
             };
-            println!("    {mark} {:<28} {:<18} {}", cut(&p.source, 28), p.table, p.detail);
+            println!(
+                "    {mark} {:<28} {:<18} {}",
+                cut(&p.source, 28),
+                p.table,
+                p.detail
+            );
         }
     }
     if r.findings.is_empty() {
@@ -364,7 +385,12 @@ pub fn print_report(r: &Report) {
         "kind", "where", "figure", "center", "signed"
     );
     for g in &r.groups {
-        for f in r.findings.iter().filter(|f| f.kind == g.kind).take(DETAILS_PER_KIND) {
+        for f in r
+            .findings
+            .iter()
+            .filter(|f| f.kind == g.kind)
+            .take(DETAILS_PER_KIND)
+        {
             println!(
                 "  {:<20} {:<20} {:<28} {:>16} {:>16}  {}",
                 f.kind.as_str(),

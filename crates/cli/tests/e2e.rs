@@ -513,7 +513,12 @@ async fn observer_state_resumes_with_only_new_entries() {
     }
     let size = c.size(&g).await;
     let second = observe(&source, &opts, &|_| {}).await.unwrap();
-    assert_eq!(second.verdict, Verdict::Consistent, "{:#?}", second.findings);
+    assert_eq!(
+        second.verdict,
+        Verdict::Consistent,
+        "{:#?}",
+        second.findings
+    );
     assert_eq!(second.log_size, size);
     assert_eq!(second.verified_now, size - 20, "only the new entries");
     assert_eq!(second.actas_verified, size);
@@ -551,24 +556,42 @@ async fn evidence_export_and_verify_through_the_binary() {
             .args(args)
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let s = |p: &std::path::Path| p.display().to_string();
     let (code, err) = tokio::task::spawn_blocking({
         let (url, trust, bundle) = (c.url.clone(), s(&trust), s(&bundle));
         move || {
             acta(vec![
-                "evidence".into(), "export".into(), "--center".into(), url,
-                "--trust".into(), trust, "--out".into(), bundle,
+                "evidence".into(),
+                "export".into(),
+                "--center".into(),
+                url,
+                "--trust".into(),
+                trust,
+                "--out".into(),
+                bundle,
             ])
         }
     })
     .await
     .unwrap();
     assert_eq!(code, Some(0), "{err}");
-    let (code, err) = acta(vec!["evidence".into(), "verify".into(), s(&bundle), "--trust".into(), s(&trust)]);
+    let (code, err) = acta(vec![
+        "evidence".into(),
+        "verify".into(),
+        s(&bundle),
+        "--trust".into(),
+        s(&trust),
+    ]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("the bundle's contents give the report it carries"), "{err}");
+    assert!(
+        err.contains("the bundle's contents give the report it carries"),
+        "{err}"
+    );
 
     // Another observer's checkpoint, as a file and as a URL.
     let peer = dir.path().join("peer.note");
@@ -577,8 +600,15 @@ async fn evidence_export_and_verify_through_the_binary() {
         let (url, trust, peer) = (c.url.clone(), s(&trust), s(&peer));
         move || {
             acta(vec![
-                "observe".into(), "--center".into(), url.clone(), "--trust".into(), trust,
-                "--peer".into(), peer, "--peer".into(), format!("{url}/log/checkpoint"),
+                "observe".into(),
+                "--center".into(),
+                url.clone(),
+                "--trust".into(),
+                trust,
+                "--peer".into(),
+                peer,
+                "--peer".into(),
+                format!("{url}/log/checkpoint"),
             ])
         }
     })

@@ -32,7 +32,15 @@ fn acta(args: &[&str]) -> std::process::Output {
 fn demo(lie: &str) -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let o = acta(&["demo", "--tables", TABLES, "--tamper", lie, "--out", out.to_str().unwrap()]);
+    let o = acta(&[
+        "demo",
+        "--tables",
+        TABLES,
+        "--tamper",
+        lie,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(
         o.status.code(),
@@ -51,10 +59,14 @@ fn demo(lie: &str) -> Demo {
         out.join("trust.txt").to_str().unwrap(),
         "--json",
     ]);
-    let offline: Report = serde_json::from_slice(&v.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&v.stderr))
-    });
-    assert_eq!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stderr));
+    let offline: Report = serde_json::from_slice(&v.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
+    assert_eq!(
+        v.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
     assert_eq!(offline.findings, report.findings, "offline verdict differs");
     Demo {
         _dir: dir,
@@ -104,7 +116,9 @@ fn acta_of(out: &Path, table: &str) -> acta_sheet::Acta {
 fn inflate_turnout_headline_states_the_exact_difference() {
     let d = demo("inflate-turnout=1000000");
     assert!(
-        d.stdout.contains("the announcement counts 1,000,000 more voters than the 60 signed actas add up to"),
+        d.stdout.contains(
+            "the announcement counts 1,000,000 more voters than the 60 signed actas add up to"
+        ),
         "{}",
         d.stdout
     );
@@ -149,16 +163,34 @@ fn drop_tables_lists_the_missing_tables_and_the_announced_count() {
         .iter()
         .map(|f| f.place.as_str())
         .collect();
-    let missing: Vec<&str> = d.report.unreported.iter().map(|u| u.table.as_str()).collect();
-    assert_eq!(phantom, missing, "the announced tables with no acta are the unlogged ones");
+    let missing: Vec<&str> = d
+        .report
+        .unreported
+        .iter()
+        .map(|u| u.table.as_str())
+        .collect();
+    assert_eq!(
+        phantom, missing,
+        "the announced tables with no acta are the unlogged ones"
+    );
     let tables = of(&d.report, FindingKind::AnnouncementFigure)
         .into_iter()
         .find(|f| f.place == "country" && f.figure.starts_with("tables"))
         .unwrap();
     assert_eq!(figures(tables), (60, 55));
-    assert!(d.report.headline.contains("5 tables are announced with no signed acta"), "{}", d.report.headline);
+    assert!(
+        d.report
+            .headline
+            .contains("5 tables are announced with no signed acta"),
+        "{}",
+        d.report.headline
+    );
     for u in &d.report.unreported {
-        assert!(d.stdout.contains(&u.table), "{} is listed for its witnesses", u.table);
+        assert!(
+            d.stdout.contains(&u.table),
+            "{} is listed for its witnesses",
+            u.table
+        );
     }
 }
 
@@ -176,7 +208,11 @@ fn wrong_machine_entry_is_invalid_and_its_count_phantom() {
     let d = demo("wrong-machine");
     let bad = of(&d.report, FindingKind::InvalidLogEntry);
     assert_eq!(bad.len(), 1, "{:?}", d.report.findings);
-    assert!(bad[0].machines.contains("signature") || bad[0].machines.contains("certified"), "{}", bad[0].machines);
+    assert!(
+        bad[0].machines.contains("signature") || bad[0].machines.contains("certified"),
+        "{}",
+        bad[0].machines
+    );
     let p = of(&d.report, FindingKind::PhantomTable);
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].place, bad[0].place);
@@ -187,7 +223,10 @@ fn conflicting_acta_is_named() {
     let d = demo("conflicting-acta");
     let c = of(&d.report, FindingKind::ConflictingActas);
     assert_eq!(c.len(), 1);
-    assert!(d.out.join(format!("actas/{}.second.note", c[0].place)).exists());
+    assert!(d
+        .out
+        .join(format!("actas/{}.second.note", c[0].place))
+        .exists());
 }
 
 #[test]
@@ -195,19 +234,28 @@ fn swapped_package_is_refused_as_a_finding() {
     let d = demo("swap-package");
     let p = of(&d.report, FindingKind::Package);
     assert_eq!(p.len(), 1);
-    assert!(p[0].machines.contains("1 of the required 3"), "{}", p[0].machines);
+    assert!(
+        p[0].machines.contains("1 of the required 3"),
+        "{}",
+        p[0].machines
+    );
 }
 
 #[test]
 fn forked_log_is_caught_between_runs_and_between_observers() {
     let d = demo("fork-log");
     // The same observer, second run: the log it verified before is gone.
-    assert!(!of(&d.report, FindingKind::ForkedLog).is_empty(), "{:?}", d.report.groups);
+    assert!(
+        !of(&d.report, FindingKind::ForkedLog).is_empty(),
+        "{:?}",
+        d.report.groups
+    );
     // The witnesses never cosigned the fork.
     assert!(!of(&d.report, FindingKind::Cosignatures).is_empty());
     // A second observer, shown only the fork, given the first's checkpoint.
     let b: Report =
-        serde_json::from_slice(&std::fs::read(d.out.join("observer-b-report.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(d.out.join("observer-b-report.json")).unwrap())
+            .unwrap();
     assert!(!of(&b, FindingKind::ForkedLog).is_empty(), "{:?}", b.groups);
     assert!(d.out.join("observer-state").read_dir().unwrap().any(|e| e
         .unwrap()
@@ -224,7 +272,10 @@ fn forked_log_is_caught_between_runs_and_between_observers() {
         &[d.out.join(format!("receipts/{cut}.acta.tlog-proof"))],
     );
     let statuses: Vec<PaperStatus> = r.paper.iter().map(|p| p.status).collect();
-    assert_eq!(statuses, vec![PaperStatus::Absent, PaperStatus::ReceiptNotHonored]);
+    assert_eq!(
+        statuses,
+        vec![PaperStatus::Absent, PaperStatus::ReceiptNotHonored]
+    );
     assert_eq!(of(&r, FindingKind::ReceiptNotHonored).len(), 1);
     assert_eq!(of(&r, FindingKind::AbsentFromLog)[0].place, cut);
 }
@@ -282,7 +333,12 @@ fn paper_in_hand_from_printed_actas() {
         .collect();
     let in_log = pngs
         .iter()
-        .find(|p| !d.report.unreported.iter().any(|u| p.to_string_lossy().contains(&u.table)))
+        .find(|p| {
+            !d.report
+                .unreported
+                .iter()
+                .any(|u| p.to_string_lossy().contains(&u.table))
+        })
         .unwrap();
     let table = in_log.file_stem().unwrap().to_string_lossy().into_owned();
     // An altered paper: one figure changed, the machine's signature kept.
@@ -295,14 +351,26 @@ fn paper_in_hand_from_printed_actas() {
     );
     assert_ne!(altered, note);
     let altered_png = d.out.join("altered.png");
-    std::fs::write(&altered_png, acta_sheet::qr::acta_png(altered.as_bytes()).unwrap()).unwrap();
+    std::fs::write(
+        &altered_png,
+        acta_sheet::qr::acta_png(altered.as_bytes()).unwrap(),
+    )
+    .unwrap();
     let (code, r) = paper_check(
         &d,
-        &[in_log.clone(), d.out.join(format!("actas/{dropped}.png")), altered_png],
+        &[
+            in_log.clone(),
+            d.out.join(format!("actas/{dropped}.png")),
+            altered_png,
+        ],
         &[d.out.join(format!("receipts/{table}.acta.tlog-proof"))],
     );
     assert_eq!(code, Some(1));
-    let got: Vec<(PaperStatus, &str)> = r.paper.iter().map(|p| (p.status, p.table.as_str())).collect();
+    let got: Vec<(PaperStatus, &str)> = r
+        .paper
+        .iter()
+        .map(|p| (p.status, p.table.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -341,7 +409,10 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     let v = verify(&bundle, &trust);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     let html = std::fs::read_to_string(out.join("observer-report.html")).unwrap();
-    assert!(html.contains("Consistent") && html.contains("30 signed actas"), "{html}");
+    assert!(
+        html.contains("Consistent") && html.contains("30 signed actas"),
+        "{html}"
+    );
 
     // A lie told about the bundle's own report is caught by re-verifying it.
     let lie = demo("inflate-turnout=10");
@@ -350,10 +421,16 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     // keys), the bundle's own package is not accepted, whatever the
     // bundle's trust.txt says.
     let v = verify(&bundle, &trust);
-    assert_eq!(v.status.code(), Some(2), "{}", String::from_utf8_lossy(&v.stderr));
+    assert_eq!(
+        v.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
     let trust = lie.out.join("trust.txt");
     let report = bundle.join("report.json");
-    let mut r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let mut r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     r["verdict"] = "consistent".into();
     r["findings"] = serde_json::json!([]);
     std::fs::write(&report, serde_json::to_vec(&r).unwrap()).unwrap();
@@ -372,7 +449,12 @@ fn clean_bundle_verifies_and_an_edited_bundle_is_refused() {
     std::fs::write(&tile, bytes).unwrap();
     let v = verify(&bundle, &trust);
     assert_ne!(v.status.code(), Some(0));
-    assert_ne!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stdout));
+    assert_ne!(
+        v.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
 }
 
 /// A center (or mirror) that stops publishing its per-table figures gets
@@ -397,6 +479,17 @@ fn unpublished_figures_are_no_consistent_verdict() {
     assert_eq!(o.status.code(), Some(2));
     let r: Report = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r.verdict, acta_observer::verify::Verdict::Incomplete);
-    assert!(r.unchecked.iter().any(|u| u.contains("/api/results/tables")), "{:?}", r.unchecked);
-    assert!(r.headline.starts_with("no discrepancy in what could be checked"), "{}", r.headline);
+    assert!(
+        r.unchecked
+            .iter()
+            .any(|u| u.contains("/api/results/tables")),
+        "{:?}",
+        r.unchecked
+    );
+    assert!(
+        r.headline
+            .starts_with("no discrepancy in what could be checked"),
+        "{}",
+        r.headline
+    );
 }

@@ -25,7 +25,11 @@ fn demo(out: &Path, extra: &[&str]) {
         .args(extra)
         .output()
         .unwrap();
-    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// Renders `page` to a PNG in `target/screenshots/<name>.png`.
@@ -36,14 +40,23 @@ fn screenshot(page: &Path, name: &str) -> image::RgbImage {
     let _ = std::fs::remove_file(&png);
     let profile = tempfile::tempdir().unwrap();
     let o = Command::new(chromium())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg("--window-size=1280,900")
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
-    assert!(png.exists(), "no screenshot: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        png.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     image::open(&png).unwrap().to_rgb8()
 }
 
@@ -63,8 +76,14 @@ fn the_report_page_shows_its_verdict() {
     demo(&clean, &[]);
     demo(&lie, &["--tamper", "inflate-turnout=1000"]);
 
-    let ok = screenshot(&clean.join("observer-report.html"), "observer-report-consistent");
-    let bad = screenshot(&lie.join("observer-report.html"), "observer-report-discrepancies");
+    let ok = screenshot(
+        &clean.join("observer-report.html"),
+        "observer-report-consistent",
+    );
+    let bad = screenshot(
+        &lie.join("observer-report.html"),
+        "observer-report-discrepancies",
+    );
     for img in [&ok, &bad] {
         assert_eq!((img.width(), img.height()), (1280, 900));
         let white = near(img, [255, 255, 255], 900);
@@ -72,10 +91,19 @@ fn the_report_page_shows_its_verdict() {
     }
     // The heading: green for consistent (#0a5c2b), red for discrepancies (#aa0000).
     let (green, red) = ([0x0a, 0x5c, 0x2b], [0xaa, 0x00, 0x00]);
-    assert!(near(&ok, green, 120) > 200, "the consistent page shows its green heading");
+    assert!(
+        near(&ok, green, 120) > 200,
+        "the consistent page shows its green heading"
+    );
     assert_eq!(near(&ok, red, 120), 0, "and no red");
-    assert!(near(&bad, red, 120) > 200, "the discrepancies page shows its red heading");
+    assert!(
+        near(&bad, red, 120) > 200,
+        "the discrepancies page shows its red heading"
+    );
     assert_eq!(near(&bad, green, 120), 0, "and no green");
     let html = std::fs::read_to_string(lie.join("observer-report.html")).unwrap();
-    assert!(html.contains("the announcement counts 1,000 more voters"), "headline first");
+    assert!(
+        html.contains("the announcement counts 1,000 more voters"),
+        "headline first"
+    );
 }

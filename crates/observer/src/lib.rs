@@ -221,13 +221,22 @@ async fn observe_all(
     let earlier: Option<State> = match &opts.state {
         Some(dir) => match read_opt(&dir.join("state.json"))? {
             Some(s) => match serde_json::from_str::<State>(&s) {
-                Ok(s) if s.election == election.id && s.ledger.tables.len() == election.tables.len() => Some(s),
+                Ok(s)
+                    if s.election == election.id
+                        && s.ledger.tables.len() == election.tables.len() =>
+                {
+                    Some(s)
+                }
                 Ok(_) => {
-                    notes.push("the state directory holds another election's state: set aside".into());
+                    notes.push(
+                        "the state directory holds another election's state: set aside".into(),
+                    );
                     None
                 }
                 Err(e) => {
-                    notes.push(format!("the state directory's state.json is unreadable ({e}): set aside"));
+                    notes.push(format!(
+                        "the state directory's state.json is unreadable ({e}): set aside"
+                    ));
                     None
                 }
             },
@@ -235,16 +244,25 @@ async fn observe_all(
         },
         None => None,
     };
-    let earlier = earlier.filter(|s| match Checkpoint::open(s.checkpoint.as_bytes(), &center_key) {
-        Ok(c) => {
-            seen.push(("the checkpoint this observer verified on its last run".into(), s.checkpoint.clone(), c));
-            true
-        }
-        Err(e) => {
-            notes.push(format!("the state's checkpoint is not the center's ({e}): set aside"));
-            false
-        }
-    });
+    let earlier =
+        earlier.filter(
+            |s| match Checkpoint::open(s.checkpoint.as_bytes(), &center_key) {
+                Ok(c) => {
+                    seen.push((
+                        "the checkpoint this observer verified on its last run".into(),
+                        s.checkpoint.clone(),
+                        c,
+                    ));
+                    true
+                }
+                Err(e) => {
+                    notes.push(format!(
+                        "the state's checkpoint is not the center's ({e}): set aside"
+                    ));
+                    false
+                }
+            },
+        );
     let earlier_size = earlier.as_ref().and(seen.first()).map(|(_, _, c)| c.size);
     for (name, note) in read_seen(source).await? {
         let c = Checkpoint::open(note.as_bytes(), &center_key)?;
@@ -258,12 +276,18 @@ async fn observe_all(
                 .bytes_at_most("", 1 << 16)
                 .await
                 .map_err(|e| input(Path::new(peer), e))
-                .and_then(|b| String::from_utf8(b).map_err(|_| input(Path::new(peer), "not UTF-8")))?
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|_| input(Path::new(peer), "not UTF-8"))
+                })?
         } else {
             std::fs::read_to_string(peer).map_err(|e| input(Path::new(peer), e))?
         };
-        let c = Checkpoint::open(note.as_bytes(), &center_key)
-            .map_err(|e| input(Path::new(peer), format!("not a checkpoint signed by the center: {e}")))?;
+        let c = Checkpoint::open(note.as_bytes(), &center_key).map_err(|e| {
+            input(
+                Path::new(peer),
+                format!("not a checkpoint signed by the center: {e}"),
+            )
+        })?;
         if c.origin != election.log_origin {
             return Err(input(Path::new(peer), "a checkpoint of another log"));
         }
@@ -285,8 +309,23 @@ async fn observe_all(
         (c.size <= cp.size).then_some((c, s.ledger))
     });
 
-    let mirrored = mirror(source, record, &election, &cp, resume, &opts.state, progress).await?;
-    let Mirrored { tree, ledger, tiles, statuses: mirrored_statuses, new } = mirrored;
+    let mirrored = mirror(
+        source,
+        record,
+        &election,
+        &cp,
+        resume,
+        &opts.state,
+        progress,
+    )
+    .await?;
+    let Mirrored {
+        tree,
+        ledger,
+        tiles,
+        statuses: mirrored_statuses,
+        new,
+    } = mirrored;
     if tree.root() != cp.root {
         // Entries that do not make the signed root are not the center's
         // log: whoever served them (the center, a mirror, a network in
@@ -323,7 +362,9 @@ async fn observe_all(
             if now.size < c.size {
                 findings.extend(checkpoints::rollback(c, name, now.size));
             } else {
-                unchecked.push(format!("{name} is ahead of this run's checkpoint; observe again to check it"));
+                unchecked.push(format!(
+                    "{name} is ahead of this run's checkpoint; observe again to check it"
+                ));
             }
         }
     }
@@ -333,28 +374,51 @@ async fn observe_all(
     // The largest log size a statement speaks for: statements beyond the
     // verified checkpoint cannot be judged on this run.
     let mut claimed = 0u64;
-    match source.json_opt::<Vec<acta_api::TableResult>>(acta_api::RESULTS_TABLES, record).await? {
+    match source
+        .json_opt::<Vec<acta_api::TableResult>>(acta_api::RESULTS_TABLES, record)
+        .await?
+    {
         Some(t) => {
-            claimed = claimed.max(t.iter().map(|r| r.index.saturating_add(1)).max().unwrap_or(0));
+            claimed = claimed.max(
+                t.iter()
+                    .map(|r| r.index.saturating_add(1))
+                    .max()
+                    .unwrap_or(0),
+            );
             findings.extend(compare::table_results(&election, &ledger, size, &t))
         }
-        None => unchecked.push(format!("{} is not published here: per-table figures not compared", acta_api::RESULTS_TABLES)),
+        None => unchecked.push(format!(
+            "{} is not published here: per-table figures not compared",
+            acta_api::RESULTS_TABLES
+        )),
     }
-    match source.json_opt::<Vec<acta_api::Totals>>(acta_api::RESULTS_AREAS, record).await? {
+    match source
+        .json_opt::<Vec<acta_api::Totals>>(acta_api::RESULTS_AREAS, record)
+        .await?
+    {
         Some(a) => {
             claimed = claimed.max(a.iter().map(|t| t.size).max().unwrap_or(0));
             findings.extend(compare::areas(&election, &ledger, size, &a));
             // The national page is published apart: it is held to the
             // signed actas as well.
-            match source.json_opt::<acta_api::Totals>(acta_api::RESULTS, record).await? {
+            match source
+                .json_opt::<acta_api::Totals>(acta_api::RESULTS, record)
+                .await?
+            {
                 Some(n) => {
                     claimed = claimed.max(n.size);
                     findings.extend(compare::page(&election, &ledger, size, &n));
                 }
-                None => unchecked.push(format!("{} is not published here: the national page not compared", acta_api::RESULTS)),
+                None => unchecked.push(format!(
+                    "{} is not published here: the national page not compared",
+                    acta_api::RESULTS
+                )),
             }
         }
-        None => unchecked.push(format!("{} is not published here: area totals not compared", acta_api::RESULTS_AREAS)),
+        None => unchecked.push(format!(
+            "{} is not published here: area totals not compared",
+            acta_api::RESULTS_AREAS
+        )),
     }
     if claimed > size {
         // Published figures about a log larger than the one verified: if
@@ -379,31 +443,59 @@ async fn observe_all(
             ));
         }
     }
-    match source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::HELD, record).await? {
+    match source
+        .json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::HELD, record)
+        .await?
+    {
         Some(h) => findings.extend(compare::held(&ledger, size, &h)),
-        None => unchecked.push(format!("{} is not published here: the held list not compared", acta_api::HELD)),
+        None => unchecked.push(format!(
+            "{} is not published here: the held list not compared",
+            acta_api::HELD
+        )),
     }
-    let conflicts = source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::CONFLICTS, record).await?;
-    let announcements = source.json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::ANNOUNCEMENTS, record).await?;
-    for (what, got) in [(acta_api::CONFLICTS, conflicts.is_some()), (acta_api::ANNOUNCEMENTS, announcements.is_some())] {
+    let conflicts = source
+        .json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::CONFLICTS, record)
+        .await?;
+    let announcements = source
+        .json_opt::<Vec<acta_api::LoggedEntry>>(acta_api::ANNOUNCEMENTS, record)
+        .await?;
+    for (what, got) in [
+        (acta_api::CONFLICTS, conflicts.is_some()),
+        (acta_api::ANNOUNCEMENTS, announcements.is_some()),
+    ] {
         if !got {
-            unchecked.push(format!("{what} is not published here: that list not compared"));
+            unchecked.push(format!(
+                "{what} is not published here: that list not compared"
+            ));
         }
     }
-    findings.extend(compare::listed(&ledger, size, conflicts.as_deref(), announcements.as_deref()));
+    findings.extend(compare::listed(
+        &ledger,
+        size,
+        conflicts.as_deref(),
+        announcements.as_deref(),
+    ));
     if !mirrored_statuses {
-        unchecked.push(format!("{} is not published here: entry statuses not compared", acta_api::ENTRIES));
+        unchecked.push(format!(
+            "{} is not published here: entry statuses not compared",
+            acta_api::ENTRIES
+        ));
     }
     step("checking every signed announcement in the log");
     for (index, note) in &ledger.announcements {
-        findings.extend(compare::announcement(&election, &ledger, *index, note, &root_at));
+        findings.extend(compare::announcement(
+            &election, &ledger, *index, note, &root_at,
+        ));
     }
 
     let mut paper_checks = Vec::new();
     if !opts.paper.is_empty() || !opts.receipts.is_empty() {
         step("checking the paper actas and receipts");
         let (checks, found) = check_paper(&election, &ledger, opts, record, &root_at)?;
-        for c in checks.iter().filter(|c| c.status == acta_verify::PaperStatus::ReceiptAhead) {
+        for c in checks
+            .iter()
+            .filter(|c| c.status == acta_verify::PaperStatus::ReceiptAhead)
+        {
             unchecked.push(format!("receipt {}: {}", c.source, c.detail));
         }
         paper_checks = checks;
@@ -422,7 +514,10 @@ async fn observe_all(
         std::fs::create_dir_all(dir)?;
         if fork {
             // Keep the earlier checkpoint as the state; the new one is evidence.
-            std::fs::write(dir.join(format!("refused-{}.checkpoint", cp.size)), &checkpoint_note)?;
+            std::fs::write(
+                dir.join(format!("refused-{}.checkpoint", cp.size)),
+                &checkpoint_note,
+            )?;
         } else if earlier_size.is_some_and(|n| n > cp.size) {
             // The state saw a larger log: keep it, never step back.
         } else {
@@ -544,7 +639,8 @@ fn cosignatures(election: &Election, note: &str, cp: &Checkpoint) -> Result<Vec<
         .map(|(k, _)| k)
         .collect();
     let parsed = acta_note::Note::parse(note.as_bytes()).map_err(acta_tlog::Error::from)?;
-    let by = acta_note::cosignature::cosigners(&parsed, &witnesses).map_err(acta_tlog::Error::from)?;
+    let by =
+        acta_note::cosignature::cosigners(&parsed, &witnesses).map_err(acta_tlog::Error::from)?;
     Ok(if by.len() < election.witness_quorum as usize {
         vec![Finding {
             kind: FindingKind::Cosignatures,
@@ -603,13 +699,23 @@ const IN_FLIGHT: usize = 8;
 type Opened = Vec<([u8; 32], Result<acta_sheet::Entry, acta_sheet::Error>)>;
 
 /// Opens the entries of one bundle on every core.
-fn open_bundle(election: &Election, t: Tile, from: u64, bytes: Vec<u8>) -> Result<(Vec<u8>, Opened), Error> {
+fn open_bundle(
+    election: &Election,
+    t: Tile,
+    from: u64,
+    bytes: Vec<u8>,
+) -> Result<(Vec<u8>, Opened), Error> {
     use rayon::prelude::*;
     let entries = acta_tlog::tile::read_bundle(&bytes, t.width)?;
     let skip = from.saturating_sub(t.first()) as usize;
     let opened = entries[skip.min(entries.len())..]
         .par_iter()
-        .map(|n| (acta_tlog::leaf_hash(n), acta_sheet::Entry::open(n, election)))
+        .map(|n| {
+            (
+                acta_tlog::leaf_hash(n),
+                acta_sheet::Entry::open(n, election),
+            )
+        })
         .collect();
     Ok((bytes, opened))
 }
@@ -635,7 +741,8 @@ async fn mirror(
                 h.copy_from_slice(c);
                 h
             }));
-            if tree.size() == old.size && tree.root() == old.root && tree.root_at(old.size).is_ok() {
+            if tree.size() == old.size && tree.root() == old.root && tree.root_at(old.size).is_ok()
+            {
                 (tree, ledger)
             } else {
                 (Tree::new(), Ledger::new(election))
@@ -667,12 +774,13 @@ async fn mirror(
                     let (s, r, e) = (source.clone(), record.clone(), election.clone());
                     queue.push_back(tokio::spawn(async move {
                         let b = s.get(&format!("/log/{}", t.path()), r.as_deref()).await?;
-                        let opened = tokio::task::spawn_blocking(move || open_bundle(&e, t, from, b))
-                            .await
-                            .map_err(|e| Error::Http {
-                                url: t.path(),
-                                what: e.to_string(),
-                            })??;
+                        let opened =
+                            tokio::task::spawn_blocking(move || open_bundle(&e, t, from, b))
+                                .await
+                                .map_err(|e| Error::Http {
+                                    url: t.path(),
+                                    what: e.to_string(),
+                                })??;
                         Ok::<_, Error>((t, opened))
                     }));
                 }
@@ -685,7 +793,8 @@ async fn mirror(
         });
     }
     // Stage 2: the center's statuses, page by page, ahead of the fold.
-    let (stx, mut srx) = tokio::sync::mpsc::channel::<Result<Option<Vec<acta_api::LoggedEntry>>, Error>>(4);
+    let (stx, mut srx) =
+        tokio::sync::mpsc::channel::<Result<Option<Vec<acta_api::LoggedEntry>>, Error>>(4);
     {
         let (source, record) = (source.clone(), record.map(Path::to_path_buf));
         let size = cp.size;
@@ -725,10 +834,18 @@ async fn mirror(
                 published = false;
                 break;
             };
-            if page.iter().enumerate().any(|(k, e)| e.index != next_status + k as u64) || page.is_empty() {
+            if page
+                .iter()
+                .enumerate()
+                .any(|(k, e)| e.index != next_status + k as u64)
+                || page.is_empty()
+            {
                 return Err(Error::Http {
                     url: source.name(),
-                    what: format!("entry statuses stop or skip at {next_status} of {}", cp.size),
+                    what: format!(
+                        "entry statuses stop or skip at {next_status} of {}",
+                        cp.size
+                    ),
                 });
             }
             statuses.extend(page);
@@ -752,7 +869,11 @@ async fn mirror(
     if tree.size() != cp.size {
         return Err(Error::Http {
             url: source.name(),
-            what: format!("the entry bundles hold {} entries, the checkpoint {}", tree.size(), cp.size),
+            what: format!(
+                "the entry bundles hold {} entries, the checkpoint {}",
+                tree.size(),
+                cp.size
+            ),
         });
     }
     // Every hash tile the center serves must be the one the entries make.
@@ -780,7 +901,10 @@ async fn mirror(
         if tree.tile(&t).as_deref() != Some(served.as_slice()) {
             return Err(Error::Http {
                 url: source.name(),
-                what: format!("hash tile {} does not hash from the entries of the log", t.path()),
+                what: format!(
+                    "hash tile {} does not hash from the entries of the log",
+                    t.path()
+                ),
             });
         }
         progress(Progress {
@@ -812,7 +936,10 @@ fn check_paper(
     let mut by_table = std::collections::BTreeMap::new();
     for f in &opts.paper {
         let bytes = std::fs::read(f).map_err(|e| input(f, e))?;
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if let Some(dir) = record {
             keep(dir, "paper", &name, &bytes)?;
         }
@@ -838,13 +965,19 @@ fn check_paper(
     }
     for f in &opts.receipts {
         let text = std::fs::read_to_string(f).map_err(|e| input(f, e))?;
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if let Some(dir) = record {
             keep(dir, "receipts", &name, text.as_bytes())?;
         }
         let table = name.split(".acta.").next().unwrap_or_default();
         let Some(signed) = by_table.get(table) else {
-            return Err(input(f, format!("no paper acta of table {table} was given to check this receipt with")));
+            return Err(input(
+                f,
+                format!("no paper acta of table {table} was given to check this receipt with"),
+            ));
         };
         let (c, finding) = paper::receipt(election, &name, signed, &text, ledger.size, root_at);
         checks.push(c);

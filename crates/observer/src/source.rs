@@ -76,7 +76,9 @@ impl Source {
                 };
                 let url = format!("{}{path}", c.base());
                 r.map_err(|e| match e {
-                    acta_api::ClientError::Refused { status: 404, .. } => Error::NotPublished { url },
+                    acta_api::ClientError::Refused { status: 404, .. } => {
+                        Error::NotPublished { url }
+                    }
                     e => Error::Http {
                         url,
                         what: e.to_string(),
@@ -109,7 +111,11 @@ impl Source {
     /// Reads `path`, or `None` where it is not published (HTTP 404, or a
     /// bundle without that file): a static mirror of the log serves the
     /// tiles and the checkpoint but none of the center's statements.
-    pub async fn get_opt(&self, path: &str, record: Option<&Path>) -> Result<Option<Vec<u8>>, Error> {
+    pub async fn get_opt(
+        &self,
+        path: &str,
+        record: Option<&Path>,
+    ) -> Result<Option<Vec<u8>>, Error> {
         match self.get(path, record).await {
             Ok(b) => Ok(Some(b)),
             Err(Error::NotPublished { .. }) => Ok(None),
@@ -125,10 +131,12 @@ impl Source {
     ) -> Result<Option<T>, Error> {
         match self.get_opt(path, record).await? {
             None => Ok(None),
-            Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| Error::Http {
-                url: format!("{}{path}", self.name()),
-                what: format!("unexpected JSON: {e}"),
-            }),
+            Some(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| Error::Http {
+                    url: format!("{}{path}", self.name()),
+                    what: format!("unexpected JSON: {e}"),
+                }),
         }
     }
 
@@ -163,9 +171,15 @@ mod tests {
     #[test]
     fn paths_map_to_distinct_files() {
         assert_eq!(file_of("/api/election"), PathBuf::from("package.note"));
-        assert_eq!(file_of("/log/tile/0/000.p/5"), PathBuf::from("log/tile/0/000.p/5"));
+        assert_eq!(
+            file_of("/log/tile/0/000.p/5"),
+            PathBuf::from("log/tile/0/000.p/5")
+        );
         assert_eq!(file_of("/api/results"), PathBuf::from("api/results.json"));
-        assert_eq!(file_of("/api/results/areas"), PathBuf::from("api/results/areas.json"));
+        assert_eq!(
+            file_of("/api/results/areas"),
+            PathBuf::from("api/results/areas.json")
+        );
         assert_eq!(
             file_of("/api/log/entries?start=0&end=1000&notes=false"),
             PathBuf::from("api/log/entries.start-0.end-1000.notes-false.json")

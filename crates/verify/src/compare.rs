@@ -26,7 +26,9 @@ pub enum Source {
 impl Source {
     fn evidence(self) -> String {
         match self {
-            Source::Published => "the center's published results vs the signed actas in the log".into(),
+            Source::Published => {
+                "the center's published results vs the signed actas in the log".into()
+            }
             Source::Announcement(i) => {
                 format!("announcement at log entry {i} (signed by the center)")
             }
@@ -132,7 +134,8 @@ pub fn table_results(
         };
         let evidence = format!(
             "log entry {} (signed by machine {})",
-            acta.index, election.tables[table_index(election, &ct.table).unwrap_or(0)].machine
+            acta.index,
+            election.tables[table_index(election, &ct.table).unwrap_or(0)].machine
         );
         let mut diff = |kind, figure: &str, c: String, m: String| {
             out.push(Finding {
@@ -150,7 +153,12 @@ pub fn table_results(
             ("ballots", ct.ballots, fig.ballots),
         ] {
             if c != m {
-                diff(FindingKind::TableFigure, figure, c.to_string(), m.to_string());
+                diff(
+                    FindingKind::TableFigure,
+                    figure,
+                    c.to_string(),
+                    m.to_string(),
+                );
             }
         }
         if ct.alarms < fig.alarms {
@@ -254,7 +262,11 @@ pub fn totals(
         push("held actas".into(), stated.held, held);
     }
     push("registered".into(), stated.registered, sums.registered);
-    push("authenticated".into(), stated.authenticated, sums.authenticated);
+    push(
+        "authenticated".into(),
+        stated.authenticated,
+        sums.authenticated,
+    );
     push("ballots".into(), stated.ballots, sums.ballots);
     let mut stated_votes = BTreeMap::new();
     for t in &stated.contests {
@@ -309,7 +321,11 @@ pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) ->
     let mut out = Vec::new();
     let published = |place: &str, figure: &str, center: String, machines: String| Finding {
         kind: FindingKind::AreaFigure,
-        place: if place.is_empty() { "country".into() } else { place.into() },
+        place: if place.is_empty() {
+            "country".into()
+        } else {
+            place.into()
+        },
         figure: figure.into(),
         center,
         machines,
@@ -336,28 +352,61 @@ pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) ->
     }
     for (code, (tables, registered)) in &package {
         match count.get(code).copied().unwrap_or(0) {
-            0 => out.push(published(code, "totals", "does not publish them".into(), "an area of the package".into())),
+            0 => out.push(published(
+                code,
+                "totals",
+                "does not publish them".into(),
+                "an area of the package".into(),
+            )),
             1 => {}
-            n => out.push(published(code, "totals", format!("publishes them {n} times"), "one area, one set of totals".into())),
+            n => out.push(published(
+                code,
+                "totals",
+                format!("publishes them {n} times"),
+                "one area, one set of totals".into(),
+            )),
         }
         for t in all.iter().filter(|t| t.area == *code) {
             if t.tables_total != *tables {
-                out.push(published(code, "tables total", t.tables_total.to_string(), tables.to_string()));
+                out.push(published(
+                    code,
+                    "tables total",
+                    t.tables_total.to_string(),
+                    tables.to_string(),
+                ));
             }
             if t.registered_total != *registered {
-                out.push(published(code, "registered total", t.registered_total.to_string(), registered.to_string()));
+                out.push(published(
+                    code,
+                    "registered total",
+                    t.registered_total.to_string(),
+                    registered.to_string(),
+                ));
             }
         }
     }
-    for t in all.iter().filter(|t| !package.contains_key(t.area.as_str())) {
-        out.push(published(&t.area, "totals", "publishes totals for it".into(), "no such area in the package".into()));
+    for t in all
+        .iter()
+        .filter(|t| !package.contains_key(t.area.as_str()))
+    {
+        out.push(published(
+            &t.area,
+            "totals",
+            "publishes totals for it".into(),
+            "no such area in the package".into(),
+        ));
     }
     // Totals at a handful of log sizes are judged; a center that spreads
     // its pages over many sizes is named for it rather than re-added for
     // each.
     let sizes: BTreeSet<u64> = all.iter().map(|t| t.size).filter(|&s| s <= size).collect();
     if sizes.len() > MOST_SIZES {
-        out.push(published("", "log sizes of the published totals", sizes.len().to_string(), format!("at most {MOST_SIZES}")));
+        out.push(published(
+            "",
+            "log sizes of the published totals",
+            sizes.len().to_string(),
+            format!("at most {MOST_SIZES}"),
+        ));
     }
     for at in sizes.into_iter().rev().take(MOST_SIZES) {
         let here: Vec<&Totals> = all.iter().filter(|t| t.size == at).collect();
@@ -367,7 +416,14 @@ pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) ->
         for t in here {
             let empty = Sums::default();
             let s = sums.get(&t.area).unwrap_or(&empty);
-            out.extend(totals(election, &t.area, &t.into(), s, held, Source::Published));
+            out.extend(totals(
+                election,
+                &t.area,
+                &t.into(),
+                s,
+                held,
+                Source::Published,
+            ));
         }
     }
     out
@@ -380,7 +436,14 @@ pub fn page(election: &Election, ledger: &Ledger, size: u64, t: &Totals) -> Vec<
         return Vec::new();
     }
     let sums = ledger.sums(election, &t.area, t.size);
-    totals(election, &t.area, &t.into(), &sums, ledger.held_before(t.size), Source::Published)
+    totals(
+        election,
+        &t.area,
+        &t.into(),
+        &sums,
+        ledger.held_before(t.size),
+        Source::Published,
+    )
 }
 
 /// Distinct log sizes of published totals re-added in one run.
@@ -461,7 +524,11 @@ pub fn listed(
     let mut out = Vec::new();
     if let Some(c) = conflicts {
         let shown: BTreeSet<u64> = c.iter().map(|e| e.index).collect();
-        for &i in ledger.conflicting_actas.iter().filter(|&&i| i < size && !shown.contains(&i)) {
+        for &i in ledger
+            .conflicting_actas
+            .iter()
+            .filter(|&&i| i < size && !shown.contains(&i))
+        {
             out.push(Finding {
                 kind: FindingKind::ConflictingActas,
                 place: format!("log entry {i}"),
@@ -474,7 +541,11 @@ pub fn listed(
     }
     if let Some(a) = announcements {
         let shown: BTreeSet<u64> = a.iter().map(|e| e.index).collect();
-        for (i, _) in ledger.announcements.iter().filter(|(i, _)| *i < size && !shown.contains(i)) {
+        for (i, _) in ledger
+            .announcements
+            .iter()
+            .filter(|(i, _)| *i < size && !shown.contains(i))
+        {
             out.push(Finding {
                 kind: FindingKind::Announcement,
                 place: "country".into(),

@@ -86,7 +86,9 @@ impl FindingKind {
             FindingKind::ReceiptNotHonored => {
                 "the center gave a station a receipt for an acta its log does not hold"
             }
-            FindingKind::Package => "the election package served is not the one the auditors signed",
+            FindingKind::Package => {
+                "the election package served is not the one the auditors signed"
+            }
             FindingKind::AnnouncementFigure => {
                 "the signed announcement differs from what the signed actas add up to"
             }
@@ -98,7 +100,9 @@ impl FindingKind {
             FindingKind::TableFigure => "per-table figures differ from the signed actas",
             FindingKind::AreaFigure => "area totals differ from the signed actas",
             FindingKind::HiddenAlarms => "alarms or held actas the center does not show",
-            FindingKind::InvalidLogEntry => "log entries not signed by the table's certified machine",
+            FindingKind::InvalidLogEntry => {
+                "log entries not signed by the table's certified machine"
+            }
             FindingKind::ConflictingActas => "a machine signed two different actas",
             FindingKind::RepeatedActa => "an acta logged twice",
             FindingKind::EntryStatus => "an entry's status differs from what its acta says",

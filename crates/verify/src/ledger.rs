@@ -22,14 +22,8 @@ use crate::finding::{Finding, FindingKind};
 /// Opens every entry of a batch on all cores: each result is what
 /// [`Entry::open`] says of that note (signature by the table's certified
 /// machine, or by the center for an announcement, and a canonical format).
-pub fn open_all(
-    election: &Election,
-    notes: &[&[u8]],
-) -> Vec<Result<Entry, acta_sheet::Error>> {
-    notes
-        .par_iter()
-        .map(|n| Entry::open(n, election))
-        .collect()
+pub fn open_all(election: &Election, notes: &[&[u8]]) -> Vec<Result<Entry, acta_sheet::Error>> {
+    notes.par_iter().map(|n| Entry::open(n, election)).collect()
 }
 
 /// The figures of one acta, flattened in package order: for each contest of
@@ -359,8 +353,10 @@ impl Ledger {
         size: u64,
         areas: &std::collections::BTreeSet<&str>,
     ) -> std::collections::HashMap<String, Sums> {
-        let mut out: std::collections::HashMap<String, Sums> =
-            areas.iter().map(|a| (a.to_string(), Sums::default())).collect();
+        let mut out: std::collections::HashMap<String, Sums> = areas
+            .iter()
+            .map(|a| (a.to_string(), Sums::default()))
+            .collect();
         let layouts: BTreeMap<&str, Vec<String>> = election
             .contests
             .iter()
@@ -378,7 +374,11 @@ impl Ledger {
             let mut it = f.votes.iter();
             for c in election.ballot(id) {
                 for ch in &layouts[c.id.as_str()] {
-                    flat.push((c.id.as_str(), ch.as_str(), it.next().copied().unwrap_or(0) as u64));
+                    flat.push((
+                        c.id.as_str(),
+                        ch.as_str(),
+                        it.next().copied().unwrap_or(0) as u64,
+                    ));
                 }
             }
             for area in enclosing {
@@ -418,7 +418,9 @@ impl Ledger {
 /// Whether table `id` lies in the area with code `prefix` (`""`: anywhere).
 pub fn in_area(id: &str, prefix: &str) -> bool {
     prefix.is_empty()
-        || (id.len() > prefix.len() && id.starts_with(prefix) && id.as_bytes()[prefix.len()] == b'.')
+        || (id.len() > prefix.len()
+            && id.starts_with(prefix)
+            && id.as_bytes()[prefix.len()] == b'.')
 }
 
 /// The position of a table in the package (tables are sorted by id).

@@ -55,7 +55,12 @@ pub struct PaperCheck {
 }
 
 /// Checks one signed acta (or zero report) held on paper.
-pub fn acta(election: &Election, ledger: &Ledger, source: &str, signed: &[u8]) -> (PaperCheck, Option<Finding>) {
+pub fn acta(
+    election: &Election,
+    ledger: &Ledger,
+    source: &str,
+    signed: &[u8],
+) -> (PaperCheck, Option<Finding>) {
     let code = acta_sheet::security_code(signed);
     let check = |table: String, status, detail: String| PaperCheck {
         source: source.into(),
@@ -64,11 +69,19 @@ pub fn acta(election: &Election, ledger: &Ledger, source: &str, signed: &[u8]) -
         detail,
     };
     let opened = match EntryKind::of(signed) {
-        Some(EntryKind::Acta) | None => Acta::open(signed, election).map(|o| (o.acta.table.clone(), ())),
-        Some(EntryKind::Zero) => acta_sheet::ZeroReport::open(signed, election).map(|z| (z.table, ())),
+        Some(EntryKind::Acta) | None => {
+            Acta::open(signed, election).map(|o| (o.acta.table.clone(), ()))
+        }
+        Some(EntryKind::Zero) => {
+            acta_sheet::ZeroReport::open(signed, election).map(|z| (z.table, ()))
+        }
         Some(_) => {
             return (
-                check(String::new(), PaperStatus::NotAuthentic, "an announcement, not a table's paper".into()),
+                check(
+                    String::new(),
+                    PaperStatus::NotAuthentic,
+                    "an announcement, not a table's paper".into(),
+                ),
                 None,
             )
         }
@@ -99,7 +112,12 @@ pub fn acta(election: &Election, ledger: &Ledger, source: &str, signed: &[u8]) -
                 .as_ref()
                 .filter(|a| a.body == body)
                 .map(|a| (a.index, false))
-                .or_else(|| f.conflicts.iter().find(|(_, b)| *b == body).map(|(i, _)| (*i, true)))
+                .or_else(|| {
+                    f.conflicts
+                        .iter()
+                        .find(|(_, b)| *b == body)
+                        .map(|(i, _)| (*i, true))
+                })
         }
     });
     match logged {
@@ -225,7 +243,9 @@ pub fn receipt(
             kind: FindingKind::ReceiptNotHonored,
             place: table.clone(),
             figure: format!("log entry {} under checkpoint {}", proof.index, cp.size),
-            center: "its log does not hold the acta there (another root at that size, or a smaller log)".into(),
+            center:
+                "its log does not hold the acta there (another root at that size, or a smaller log)"
+                    .into(),
             machines: format!("the center signed a receipt for it{witnessed}"),
             evidence: format!("receipt {source}"),
         };

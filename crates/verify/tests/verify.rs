@@ -26,14 +26,25 @@ fn unlisted_conflicts_and_announcements_are_named() {
     l.conflicting_actas = vec![3, 9];
     l.announcements = vec![(5, String::new()), (12, String::new())];
     // Everything listed: nothing to say.
-    let all = compare::listed(&l, 20, Some(&[entry(3), entry(9)]), Some(&[entry(5), entry(12)]));
+    let all = compare::listed(
+        &l,
+        20,
+        Some(&[entry(3), entry(9)]),
+        Some(&[entry(5), entry(12)]),
+    );
     assert!(all.is_empty(), "{all:?}");
     // One conflict and one announcement hidden.
     let hidden = compare::listed(&l, 20, Some(&[entry(3)]), Some(&[entry(12)]));
-    let kinds: Vec<(FindingKind, &str)> = hidden.iter().map(|f| (f.kind, f.evidence.as_str())).collect();
+    let kinds: Vec<(FindingKind, &str)> = hidden
+        .iter()
+        .map(|f| (f.kind, f.evidence.as_str()))
+        .collect();
     assert_eq!(
         kinds,
-        vec![(FindingKind::ConflictingActas, "log entry 9"), (FindingKind::Announcement, "log entry 5")]
+        vec![
+            (FindingKind::ConflictingActas, "log entry 9"),
+            (FindingKind::Announcement, "log entry 5")
+        ]
     );
     // Entries beyond the verified size are not judged yet.
     assert!(compare::listed(&l, 4, Some(&[entry(3)]), Some(&[])).is_empty());
@@ -46,7 +57,12 @@ fn every_package_area_must_be_published_once() {
     let totals = |area: &str| acta_api::Totals {
         area: area.into(),
         size,
-        tables_total: g.election.tables.iter().filter(|t| acta_verify::ledger::in_area(&t.id, area)).count() as u64,
+        tables_total: g
+            .election
+            .tables
+            .iter()
+            .filter(|t| acta_verify::ledger::in_area(&t.id, area))
+            .count() as u64,
         registered_total: g
             .election
             .tables
@@ -65,6 +81,14 @@ fn every_package_area_must_be_published_once() {
     let gone = all.remove(1);
     all.push(all[1].clone());
     let f = compare::areas(&g.election, &l, size, &all);
-    assert!(f.iter().any(|f| f.place == gone.area && f.center == "does not publish them"), "{f:?}");
-    assert!(f.iter().any(|f| f.place == all[1].area && f.center.contains("2 times")), "{f:?}");
+    assert!(
+        f.iter()
+            .any(|f| f.place == gone.area && f.center == "does not publish them"),
+        "{f:?}"
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.place == all[1].area && f.center.contains("2 times")),
+        "{f:?}"
+    );
 }

@@ -493,3 +493,69 @@ fn unpublished_figures_are_no_consistent_verdict() {
         r.headline
     );
 }
+
+/// A lying page edited into a clean bundle, as a center (or a proxy)
+/// would serve it: figures dated beyond every checkpoint the center signed,
+/// or a table listed twice (once honestly, once with invented figures
+/// beyond the log), must not pass as consistent.
+#[test]
+fn figures_dated_beyond_the_log_and_repeated_tables_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = acta(&["demo", "--tables", "20", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = out.join("evidence");
+    let observe = || {
+        let o = acta(&[
+            "observe",
+            "--json",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--trust",
+            out.join("trust.txt").to_str().unwrap(),
+        ]);
+        let r: Report = serde_json::from_slice(&o.stdout).unwrap();
+        (o.status.code(), r)
+    };
+    assert_eq!(observe().0, Some(0), "the clean bundle first");
+
+    // Every area's totals claimed at a size no checkpoint reaches.
+    let areas = bundle.join("api/results/areas.json");
+    let honest = std::fs::read(&areas).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&honest).unwrap();
+    for t in v.as_array_mut().unwrap() {
+        t["size"] = 1_000_000.into();
+        t["ballots"] = (t["ballots"].as_u64().unwrap() + 500).into();
+    }
+    std::fs::write(&areas, serde_json::to_vec(&v).unwrap()).unwrap();
+    let (code, r) = observe();
+    assert_eq!(code, Some(1), "{}", r.headline);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.figure == "log size of the published results"),
+        "{:?}",
+        r.findings
+    );
+    std::fs::write(&areas, honest).unwrap();
+
+    // One table listed twice: the second row with figures beyond the log.
+    let tables = bundle.join("api/results/tables.json");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&tables).unwrap()).unwrap();
+    let mut twin = v[0].clone();
+    twin["index"] = 999_999.into();
+    twin["ballots"] = (twin["ballots"].as_u64().unwrap() + 500).into();
+    let first = twin["table"].as_str().unwrap().to_string();
+    v.as_array_mut().unwrap().push(twin);
+    std::fs::write(&tables, serde_json::to_vec(&v).unwrap()).unwrap();
+    let (code, r) = observe();
+    assert_eq!(code, Some(1), "{}", r.headline);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.place == first && f.center == "lists the table more than once"),
+        "{:?}",
+        r.findings
+    );
+}

@@ -304,10 +304,11 @@ async fn observe_all(
 
     // Resume from the state if its checkpoint is a prefix of this one —
     // but a recorded bundle must hold the whole log, so then start afresh.
-    let resume = earlier.filter(|_| record.is_none()).and_then(|s| {
-        let c = Checkpoint::open(s.checkpoint.as_bytes(), &center_key).ok()?;
-        (c.size <= cp.size).then_some((c, s.ledger))
-    });
+    let resume = earlier
+        .filter(|_| record.is_none())
+        .zip(seen.first())
+        .filter(|(_, (_, _, c))| c.size <= cp.size)
+        .map(|(s, (_, _, c))| (c.clone(), s.ledger));
 
     let mirrored = mirror(
         source,
@@ -340,8 +341,9 @@ async fn observe_all(
             ),
         });
     }
-    findings.append(&mut ledger.findings.clone());
+    findings.extend(ledger.findings.iter().cloned());
     let root_at = |n: u64| tree.root_at(n).ok();
+    let mut later = None;
     let mut unchecked = Vec::new();
     let mut behind = Vec::new();
     for (name, _, c) in &seen {
@@ -354,10 +356,7 @@ async fn observe_all(
         // Someone saw a larger log than the one mirrored: if the center
         // still serves a smaller one, it shows a shorter log than it
         // signed; if it has grown meanwhile, this run merely lagged.
-        let now = latest(source, record, &election, &center_key)
-            .await?
-            .filter(|n| n.size > cp.size)
-            .unwrap_or_else(|| cp.clone());
+        let now = latest(&mut later, source, record, &election, &center_key, &cp).await?;
         for (name, c) in behind {
             if now.size < c.size {
                 findings.extend(checkpoints::rollback(c, name, now.size));
@@ -424,10 +423,7 @@ async fn observe_all(
         // Published figures about a log larger than the one verified: if
         // the center still serves no checkpoint that large, it publishes
         // figures for a log nobody can check; if it does, this run lagged.
-        let now = latest(source, record, &election, &center_key)
-            .await?
-            .filter(|n| n.size > cp.size)
-            .unwrap_or_else(|| cp.clone());
+        let now = latest(&mut later, source, record, &election, &center_key, &cp).await?;
         if now.size < claimed {
             findings.push(Finding {
                 kind: FindingKind::AreaFigure,
@@ -560,16 +556,22 @@ async fn observe_all(
     Ok(report)
 }
 
-/// The center's latest public checkpoint, fetched again at the end of a run
-/// and recorded as `log/checkpoint.later`: signed by the center key, of
-/// this log, and carrying the witness quorum — a checkpoint the witnesses
-/// did not cosign does not show that the log has grown (`None`).
+/// The center's latest public checkpoint, fetched again (once per run,
+/// kept in `later`) and recorded as `log/checkpoint.later`; it counts only
+/// if signed by the center key, of this log, carrying the witness quorum
+/// and larger than `cp` — a checkpoint the witnesses did not cosign does
+/// not show that the log has grown. Otherwise the answer is `cp`.
 async fn latest(
+    later: &mut Option<Checkpoint>,
     source: &Source,
     record: Option<&Path>,
     election: &Election,
     center_key: &acta_note::Verifier,
-) -> Result<Option<Checkpoint>, Error> {
+    cp: &Checkpoint,
+) -> Result<Checkpoint, Error> {
+    if let Some(c) = later {
+        return Ok(c.clone());
+    }
     let note = match source {
         Source::Center(_) => {
             let n = source.text("/log/checkpoint", None).await?;
@@ -584,10 +586,12 @@ async fn latest(
         },
     };
     let c = Checkpoint::open(note.as_bytes(), center_key)?;
-    if c.origin != election.log_origin || !cosignatures(election, &note, &c)?.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(c))
+    let counts = c.origin == election.log_origin
+        && cosignatures(election, &note, &c)?.is_empty()
+        && c.size > cp.size;
+    let c = if counts { c } else { cp.clone() };
+    *later = Some(c.clone());
+    Ok(c)
 }
 
 /// The report when the package itself is not the auditors'.

@@ -128,23 +128,6 @@ pub struct Sums {
     pub votes: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
-impl Sums {
-    /// Adds one table's figures.
-    pub fn add(&mut self, election: &Election, table: &str, f: &Figures) {
-        self.tables += 1;
-        self.registered += f.registered;
-        self.authenticated += f.authenticated;
-        self.ballots += f.ballots;
-        let mut it = f.votes.iter();
-        for c in election.ballot(table) {
-            let m = self.votes.entry(c.id.clone()).or_default();
-            for ch in c.choices().into_iter().chain([BLANK.into(), NULL.into()]) {
-                *m.entry(ch).or_default() += it.next().copied().unwrap_or(0) as u64;
-            }
-        }
-    }
-}
-
 /// Most signed notes kept as exhibits for findings; beyond this a
 /// finding still names the log index, and the log itself is the exhibit.
 const MOST_EXHIBITS: usize = 10_000;
@@ -331,17 +314,12 @@ impl Ledger {
         })
     }
 
-    /// Sums of the counted actas logged before `size` whose table id starts
-    /// with `prefix` (`""` for the country).
-    pub fn sums(&self, election: &Election, prefix: &str, size: u64) -> Sums {
-        let mut s = Sums::default();
-        for (t, _, f) in self.counted_before(size) {
-            let id = &election.tables[t].id;
-            if in_area(id, prefix) {
-                s.add(election, id, f);
-            }
-        }
-        s
+    /// Sums of the counted actas logged before `size` in the area `area`
+    /// (`""` for the country).
+    pub fn sums(&self, election: &Election, area: &str, size: u64) -> Sums {
+        self.sums_by_area(election, size, &std::iter::once(area).collect())
+            .remove(area)
+            .unwrap_or_default()
     }
 
     /// Sums of every area in `areas` (`""` for the country) at once, over

@@ -2,7 +2,7 @@
 //! records.
 //!
 //! A table's machine stores one ballot record per voter (see
-//! `acta_station::Station::record`):
+//! `acta_station::Station::cast`):
 //!
 //! ```text
 //! ballot/v1

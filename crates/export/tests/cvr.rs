@@ -4,7 +4,7 @@
 //! and built only from records the station could have written.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use acta_export::cvr::{cvr_report, parse_record, records_root, Mark, Report};
 use acta_export::Error;
@@ -61,12 +61,60 @@ fn day() -> &'static Day {
     })
 }
 
-/// A provisioned station of the day's table: its `record` is the canonical
-/// writer of ballot records.
-fn writer(d: &Day) -> Station {
-    let (roll, _) = d.g.roll(d.index);
-    Station::provision(&d.g.election, &d.table, roll, d.g.machines[d.index].clone())
-        .expect("provisioned")
+/// The canonical writer of ballot records: a real station of the day's
+/// table, open, casting each ballot for the next voter on its roll (a fresh
+/// station when the roll runs out).
+struct Writer {
+    station: Station,
+    voters: Vec<acta_election::Voter>,
+    next: usize,
+    now: u64,
+}
+
+impl Writer {
+    fn new(d: &Day) -> Writer {
+        let (roll, _) = d.g.roll(d.index);
+        let voters = roll.voters.clone();
+        let mut station =
+            Station::provision(&d.g.election, &d.table, roll, d.g.machines[d.index].clone())
+                .expect("provisioned");
+        let opens = acta_election::time::parse(&d.g.election.opens).expect("canonical");
+        station.open(opens).expect("the table opens");
+        Writer {
+            station,
+            voters,
+            next: 0,
+            now: opens,
+        }
+    }
+}
+
+/// The ballot record the station writes for these marks (in ballot order).
+fn write(marks: &[acta_station::Mark]) -> Result<String, acta_station::Error> {
+    static W: OnceLock<Mutex<Writer>> = OnceLock::new();
+    let mut w = W
+        .get_or_init(|| Mutex::new(Writer::new(day())))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if w.next == w.voters.len() {
+        *w = Writer::new(day());
+    }
+    let voter = w.voters[w.next].clone();
+    w.next += 1;
+    w.now += 1;
+    let now = w.now;
+    w.station
+        .authenticate(now, &voter.id, voter.template, None)
+        .expect("a voter on the roll, once");
+    w.station.cast(now, marks).inspect_err(|_| {
+        let _ = w.station.abandon(now);
+    })
+}
+
+/// The contests on the day's table's ballot.
+fn ballot() -> Vec<acta_election::Contest> {
+    let d = day();
+    d.g.election.ballot(&d.table).into_iter().cloned().collect()
 }
 
 /// The validator, compiled once from the vendored schema.
@@ -102,9 +150,8 @@ fn marks_text(marks: &[acta_station::Mark]) -> String {
 
 /// Records that exercise every mapping: partial votes in a vote-for-3
 /// contest, blank and null contests, every kind of contest.
-fn crafted(d: &Day) -> Vec<String> {
-    let w = writer(d);
-    let ballot = w.ballot().to_vec();
+fn crafted() -> Vec<String> {
+    let ballot = ballot();
     let mut out = Vec::new();
     for variant in 0..4 {
         let marks: Vec<acta_station::Mark> = ballot
@@ -133,10 +180,7 @@ fn crafted(d: &Day) -> Vec<String> {
                 }
             })
             .collect();
-        out.push(
-            w.record(&marks)
-                .unwrap_or_else(|e| panic!("{}: {e}", marks_text(&marks))),
-        );
+        out.push(write(&marks).unwrap_or_else(|e| panic!("{}: {e}", marks_text(&marks))));
     }
     out
 }
@@ -152,7 +196,7 @@ fn the_report_validates_against_the_published_nist_schema() {
 
     // The crafted records cover blank, null, partial and full marks of
     // every kind of contest; an empty table is valid too.
-    let crafted = crafted(d);
+    let crafted = crafted();
     let doc = json(&cvr_report(&d.g.election, &d.table, &crafted).unwrap());
     validate(&doc).unwrap_or_else(|e| panic!("crafted report: {e}"));
     let text = doc.to_string();
@@ -181,7 +225,7 @@ type Breaks = Box<dyn Fn(&mut Value)>;
 #[test]
 fn the_validator_rejects_broken_reports() {
     let d = day();
-    let good = json(&cvr_report(&d.g.election, &d.table, &crafted(d)).unwrap());
+    let good = json(&cvr_report(&d.g.election, &d.table, &crafted()).unwrap());
     validate(&good).unwrap();
     let broken: Vec<(&str, Breaks)> = vec![
         (
@@ -417,7 +461,7 @@ fn the_report_carries_the_records_root_of_the_acta() {
 fn every_cvr_gives_back_its_ballot_record() {
     let d = day();
     let mut records = d.records.clone();
-    records.extend(crafted(d));
+    records.extend(crafted());
     let doc = json(&cvr_report(&d.g.election, &d.table, &records).unwrap());
 
     // Every @id is defined once; every reference names a defined @id.
@@ -538,7 +582,7 @@ fn refused(records: &[String], table: &str) -> Error {
 #[test]
 fn malformed_records_are_refused_naming_the_record_and_the_line() {
     let d = day();
-    let good = crafted(d);
+    let good = crafted();
     let sample = &good[3]; // full marks in every contest
     let lines: Vec<&str> = sample.lines().collect();
     let contests = lines.len() - 1;
@@ -684,7 +728,7 @@ fn malformed_records_are_refused_naming_the_record_and_the_line() {
 }
 
 /// The day's station writes the parsed marks back: the canonical writer.
-fn rewritten(w: &Station, marks: &[(String, Mark)]) -> String {
+fn rewritten(marks: &[(String, Mark)]) -> String {
     let marks: Vec<acta_station::Mark> = marks
         .iter()
         .map(|(_, m)| match m {
@@ -694,7 +738,7 @@ fn rewritten(w: &Station, marks: &[(String, Mark)]) -> String {
             other => panic!("unknown mark {other:?}"),
         })
         .collect();
-    w.record(&marks).expect("accepted marks are valid marks")
+    write(&marks).expect("accepted marks are valid marks")
 }
 
 /// Any text is either refused or is exactly what the station writes for
@@ -710,8 +754,7 @@ fn refused_or_canonical(text: &str) -> Result<(), TestCaseError> {
         Err(other) => return Err(TestCaseError::fail(format!("{other}"))),
         Ok(parsed) => {
             prop_assert_eq!(parsed.to_text(), text);
-            let w = station();
-            prop_assert_eq!(rewritten(w, &parsed.marks), text);
+            prop_assert_eq!(rewritten(&parsed.marks), text);
             let report = cvr_report(&d.g.election, &d.table, &[text.to_string()]);
             prop_assert!(report.is_ok());
         }
@@ -719,14 +762,9 @@ fn refused_or_canonical(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn station() -> &'static Station {
-    static S: OnceLock<Station> = OnceLock::new();
-    S.get_or_init(|| writer(day()))
-}
-
 /// A valid record from random marks, written by the station.
 fn valid_record() -> impl Strategy<Value = String> {
-    let ballot = station().ballot().to_vec();
+    let ballot = ballot();
     let per: Vec<BoxedStrategy<acta_station::Mark>> = ballot
         .iter()
         .map(|c| {
@@ -748,7 +786,7 @@ fn valid_record() -> impl Strategy<Value = String> {
             .boxed()
         })
         .collect();
-    per.prop_map(|marks| station().record(&marks).expect("valid marks"))
+    per.prop_map(|marks| write(&marks).expect("valid marks"))
 }
 
 /// Bytes that make plausible damage to a ballot record.
@@ -777,7 +815,7 @@ proptest! {
         let d = day();
         let parsed = parse_record(&d.g.election, &d.table, 0, &text).unwrap();
         prop_assert_eq!(parsed.to_text(), text.clone());
-        prop_assert_eq!(rewritten(station(), &parsed.marks), text);
+        prop_assert_eq!(rewritten(&parsed.marks), text);
     }
 
     #[test]

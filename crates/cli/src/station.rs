@@ -52,6 +52,51 @@ pub enum Cmd {
     },
     /// Close the table: writes acta.note and acta.png in the directory.
     Close(Common),
+    /// Run the table's machine with its screens: the poll-worker screen at
+    /// `/` and the voter screen at `/vote`, with the outbox sending the zero
+    /// report and the acta to --center until each is logged.
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        /// Address to listen on (the machine's own screens: keep it local).
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// The center to transmit to.
+        #[arg(long)]
+        center: Option<String>,
+        /// Run a simulated clock from this time (UTC) instead of the system
+        /// clock: for demonstrations and rehearsals of a whole day.
+        #[arg(long)]
+        clock: Option<String>,
+        /// Machine seconds per real second, with --clock.
+        #[arg(long, default_value_t = 1)]
+        speed: u32,
+    },
+    /// Verify a published journal against its table's signed acta (and zero
+    /// report): the heads they carry and every count.
+    Journal {
+        /// The journal (journal.log).
+        journal: PathBuf,
+        /// The signed acta.
+        #[arg(long)]
+        acta: PathBuf,
+        /// The signed zero report.
+        #[arg(long)]
+        zero: Option<PathBuf>,
+        /// The election package and trust file, to check the signatures.
+        #[arg(long)]
+        package: PathBuf,
+        #[arg(long)]
+        trust: PathBuf,
+    },
+    /// Export the ballot records of a closed table as NIST SP 1500-103 cast
+    /// vote records (JSON).
+    ExportCvr {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Send the acta to a center (safe to repeat).
     Send {
         #[arg(long)]
@@ -83,9 +128,10 @@ impl Common {
     }
 }
 
-fn finish(mut s: Station, dir: &std::path::Path, r: Result<(), acta_station::Error>) -> Result<()> {
-    // Save even after a refusal: refusals are journaled and may raise alarms.
-    s.save(dir, true)?;
+/// Every event is already on disk when an operation returns, refusals
+/// included; a clean stop only tells the next start that this run ended well.
+fn finish(s: Station, r: Result<(), acta_station::Error>) -> Result<()> {
+    s.stop()?;
     Ok(r?)
 }
 
@@ -119,11 +165,8 @@ pub async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Open(c) => {
             let now = c.now()?;
             let mut s = Station::load(&c.dir, now)?;
-            let r = s.open(now).map(|zero| {
-                print!("{zero}");
-                let _ = std::fs::write(c.dir.join("zero.note"), zero);
-            });
-            finish(s, &c.dir, r)?;
+            let r = s.open(now).map(|zero| print!("{zero}"));
+            finish(s, r)?;
         }
         Cmd::Auth {
             common,
@@ -141,7 +184,7 @@ pub async fn run(cmd: Cmd) -> Result<()> {
             if r.is_ok() {
                 println!("voter {voter} authenticated: proceed to the ballot screen");
             }
-            finish(s, &common.dir, r)?;
+            finish(s, r)?;
         }
         Cmd::Vote { common, marks } => {
             let now = common.now()?;
@@ -163,23 +206,117 @@ pub async fn run(cmd: Cmd) -> Result<()> {
             let r = s
                 .cast(now, &chosen)
                 .map(|receipt| print!("receipt:\n{receipt}"));
-            finish(s, &common.dir, r)?;
+            finish(s, r)?;
         }
         Cmd::Close(c) => {
             let now = c.now()?;
             let mut s = Station::load(&c.dir, now)?;
-            let acta = s.close(now)?;
-            std::fs::write(c.dir.join("acta.note"), &acta)?;
+            let r = s.close(now);
+            let acta = match r {
+                Ok(a) => a,
+                Err(e) => return finish(s, Err(e)),
+            };
             std::fs::write(
                 c.dir.join("acta.png"),
                 acta_sheet::qr::acta_png(acta.as_bytes())?,
             )?;
-            s.save(&c.dir, true)?;
+            s.stop()?;
             print!("{acta}");
             eprintln!(
                 "security code {}; acta.note and acta.png written",
                 acta_sheet::security_code(acta.as_bytes())
             );
+        }
+        Cmd::Serve {
+            dir,
+            listen,
+            center,
+            clock,
+            speed,
+        } => {
+            let clock = match clock {
+                Some(t) => acta_station::serve::Clock::Simulated {
+                    start: time::parse(&t)
+                        .with_context(|| format!("--clock {t}: expected 2026-12-06T10:00:00Z"))?,
+                    speed,
+                },
+                None => acta_station::serve::Clock::System,
+            };
+            let config = acta_station::serve::Config {
+                dir: dir.clone(),
+                center,
+                clock,
+            };
+            let app = acta_station::serve::App::load(&config)?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            let (table, phase, ballots) =
+                app.station(|s, _| (s.table().id.clone(), s.phase(), s.ballots()));
+            println!("http://{}", listener.local_addr()?);
+            eprintln!(
+                "table {table} ({phase:?}, {ballots} ballots): poll-worker screen at http://{0}/, voter screen at http://{0}/vote",
+                listener.local_addr()?
+            );
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            acta_station::serve::serve(app.clone(), listener, shutdown).await?;
+            app.stop()?;
+        }
+        Cmd::Journal {
+            journal,
+            acta,
+            zero,
+            package,
+            trust,
+        } => {
+            let election = acta_election::Election::open(
+                &std::fs::read(&package)?,
+                &acta_election::Trust::parse(&std::fs::read_to_string(&trust)?)?,
+            )?;
+            let opened =
+                acta_sheet::Acta::open(&std::fs::read(&acta)?, &election).context("the acta")?;
+            let zero = match zero {
+                Some(z) => {
+                    let bytes = std::fs::read(&z)?;
+                    let table = election
+                        .table(&opened.acta.table)
+                        .context("the acta's table is not in the package")?;
+                    let body = acta_note::open(&bytes, table.verifier()?)
+                        .context("the zero report is not signed by the table's machine")?;
+                    Some(acta_sheet::ZeroReport::parse(body)?)
+                }
+                None => None,
+            };
+            let text = std::fs::read_to_string(&journal)?;
+            let s = acta_sheet::journal::verify(&text, zero.as_ref(), &opened.acta)
+                .with_context(|| format!("{}", journal.display()))?;
+            let raised: u32 = s.alarms.iter().sum();
+            println!(
+                "journal verified: {} lines; the acta's head is the head after its close line; {} authenticated ({} with an override code), {} ballots, {raised} alarms, as on the acta",
+                s.lines,
+                opened.acta.authenticated,
+                opened.acta.overrides,
+                opened.acta.ballots
+            );
+        }
+        Cmd::ExportCvr { dir, out } => {
+            let s = Station::inspect(&dir)?;
+            let closed = s.phase() == acta_station::Phase::Closed;
+            let election = acta_election::Election::open(
+                &std::fs::read(dir.join("package.note"))?,
+                &acta_election::Trust::parse(&std::fs::read_to_string(dir.join("trust.txt"))?)?,
+            )?;
+            let report = acta_export::cvr::cvr_report(&election, &s.table().id, s.records());
+            if !closed {
+                bail!("the table is not closed: ballot records are exported only after closing");
+            }
+            let json = serde_json::to_string_pretty(&report?)?;
+            match out {
+                Some(p) => std::fs::write(&p, json + "\n")?,
+                None => println!("{json}"),
+            }
         }
         Cmd::Send { dir, center } => {
             let acta = std::fs::read(dir.join("acta.note"))

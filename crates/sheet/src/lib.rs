@@ -18,6 +18,7 @@
 mod acta;
 mod announcement;
 mod entry;
+pub mod journal;
 pub mod qr;
 mod text;
 mod zero;

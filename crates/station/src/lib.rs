@@ -1,30 +1,41 @@
-//! The polling-table machine (SYSTEM.md §3–§6).
+//! The polling-table machine (SYSTEM.md §3–§7).
 //!
 //! A [`Station`] serves exactly one table with the key certified for it. It
 //! opens with a signed zero report, authenticates each voter against the roll
 //! once (a biometric mismatch needs a one-time override code, and every
 //! override is counted), records one ballot per authenticated voter, keeps a
-//! hash-chained journal of every event, raises alarms it cannot suppress, and
-//! closes with a signed acta.
+//! hash-chained journal of every event ([`acta_sheet::journal`]), raises
+//! alarms it cannot suppress, and closes with a signed acta.
 //!
-//! Ballot records carry no time and no voter, and are stored in random order,
-//! so neither the storage nor the journal links a ballot to a voter. The
-//! acta commits to them by the RFC 9162 root of their sorted hashes, which does
-//! not depend on the order of voting.
+//! **Secrecy.** Ballot records carry no time and no voter; on disk they sit
+//! in slots drawn at random ([`store`]); the journal says that a ballot was
+//! cast and nothing of what it holds, and names no voter (the voter ids are
+//! in the private poll book). The acta commits to the records by the RFC 9162
+//! root of their sorted hashes, which does not depend on the order of voting.
 //!
-//! State lives in a directory (see [`Station::save`]) so a station process can
-//! stop and resume; a resume after an unclean stop raises the restart alarm.
+//! **Durability.** A station made by [`Station::create`] writes every event
+//! to its directory, fsynced, before the operation returns; there is no state
+//! file. [`Station::load`] rebuilds everything from the journal, the poll
+//! book and the ballot slots, finishes or drops the one operation a crash
+//! may have cut, and raises the restart alarm after an unclean stop. A
+//! station made by [`Station::provision`] keeps everything in memory (the
+//! simulator's many tables).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+pub mod outbox;
+pub mod serve;
+mod store;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use acta_election::{time, Contest, Election, Roll, Table};
 use acta_note::Signer;
+use acta_sheet::journal::{self, Event, Refusal, Report, Summary, Transmission};
 use acta_sheet::{Acta, Alarm, ContestCount, ZeroReport};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use store::{AppendLog, Slot, Slots};
 
 /// Minimum seconds between two ballots below which the burst alarm fires:
 /// nobody identifies, votes and confirms faster than this.
@@ -52,7 +63,7 @@ pub enum Error {
     /// The voter already voted here.
     #[error("voter {0} has already been authenticated at this table")]
     AlreadyVoted(String),
-    /// The biometric does not match and no valid override code was given.
+    /// The biometric does not match and no override code was given.
     #[error("biometric does not match voter {0}: a one-time override code is required")]
     BiometricMismatch(String),
     /// The override code is unknown or used.
@@ -67,8 +78,9 @@ pub enum Error {
     /// Provisioning data does not match the election package.
     #[error("provisioning: {0}")]
     Provision(String),
-    /// Reading or writing the station directory failed.
-    #[error("station directory: {0}")]
+    /// Reading or writing the station directory failed; after a failed write
+    /// the station refuses everything until it is restarted.
+    #[error("station storage: {0}")]
     Io(String),
 }
 
@@ -84,33 +96,28 @@ pub enum Mark {
     Choices(Vec<String>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-enum Phase {
+/// Where the table is in its day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Provisioned, not opened.
     Ready,
+    /// Open: voters are being authenticated and ballots cast.
     Open,
+    /// Closed: the acta is final.
     Closed,
 }
 
-/// Everything that changes while the table runs; saved as `state.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
-    phase: Phase,
-    opened: Option<u64>,
-    closed: Option<u64>,
-    last_time: u64,
-    last_ballot: Option<u64>,
-    authenticated: Vec<String>,
-    templates: HashMap<String, String>,
-    used_codes: Vec<String>,
-    overrides: u32,
-    waiting: bool,
-    ballots: u32,
-    counts: BTreeMap<String, (BTreeMap<String, u32>, u32, u32)>,
-    records: Vec<String>,
-    journal: Vec<String>,
-    journal_head: String,
-    alarms: [u32; 8],
-    clean: bool,
+type Counts = BTreeMap<String, (BTreeMap<String, u32>, u32, u32)>;
+
+#[derive(Debug)]
+struct Disk {
+    dir: PathBuf,
+    journal: AppendLog,
+    poll_book: AppendLog,
+    poll_book_lines: Vec<u64>,
+    slots: Slots,
+    free: Vec<usize>,
 }
 
 /// One table's machine.
@@ -125,7 +132,15 @@ pub struct Station {
     ballot: Vec<Contest>,
     roll: Roll,
     key: Signer,
-    state: State,
+    summary: Summary,
+    journal: Vec<String>,
+    authenticated: BTreeSet<String>,
+    templates: HashMap<[u8; 32], String>,
+    used_codes: HashSet<[u8; 32]>,
+    counts: Counts,
+    records: Vec<String>,
+    disk: Option<Disk>,
+    failed: Option<String>,
 }
 
 fn random_below(n: usize) -> usize {
@@ -134,9 +149,22 @@ fn random_below(n: usize) -> usize {
     (u64::from_le_bytes(b) % n as u64) as usize
 }
 
+fn zero_counts(ballot: &[Contest]) -> Counts {
+    ballot
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                (c.choices().into_iter().map(|ch| (ch, 0)).collect(), 0, 0),
+            )
+        })
+        .collect()
+}
+
 impl Station {
-    /// Sets up the machine for its table: the key must be the one certified for
-    /// the table, and the roll must be the one the package commits to.
+    /// Sets up the machine for its table, in memory: the key must be the one
+    /// certified for the table, and the roll must be the one the package
+    /// commits to.
     pub fn provision(
         election: &Election,
         table_id: &str,
@@ -159,15 +187,6 @@ impl Station {
             )));
         }
         let ballot: Vec<Contest> = election.ballot(table_id).into_iter().cloned().collect();
-        let counts = ballot
-            .iter()
-            .map(|c| {
-                (
-                    c.id.clone(),
-                    (c.choices().into_iter().map(|ch| (ch, 0)).collect(), 0, 0),
-                )
-            })
-            .collect();
         let software: [u8; 32] = hex::decode(&election.software)
             .ok()
             .and_then(|v| v.try_into().ok())
@@ -178,29 +197,19 @@ impl Station {
             closes: time::parse(&election.closes).expect("validated"),
             software,
             override_alarm: election.override_alarm,
+            counts: zero_counts(&ballot),
             table,
             ballot,
             roll,
             key,
-            state: State {
-                phase: Phase::Ready,
-                opened: None,
-                closed: None,
-                last_time: 0,
-                last_ballot: None,
-                authenticated: Vec::new(),
-                templates: HashMap::new(),
-                used_codes: Vec::new(),
-                overrides: 0,
-                waiting: false,
-                ballots: 0,
-                counts,
-                records: Vec::new(),
-                journal: Vec::new(),
-                journal_head: hex::encode([0u8; 32]),
-                alarms: [0; 8],
-                clean: true,
-            },
+            summary: Summary::default(),
+            journal: Vec::new(),
+            authenticated: BTreeSet::new(),
+            templates: HashMap::new(),
+            used_codes: HashSet::new(),
+            records: Vec::new(),
+            disk: None,
+            failed: None,
         })
     }
 
@@ -214,54 +223,117 @@ impl Station {
         &self.ballot
     }
 
+    /// The election id.
+    pub fn election_id(&self) -> &str {
+        &self.election_id
+    }
+
+    /// Scheduled opening and closing.
+    pub fn schedule(&self) -> (u64, u64) {
+        (self.opens, self.closes)
+    }
+
+    /// Where the table is in its day.
+    pub fn phase(&self) -> Phase {
+        match (self.summary.opened, self.summary.closed) {
+            (None, _) => Phase::Ready,
+            (Some(_), None) => Phase::Open,
+            (Some(_), Some(_)) => Phase::Closed,
+        }
+    }
+
+    /// An authenticated voter may cast a ballot now.
+    pub fn voter_waiting(&self) -> bool {
+        self.summary.waiting
+    }
+
     /// Ballots cast so far.
     pub fn ballots(&self) -> u32 {
-        self.state.ballots
+        self.summary.ballots
+    }
+
+    /// Voters authenticated so far, and of them with an override code.
+    pub fn authenticated(&self) -> (u32, u32) {
+        (self.summary.authenticated, self.summary.overrides)
     }
 
     /// Alarm counts so far.
     pub fn alarms(&self) -> [u32; 8] {
-        self.state.alarms
+        self.summary.alarms
     }
 
     /// The journal lines so far.
     pub fn journal(&self) -> &[String] {
-        &self.state.journal
+        &self.journal
     }
 
-    /// Appends an event to the hash-chained journal: head' = SHA-256(head ‖ line).
-    fn log(&mut self, now: u64, event: &str) {
-        let line = format!("{} {event}", time::format(now));
-        let prev = hex::decode(&self.state.journal_head).expect("own hex");
-        let head = Sha256::new()
-            .chain_update(prev)
-            .chain_update(line.as_bytes())
-            .finalize();
-        self.state.journal_head = hex::encode(head);
-        self.state.journal.push(line);
+    /// The journal as published: every line followed by a newline.
+    pub fn journal_text(&self) -> String {
+        let mut s = String::new();
+        for l in &self.journal {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s
     }
 
-    fn alarm(&mut self, now: u64, a: Alarm, detail: &str) {
-        self.state.alarms[a.index()] += 1;
-        self.log(now, &format!("alarm {} {detail}", a.name()));
+    /// The latest transmission line for the zero report and the acta.
+    pub fn transmission(&self, report: Report) -> Option<&Transmission> {
+        self.summary.transmitted[matches!(report, Report::Acta) as usize].as_ref()
+    }
+
+    /// The directory of a station made by [`Station::create`].
+    pub fn dir(&self) -> Option<&Path> {
+        self.disk.as_ref().map(|d| d.dir.as_path())
+    }
+
+    /// Appends an event to the journal (and, for a station on disk, to
+    /// `journal.log`, fsynced) before anything else may depend on it.
+    fn log(&mut self, now: u64, event: Event) -> Result<(), Error> {
+        if let Some(why) = &self.failed {
+            return Err(Error::Io(format!(
+                "an earlier write failed ({why}); restart the station"
+            )));
+        }
+        let line = journal::Line { at: now, event };
+        let text = line.to_text();
+        if let Some(d) = &mut self.disk {
+            if let Err(e) = d.journal.append(&text) {
+                self.failed = Some(e.to_string());
+                return Err(e);
+            }
+        }
+        self.summary.apply(&line, &text);
+        self.journal.push(text);
+        Ok(())
+    }
+
+    fn alarm(&mut self, now: u64, a: Alarm, detail: &str) -> Result<(), Error> {
+        self.log(now, Event::Alarm(a, detail.to_string()))
     }
 
     /// Observes the clock: a clock that goes backwards raises an alarm.
-    fn tick(&mut self, now: u64) {
-        if now < self.state.last_time {
+    fn tick(&mut self, now: u64) -> Result<(), Error> {
+        if now < self.summary.last_time {
             let detail = format!(
                 "from {} back to {}",
-                time::format(self.state.last_time),
+                time::format(self.summary.last_time),
                 time::format(now)
             );
-            self.alarm(now, Alarm::ClockJump, &detail);
+            self.alarm(now, Alarm::ClockJump, &detail)?;
         }
-        self.state.last_time = self.state.last_time.max(now);
+        Ok(())
+    }
+
+    /// Records a clock jump that the caller saw (the wall clock moved away
+    /// from the monotonic clock): raises the clock-jump alarm.
+    pub fn clock_jumped(&mut self, now: u64, detail: &str) -> Result<(), Error> {
+        self.alarm(now, Alarm::ClockJump, detail)
     }
 
     fn in_schedule(&mut self, now: u64, what: &str) -> Result<(), Error> {
         if now < self.opens || now > self.closes {
-            self.alarm(now, Alarm::OutsideSchedule, what);
+            self.alarm(now, Alarm::OutsideSchedule, what)?;
             return Err(Error::OutsideSchedule {
                 opens: time::format(self.opens),
                 closes: time::format(self.closes),
@@ -270,53 +342,57 @@ impl Station {
         Ok(())
     }
 
-    /// Opens the table and returns the signed zero report. Opening before the
-    /// scheduled time is refused.
-    pub fn open(&mut self, now: u64) -> Result<String, Error> {
-        self.tick(now);
-        if self.state.phase != Phase::Ready {
-            return Err(Error::Phase("already open or closed"));
-        }
-        self.in_schedule(now, "open")?;
-        self.state.phase = Phase::Open;
-        self.state.opened = Some(now);
-        self.log(
-            now,
-            &format!(
-                "open table {} machine {} registered {}",
-                self.table.id, self.table.machine, self.table.registered
-            ),
-        );
-        let zero = ZeroReport {
-            election: self.election_id.clone(),
-            table: self.table.id.clone(),
-            machine: self.table.machine.clone(),
-            software: self.software,
-            opened: now,
-            registered: self.table.registered,
-            contests: self.ballot.iter().map(|c| c.id.clone()).collect(),
-            journal: self.head(),
-        };
-        Ok(acta_note::sign(&zero.to_text(), &[&self.key]).expect("valid text"))
-    }
-
-    fn head(&self) -> [u8; 32] {
-        hex::decode(&self.state.journal_head)
-            .expect("own hex")
-            .try_into()
-            .expect("32 bytes")
-    }
-
     fn require_open(&self) -> Result<(), Error> {
-        match self.state.phase {
+        match self.phase() {
             Phase::Open => Ok(()),
             Phase::Ready => Err(Error::Phase("not open yet")),
             Phase::Closed => Err(Error::Phase("closed")),
         }
     }
 
+    /// Opens the table and returns the signed zero report. Opening before the
+    /// scheduled time is refused.
+    pub fn open(&mut self, now: u64) -> Result<String, Error> {
+        self.tick(now)?;
+        if self.phase() != Phase::Ready {
+            return Err(Error::Phase("already open or closed"));
+        }
+        self.in_schedule(now, "open")?;
+        self.log(
+            now,
+            Event::Open {
+                table: self.table.id.clone(),
+                machine: self.table.machine.clone(),
+                registered: self.table.registered,
+            },
+        )?;
+        let zero = self.zero_report().expect("just opened");
+        if let Some(d) = &self.disk {
+            store::write_atomic(&d.dir.join("zero.note"), zero.as_bytes())?;
+        }
+        Ok(zero)
+    }
+
+    /// The signed zero report, once the table is open. Ed25519 signatures are
+    /// deterministic, so this is the same text every time.
+    pub fn zero_report(&self) -> Option<String> {
+        let (opened, head) = self.summary.opened?;
+        let zero = ZeroReport {
+            election: self.election_id.clone(),
+            table: self.table.id.clone(),
+            machine: self.table.machine.clone(),
+            software: self.software,
+            opened,
+            registered: self.table.registered,
+            contests: self.ballot.iter().map(|c| c.id.clone()).collect(),
+            journal: head,
+        };
+        Some(acta_note::sign(&zero.to_text(), &[&self.key]).expect("valid text"))
+    }
+
     /// Authenticates a voter by id and presented biometric template hash. A
-    /// mismatch needs an unused one-time override code from the roll.
+    /// mismatch needs an unused one-time override code from the roll. Every
+    /// refusal is journaled (without the voter's id) and says why.
     pub fn authenticate(
         &mut self,
         now: u64,
@@ -324,90 +400,80 @@ impl Station {
         template: [u8; 32],
         override_code: Option<&str>,
     ) -> Result<(), Error> {
-        self.tick(now);
+        self.tick(now)?;
         self.require_open()?;
         self.in_schedule(now, "authenticate")?;
-        if self.state.waiting {
+        if self.summary.waiting {
             return Err(Error::Sequence(
                 "the previous voter has not cast a ballot yet",
             ));
         }
-        let enrolled = self
-            .roll
-            .voter(voter)
-            .ok_or_else(|| Error::NotOnRoll(voter.to_string()))?
-            .template;
-        if self
-            .state
-            .authenticated
-            .binary_search_by(|v| v.as_str().cmp(voter))
-            .is_ok()
-        {
-            self.log(now, &format!("refused {voter} already-voted"));
+        let Some(enrolled) = self.roll.voter(voter).map(|v| v.template) else {
+            self.log(now, Event::Refused(Refusal::NotOnRoll))?;
+            return Err(Error::NotOnRoll(voter.to_string()));
+        };
+        if self.authenticated.contains(voter) {
+            self.log(now, Event::Refused(Refusal::AlreadyVoted))?;
             return Err(Error::AlreadyVoted(voter.to_string()));
         }
-        let presented = hex::encode(template);
-        if let Some(other) = self.state.templates.get(&presented).cloned() {
-            if other != voter {
-                self.alarm(
-                    now,
-                    Alarm::RepeatedTemplate,
-                    &format!("{voter} presented the template of {other}"),
-                );
-            }
+        // Raised whether or not the authentication then succeeds.
+        if self
+            .templates
+            .get(&template)
+            .is_some_and(|other| other != voter)
+        {
+            self.alarm(
+                now,
+                Alarm::RepeatedTemplate,
+                "a template already presented for another voter id",
+            )?;
         }
-        let mut overridden = false;
+        let mut code_hash = None;
         if template != enrolled {
-            let code = override_code.ok_or_else(|| Error::BiometricMismatch(voter.to_string()))?;
-            let h = hex::encode(acta_election::override_code_hash(code));
-            let known = self.roll.override_codes.iter().any(|c| hex::encode(c) == h);
-            if !known || self.state.used_codes.contains(&h) {
-                self.log(now, &format!("refused {voter} bad-override"));
+            let Some(code) = override_code else {
+                self.log(now, Event::Refused(Refusal::NoMatch))?;
+                return Err(Error::BiometricMismatch(voter.to_string()));
+            };
+            let h = acta_election::override_code_hash(code);
+            if !self.roll.override_codes.contains(&h) || self.used_codes.contains(&h) {
+                self.log(now, Event::Refused(Refusal::BadOverride))?;
                 return Err(Error::BadOverride);
             }
-            self.state.used_codes.push(h);
-            self.state.overrides += 1;
-            overridden = true;
+            code_hash = Some(h);
         }
-        let pos = self
-            .state
-            .authenticated
-            .binary_search_by(|v| v.as_str().cmp(voter))
-            .unwrap_err();
-        self.state.authenticated.insert(pos, voter.to_string());
-        self.state.templates.insert(presented, voter.to_string());
-        self.state.waiting = true;
-        self.log(
-            now,
-            &format!(
-                "authenticated {voter}{}",
-                if overridden { " override" } else { "" }
-            ),
-        );
-        if overridden && self.state.overrides > self.override_alarm {
-            let detail = format!(
-                "{} overrides, threshold {}",
-                self.state.overrides, self.override_alarm
+        // Durable: the poll book first, then the journal line that confirms it.
+        if let Some(d) = &mut self.disk {
+            let line = format!(
+                "{voter} {} {}",
+                hex::encode(template),
+                code_hash.map_or("-".to_string(), hex::encode)
             );
-            self.alarm(now, Alarm::Overrides, &detail);
+            let before = d.poll_book_lines.last().copied().unwrap_or(0);
+            if let Err(e) = d.poll_book.append(&line) {
+                self.failed = Some(e.to_string());
+                return Err(e);
+            }
+            d.poll_book_lines.push(before + line.len() as u64 + 1);
+        }
+        self.log(now, Event::Authenticated(code_hash.is_some()))?;
+        self.authenticated.insert(voter.to_string());
+        self.templates.insert(template, voter.to_string());
+        if let Some(h) = code_hash {
+            self.used_codes.insert(h);
+            if self.summary.overrides > self.override_alarm {
+                let detail = format!(
+                    "{} overrides, threshold {}",
+                    self.summary.overrides, self.override_alarm
+                );
+                self.alarm(now, Alarm::Overrides, &detail)?;
+            }
         }
         Ok(())
     }
 
-    /// Records the ballot of the authenticated voter and returns the ballot
-    /// record printed on the receipt. `marks` follows [`Station::ballot`] order.
-    pub fn cast(&mut self, now: u64, marks: &[Mark]) -> Result<String, Error> {
-        self.tick(now);
-        self.require_open()?;
-        self.in_schedule(now, "cast")?;
-        if !self.state.waiting {
-            self.alarm(
-                now,
-                Alarm::BallotsExceedAuthenticated,
-                "ballot attempted without an authenticated voter",
-            );
-            return Err(Error::Sequence("no authenticated voter is waiting to vote"));
-        }
+    /// Checks the marks against this table's ballot and writes the ballot
+    /// record: `ballot/v1`, then one line per contest in ballot order.
+    pub fn record(&self, marks: &[Mark]) -> Result<String, Error> {
         if marks.len() != self.ballot.len() {
             return Err(Error::Ballot(format!(
                 "{} contests on this ballot, {} marked",
@@ -438,16 +504,9 @@ impl Station {
                             contest.id
                         )));
                     }
-                    let candidates: Vec<&str> = cs
-                        .iter()
-                        .map(|c| c.split('/').next().unwrap_or(c))
-                        .collect();
-                    if candidates
-                        .iter()
-                        .collect::<std::collections::HashSet<_>>()
-                        .len()
-                        != candidates.len()
-                    {
+                    let candidates: HashSet<&str> =
+                        cs.iter().map(|c| acta_election::candidate_of(c)).collect();
+                    if candidates.len() != cs.len() {
                         return Err(Error::Ballot(format!(
                             "contest {}: one candidate marked on two cards",
                             contest.id
@@ -457,61 +516,64 @@ impl Station {
                 }
             }
         }
-        // All checks passed: now count.
-        for (contest, mark) in self.ballot.iter().zip(marks) {
-            let entry = self
-                .state
-                .counts
-                .get_mut(&contest.id)
-                .expect("every contest counted");
-            match mark {
-                Mark::Blank => entry.1 += 1,
-                Mark::Null => entry.2 += 1,
-                Mark::Choices(cs) => {
-                    let mut cs = cs.clone();
-                    cs.sort();
-                    cs.dedup();
-                    for c in cs {
-                        *entry.0.get_mut(&c).expect("validated") += 1;
-                    }
-                }
+        Ok(record)
+    }
+
+    /// Records the ballot of the authenticated voter and returns the ballot
+    /// record printed on the receipt. `marks` follows [`Station::ballot`]
+    /// order. On a station on disk the record is in its slot and the journal
+    /// line written, both fsynced, before this returns.
+    pub fn cast(&mut self, now: u64, marks: &[Mark]) -> Result<String, Error> {
+        self.tick(now)?;
+        self.require_open()?;
+        self.in_schedule(now, "cast")?;
+        if !self.summary.waiting {
+            self.alarm(
+                now,
+                Alarm::BallotsExceedAuthenticated,
+                "ballot attempted without an authenticated voter",
+            )?;
+            return Err(Error::Sequence("no authenticated voter is waiting to vote"));
+        }
+        let record = self.record(marks)?;
+        let previous = self.summary.last_ballot;
+        if let Some(d) = &mut self.disk {
+            if d.free.is_empty() {
+                return Err(Error::Ballot("no empty ballot slot is left".into()));
+            }
+            let slot = d.free.swap_remove(random_below(d.free.len()));
+            if let Err(e) = d.slots.write(slot, Some(&record)) {
+                self.failed = Some(e.to_string());
+                return Err(e);
             }
         }
-        if let Some(prev) = self.state.last_ballot {
+        if let Some(prev) = previous {
             if now.saturating_sub(prev) < BURST_SECONDS {
-                self.alarm(
-                    now,
-                    Alarm::Burst,
-                    &format!("{}s after the previous ballot", now.saturating_sub(prev)),
-                );
+                let detail = format!("{}s after the previous ballot", now.saturating_sub(prev));
+                self.alarm(now, Alarm::Burst, &detail)?;
             }
         }
-        self.state.last_ballot = Some(now);
-        self.state.waiting = false;
-        self.state.ballots += 1;
-        let at = random_below(self.state.records.len() + 1);
-        self.state.records.insert(at, record.clone());
-        self.log(now, "ballot");
+        self.log(now, Event::Ballot)?;
+        count(&mut self.counts, &record);
+        let at = random_below(self.records.len() + 1);
+        self.records.insert(at, record.clone());
         Ok(record)
     }
 
     /// Lets an authenticated voter leave without voting (the voter changed their mind).
     pub fn abandon(&mut self, now: u64) -> Result<(), Error> {
-        self.tick(now);
+        self.tick(now)?;
         self.require_open()?;
-        if !self.state.waiting {
+        if !self.summary.waiting {
             return Err(Error::Sequence("no authenticated voter is waiting"));
         }
-        self.state.waiting = false;
-        self.log(now, "left-without-voting");
-        Ok(())
+        self.log(now, Event::LeftWithoutVoting)
     }
 
     /// The RFC 9162 root over the ballot records' leaf hashes, sorted, so it
     /// does not depend on the order of voting or of storage.
     pub fn records_root(&self) -> [u8; 32] {
         let mut leaves: Vec<[u8; 32]> = self
-            .state
             .records
             .iter()
             .map(|r| acta_tlog::leaf_hash(r.as_bytes()))
@@ -522,26 +584,52 @@ impl Station {
 
     /// The stored ballot records (random order).
     pub fn records(&self) -> &[String] {
-        &self.state.records
+        &self.records
     }
 
-    /// Closes the table and returns the signed acta.
+    /// Closes the table and returns the signed acta. Closing before the
+    /// scheduled time is allowed (everyone on the roll may have voted) but
+    /// raises the outside-schedule alarm.
     pub fn close(&mut self, now: u64) -> Result<String, Error> {
-        self.tick(now);
+        self.tick(now)?;
         self.require_open()?;
-        if self.state.waiting {
+        if self.summary.waiting {
             self.abandon(now)?;
         }
-        self.state.phase = Phase::Closed;
-        self.state.closed = Some(now.max(self.state.opened.unwrap_or(0) + 1));
-        self.log(now, &format!("close ballots {}", self.state.ballots));
-        Ok(self.acta().sign(&self.key))
+        if now < self.closes {
+            let detail = format!("closed before the scheduled {}", time::format(self.closes));
+            self.alarm(now, Alarm::OutsideSchedule, &detail)?;
+        }
+        let opened = self.summary.opened.expect("open").0;
+        let closed = now.max(opened + 1);
+        self.log(closed, Event::Close(self.summary.ballots))?;
+        let acta = self.signed_acta().expect("just closed");
+        if let Some(d) = &self.disk {
+            store::write_atomic(&d.dir.join("acta.note"), acta.as_bytes())?;
+        }
+        Ok(acta)
     }
 
-    /// The acta as of now (the counts are final once closed).
+    /// The signed acta, once closed (the same bytes every time).
+    pub fn signed_acta(&self) -> Option<String> {
+        self.summary.closed?;
+        Some(self.acta().sign(&self.key))
+    }
+
+    /// Journals a transmission event of the zero report or the acta.
+    pub fn transmitted(
+        &mut self,
+        now: u64,
+        report: Report,
+        what: Transmission,
+    ) -> Result<(), Error> {
+        self.log(now, Event::Transmit(report, what))
+    }
+
+    /// The acta as of now (as of the close line once closed).
     pub fn acta(&self) -> Acta {
+        let s = self.summary.at_close.as_deref().unwrap_or(&self.summary);
         let contests = self
-            .state
             .counts
             .iter()
             .map(|(id, (votes, blank, null))| ContestCount {
@@ -555,33 +643,21 @@ impl Station {
             election: self.election_id.clone(),
             table: self.table.id.clone(),
             machine: self.table.machine.clone(),
-            opened: self.state.opened.unwrap_or(self.opens),
-            closed: self.state.closed.unwrap_or(self.state.last_time),
+            opened: s.opened.map_or(self.opens, |o| o.0),
+            closed: s.closed.map_or(s.last_time, |c| c.0),
             registered: self.table.registered,
-            authenticated: self.state.authenticated.len() as u32,
-            overrides: self.state.overrides,
-            ballots: self.state.ballots,
+            authenticated: s.authenticated,
+            overrides: s.overrides,
+            ballots: s.ballots,
             contests,
             records: self.records_root(),
-            journal: self.head(),
-            alarms: self.state.alarms,
+            journal: s.closed.map_or(s.head, |c| c.1),
+            alarms: s.alarms,
         }
     }
 
-    /// Saves to `dir` atomically: `package.note`, `roll.txt`, `machine.key`,
-    /// `trust.txt` are written by [`Station::create`]; this writes `state.json`
-    /// and `journal.log`.
-    pub fn save(&mut self, dir: &Path, clean: bool) -> Result<(), Error> {
-        self.state.clean = clean;
-        let json = serde_json::to_vec(&self.state).map_err(|e| Error::Io(e.to_string()))?;
-        write_atomic(&dir.join("state.json"), &json)?;
-        write_atomic(
-            &dir.join("journal.log"),
-            (self.state.journal.join("\n") + "\n").as_bytes(),
-        )
-    }
-
-    /// Creates a station directory with everything the machine needs.
+    /// Creates a station directory with everything the machine needs, and
+    /// returns the station running on it.
     pub fn create(
         dir: &Path,
         package: &[u8],
@@ -592,38 +668,43 @@ impl Station {
     ) -> Result<Station, Error> {
         let t = acta_election::Trust::parse(trust).map_err(|e| Error::Provision(e.to_string()))?;
         let election = Election::open(package, &t).map_err(|e| Error::Provision(e.to_string()))?;
-        let mut s = Station::provision(&election, table_id, roll.clone(), key.clone())?;
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
-        write_atomic(&dir.join("package.note"), package)?;
-        write_atomic(&dir.join("trust.txt"), trust.as_bytes())?;
-        write_atomic(&dir.join("roll.txt"), roll.to_text().as_bytes())?;
-        write_atomic(
+        let s = Station::provision(&election, table_id, roll.clone(), key.clone())?;
+        std::fs::create_dir_all(dir).map_err(|e| store::io(dir, e))?;
+        if dir.join(store::JOURNAL).exists() {
+            return Err(Error::Provision(format!(
+                "{} already holds a station",
+                dir.display()
+            )));
+        }
+        store::write_atomic(&dir.join("package.note"), package)?;
+        store::write_atomic(&dir.join("trust.txt"), trust.as_bytes())?;
+        store::write_atomic(&dir.join("roll.txt"), roll.to_text().as_bytes())?;
+        store::write_atomic(
             &dir.join("machine.key"),
             format!("{}\ntable {table_id}\n", key.to_private_key()).as_bytes(),
         )?;
-        s.save(dir, true)?;
-        Ok(s)
+        Slots::create(
+            dir.join(store::SLOTS),
+            s.table.registered.max(1) as usize,
+            store::slot_size(&s.ballot),
+        )?;
+        drop(s);
+        Station::load(dir, 0)
     }
 
-    /// Loads a station directory, re-verifying the package and provisioning.
-    /// The state is immediately re-saved as "in use": if the process dies
-    /// before [`Station::save`] with `clean = true`, the next load raises the
-    /// restart alarm.
-    pub fn load(dir: &Path, now: u64) -> Result<Station, Error> {
-        let read = |name: &str| {
-            std::fs::read(dir.join(name))
-                .map_err(|e| Error::Io(format!("{}: {e}", dir.join(name).display())))
+    /// The station as provisioned in `dir`, before any event is read.
+    fn provisioned(dir: &Path) -> Result<Station, Error> {
+        let read =
+            |name: &str| std::fs::read(dir.join(name)).map_err(|e| store::io(&dir.join(name), e));
+        let text = |name: &str| {
+            String::from_utf8(read(name)?).map_err(|_| Error::Io(format!("{name} is not UTF-8")))
         };
-        let package = read("package.note")?;
-        let trust = String::from_utf8(read("trust.txt")?).map_err(|e| Error::Io(e.to_string()))?;
-        let t = acta_election::Trust::parse(&trust).map_err(|e| Error::Provision(e.to_string()))?;
-        let election = Election::open(&package, &t).map_err(|e| Error::Provision(e.to_string()))?;
-        let roll = Roll::parse(
-            &String::from_utf8(read("roll.txt")?).map_err(|e| Error::Io(e.to_string()))?,
-        )
-        .map_err(|e| Error::Provision(e.to_string()))?;
-        let keyfile =
-            String::from_utf8(read("machine.key")?).map_err(|e| Error::Io(e.to_string()))?;
+        let t = acta_election::Trust::parse(&text("trust.txt")?)
+            .map_err(|e| Error::Provision(e.to_string()))?;
+        let election = Election::open(&read("package.note")?, &t)
+            .map_err(|e| Error::Provision(e.to_string()))?;
+        let roll = Roll::parse(&text("roll.txt")?).map_err(|e| Error::Provision(e.to_string()))?;
+        let keyfile = text("machine.key")?;
         let mut lines = keyfile.lines();
         let key = Signer::from_private_key(lines.next().unwrap_or(""))
             .map_err(|e| Error::Provision(e.to_string()))?;
@@ -631,133 +712,211 @@ impl Station {
             .next()
             .and_then(|l| l.strip_prefix("table "))
             .ok_or_else(|| Error::Provision("machine.key lacks its table line".into()))?;
-        let mut s = Station::provision(&election, table_id, roll, key)?;
-        s.state = serde_json::from_slice(&read("state.json")?)
-            .map_err(|e| Error::Io(format!("state.json: {e}")))?;
-        let journal_file = std::fs::read_to_string(dir.join("journal.log")).ok();
-        let mismatches = s.audit_state(journal_file.as_deref());
-        if !mismatches.is_empty() && s.state.phase != Phase::Ready {
-            s.tick(now);
-            for m in mismatches {
-                s.alarm(now, Alarm::StateMismatch, &m);
+        Station::provision(&election, table_id, roll, key)
+    }
+
+    /// Reads a station directory without touching it — no recovery, no
+    /// alarm, no marker — to export or inspect it, even while the station
+    /// runs. The result keeps everything in memory.
+    pub fn inspect(dir: &Path) -> Result<Station, Error> {
+        let mut s = Station::provisioned(dir)?;
+        let path = dir.join(store::JOURNAL);
+        let text = std::fs::read_to_string(&path).map_err(|e| store::io(&path, e))?;
+        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        let (_, summary) =
+            journal::read(whole).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+        s.journal = whole.lines().map(str::to_string).collect();
+        s.summary = summary;
+        let path = dir.join(store::SLOTS);
+        let bytes = std::fs::read(&path).map_err(|e| store::io(&path, e))?;
+        for slot in bytes.chunks(store::slot_size(&s.ballot)) {
+            if let Slot::Record(r) = store::decode(slot) {
+                if recount(&s.ballot, &mut s.counts, &r).is_ok() {
+                    s.records.push(r);
+                }
             }
         }
-        if !s.state.clean && s.state.phase == Phase::Open {
-            s.tick(now);
-            s.alarm(now, Alarm::Restart, "resumed after an unclean stop");
-        }
-        s.save(dir, false)?;
         Ok(s)
     }
-}
 
-impl Station {
-    /// Re-derives what the stored state claims from what it rests on: every
-    /// count from the ballot records, the journal head from the journal
-    /// lines, the journal file from the journal. Returns one line per
-    /// mismatch. Nothing is repaired: the caller raises the state-mismatch
-    /// alarm, which goes on the acta, and the counts stay as stored so that
-    /// the acta shows what the machine was made to hold.
-    fn audit_state(&self, journal_file: Option<&str>) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut counts: BTreeMap<String, (BTreeMap<String, u32>, u32, u32)> = self
-            .ballot
-            .iter()
-            .map(|c| {
-                (
-                    c.id.clone(),
-                    (c.choices().into_iter().map(|ch| (ch, 0)).collect(), 0, 0),
-                )
-            })
-            .collect();
-        for record in &self.state.records {
-            let mut lines = record.lines();
-            if lines.next() != Some("ballot/v1") {
-                out.push("a ballot record is not ballot/v1".into());
-                continue;
-            }
-            for line in lines {
-                let Some((contest, mark)) = line.split_once(' ') else {
-                    out.push(format!("ballot record line {line:?} is malformed"));
-                    continue;
-                };
-                let Some(entry) = counts.get_mut(contest) else {
-                    out.push(format!(
-                        "ballot record names contest {contest} not on this ballot"
-                    ));
-                    continue;
-                };
-                match mark {
-                    "blank" => entry.1 += 1,
-                    "null" => entry.2 += 1,
-                    choices => {
-                        for c in choices.split(',') {
-                            match entry.0.get_mut(c) {
-                                Some(n) => *n += 1,
-                                None => out.push(format!(
-                                    "ballot record marks {c}, not a choice of {contest}"
-                                )),
-                            }
-                        }
-                    }
-                }
-            }
+    /// Loads a station directory: re-verifies the package and provisioning,
+    /// rebuilds the state from the journal, the poll book and the ballot
+    /// slots, finishes or drops the one operation a crash may have cut, and
+    /// raises the state-mismatch alarm for anything that does not add up and
+    /// the restart alarm after an unclean stop while open. Nothing is
+    /// repaired: the counts are what the ballot slots hold.
+    pub fn load(dir: &Path, now: u64) -> Result<Station, Error> {
+        let mut s = Station::provisioned(dir)?;
+        let (journal_log, jtext) = AppendLog::open(dir.join(store::JOURNAL))?;
+        let (_, summary) = journal::read(&jtext).map_err(|e| {
+            Error::Io(format!(
+                "{}: {e}: the journal was edited or corrupted; the station will not run on it",
+                dir.join(store::JOURNAL).display()
+            ))
+        })?;
+        s.journal = jtext.lines().map(str::to_string).collect();
+        s.summary = summary;
+
+        let mut mismatches = Vec::new();
+        let (mut poll_book, ptext) = AppendLog::open(dir.join(store::POLL_BOOK))?;
+        let mut ends = Vec::new();
+        let mut entries = Vec::new();
+        let mut end = 0u64;
+        for line in ptext.lines() {
+            end += line.len() as u64 + 1;
+            ends.push(end);
+            entries.push(line.to_string());
         }
-        if self.state.records.len() != self.state.ballots as usize {
-            out.push(format!(
-                "ballots {} but {} ballot records",
-                self.state.ballots,
-                self.state.records.len()
+        let journaled = s.summary.authenticated as usize;
+        if entries.len() == journaled + 1 {
+            // The last authentication never reached the journal: it never
+            // returned, and the voter was not let through.
+            entries.pop();
+            ends.pop();
+            poll_book.truncate(ends.last().copied().unwrap_or(0))?;
+        } else if entries.len() != journaled {
+            mismatches.push(format!(
+                "the poll book holds {} authentications, the journal {journaled}",
+                entries.len()
             ));
         }
-        for (contest, (votes, blank, null)) in &counts {
-            match self.state.counts.get(contest) {
-                None => out.push(format!("contest {contest} missing from the stored counts")),
-                Some((v, b, n)) => {
-                    for (choice, m) in votes {
-                        let stored = v.get(choice).copied().unwrap_or(0);
-                        if stored != *m {
-                            out.push(format!(
-                                "{contest} {choice}: stored count {stored}, ballot records {m}"
-                            ));
-                        }
-                    }
-                    if v.len() != votes.len() {
-                        out.push(format!(
-                            "contest {contest}: stored choices differ from the ballot"
-                        ));
-                    }
-                    if (b, n) != (blank, null) {
-                        out.push(format!(
-                            "{contest} blank/null: stored {b}/{n}, ballot records {blank}/{null}"
-                        ));
-                    }
-                }
+        for e in &entries {
+            let f: Vec<&str> = e.split(' ').collect();
+            let parsed = match f.as_slice() {
+                [voter, template, code] => hex::decode(template)
+                    .ok()
+                    .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                    .map(|t| (voter.to_string(), t, *code)),
+                _ => None,
+            };
+            let Some((voter, template, code)) = parsed else {
+                mismatches.push("a poll-book line is malformed".into());
+                continue;
+            };
+            if let Some(h) = hex::decode(code)
+                .ok()
+                .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            {
+                s.used_codes.insert(h);
+            }
+            s.templates.insert(template, voter.clone());
+            if !s.authenticated.insert(voter) {
+                mismatches.push("the poll book names one voter twice".into());
             }
         }
-        let mut head = [0u8; 32];
-        for line in &self.state.journal {
-            head = Sha256::new()
-                .chain_update(head)
-                .chain_update(line.as_bytes())
-                .finalize()
-                .into();
-        }
-        if hex::encode(head) != self.state.journal_head {
-            out.push("the journal lines do not hash to the stored journal head".into());
-        }
-        if let Some(file) = journal_file {
-            let expected = self.state.journal.join("\n") + "\n";
-            if file != expected {
-                out.push("journal.log differs from the journal in the state".into());
+
+        let (mut slots, contents) =
+            Slots::open(dir.join(store::SLOTS), store::slot_size(&s.ballot))?;
+        let mut free = Vec::new();
+        let mut torn = Vec::new();
+        for (i, c) in contents.into_iter().enumerate() {
+            match c {
+                Slot::Empty => free.push(i),
+                Slot::Torn => torn.push(i),
+                Slot::Record(r) => s.records.push(r),
             }
         }
-        out
+        let mut recovered_ballot = false;
+        let journaled = s.summary.ballots as usize;
+        if s.summary.waiting && torn.len() == 1 && s.records.len() == journaled {
+            // A ballot whose slot write was cut: it was never confirmed.
+            slots.write(torn[0], None)?;
+            free.push(torn.pop().expect("one"));
+        } else if s.summary.waiting && torn.is_empty() && s.records.len() == journaled + 1 {
+            // The ballot reached its slot but not the journal: it was cast by
+            // the voter who was waiting, so it counts and is journaled now.
+            recovered_ballot = true;
+        } else {
+            if !torn.is_empty() {
+                mismatches.push(format!("{} ballot slots are unreadable", torn.len()));
+            }
+            if s.records.len() != journaled {
+                mismatches.push(format!(
+                    "{} ballot records in the slots, {journaled} ballots in the journal",
+                    s.records.len()
+                ));
+            }
+        }
+        for r in &s.records {
+            if let Err(m) = recount(&s.ballot, &mut s.counts, r) {
+                mismatches.push(m);
+            }
+        }
+        s.disk = Some(Disk {
+            dir: dir.to_path_buf(),
+            journal: journal_log,
+            poll_book,
+            poll_book_lines: ends,
+            slots,
+            free,
+        });
+        let was_running = dir.join(store::IN_USE).exists();
+        store::write_atomic(&dir.join(store::IN_USE), b"running\n")?;
+        s.tick(now)?;
+        if recovered_ballot {
+            s.log(now, Event::Ballot)?;
+        }
+        for m in mismatches {
+            s.alarm(now, Alarm::StateMismatch, &m)?;
+        }
+        if was_running && s.phase() == Phase::Open {
+            s.alarm(now, Alarm::Restart, "resumed after an unclean stop")?;
+        }
+        Ok(s)
+    }
+
+    /// Stops cleanly: the next load raises no restart alarm.
+    pub fn stop(self) -> Result<(), Error> {
+        if let Some(d) = &self.disk {
+            let p = d.dir.join(store::IN_USE);
+            std::fs::remove_file(&p).map_err(|e| store::io(&p, e))?;
+        }
+        Ok(())
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+/// Adds a record written by [`Station::record`] to the counts.
+fn count(counts: &mut Counts, record: &str) {
+    for line in record.lines().skip(1) {
+        let (contest, mark) = line.split_once(' ').expect("own record");
+        let entry = counts.get_mut(contest).expect("own record");
+        match mark {
+            "blank" => entry.1 += 1,
+            "null" => entry.2 += 1,
+            choices => {
+                for c in choices.split(',') {
+                    *entry.0.get_mut(c).expect("own record") += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Adds a record read back from disk, refusing anything this ballot could
+/// not have produced.
+fn recount(ballot: &[Contest], counts: &mut Counts, record: &str) -> Result<(), String> {
+    let mut lines = record.lines();
+    if lines.next() != Some("ballot/v1") || !record.ends_with('\n') {
+        return Err("a ballot record is not ballot/v1".into());
+    }
+    let lines: Vec<&str> = lines.collect();
+    if lines.len() != ballot.len() {
+        return Err("a ballot record does not have one line per contest".into());
+    }
+    for (line, contest) in lines.iter().zip(ballot) {
+        let Some((id, mark)) = line.split_once(' ') else {
+            return Err(format!("ballot record line {line:?} is malformed"));
+        };
+        if id != contest.id {
+            return Err(format!("a ballot record names contest {id} out of place"));
+        }
+        if mark != "blank" && mark != "null" {
+            let valid = contest.choices();
+            if let Some(c) = mark.split(',').find(|c| !valid.iter().any(|v| v == c)) {
+                return Err(format!("a ballot record marks {c}, not a choice of {id}"));
+            }
+        }
+    }
+    count(counts, record);
+    Ok(())
 }

@@ -237,38 +237,67 @@ fn invalid_ballots_are_refused_without_counting() {
     assert_eq!(s.acta().ballots, 1);
 }
 
+fn on_disk(g: &Generated, dir: &std::path::Path) -> Station {
+    let (r, _) = g.roll(0);
+    Station::create(
+        dir,
+        g.package.as_bytes(),
+        &g.trust.to_text(),
+        &r,
+        &g.machines[0],
+        &g.election.tables[0].id,
+    )
+    .unwrap()
+}
+
+fn first_choices(s: &Station) -> Vec<Mark> {
+    s.ballot()
+        .iter()
+        .map(|c| Mark::Choices(vec![c.choices()[0].clone()]))
+        .collect()
+}
+
 #[test]
 fn a_station_resumes_from_disk_and_an_unclean_stop_is_an_alarm() {
     let g = election();
     let dir = tempfile::tempdir().unwrap();
     let (r, _) = g.roll(0);
     let t0 = opens(&g);
-    let mut s = Station::create(
-        dir.path(),
-        g.package.as_bytes(),
-        &g.trust.to_text(),
-        &r,
-        &g.machines[0].clone(),
-        &g.election.tables[0].id,
-    )
-    .unwrap();
-    s.open(t0).unwrap();
-    s.save(dir.path(), true).unwrap();
+    let mut s = on_disk(&g, dir.path());
+    let zero = s.open(t0).unwrap();
+    s.stop().unwrap();
     let mut s = Station::load(dir.path(), t0 + 30).unwrap();
+    assert_eq!(s.zero_report().unwrap(), zero, "the zero report is rebuilt");
     s.authenticate(t0 + 60, &r.voters[0].id, r.voters[0].template, None)
         .unwrap();
     s.cast(t0 + 90, &all_blank(&s)).unwrap();
-    s.save(dir.path(), true).unwrap();
+    s.stop().unwrap();
     let s = Station::load(dir.path(), t0 + 120).unwrap();
     assert_eq!(s.acta().ballots, 1);
     assert_eq!(s.alarms()[Alarm::Restart.index()], 0);
-    drop(s); // the process "dies" without a clean save
+    drop(s); // the process dies without a clean stop
     let mut s = Station::load(dir.path(), t0 + 400).unwrap();
     assert_eq!(s.alarms()[Alarm::Restart.index()], 1);
+    assert!(s.journal().last().unwrap().contains("alarm restart"));
     assert!(matches!(
         s.authenticate(t0 + 500, &r.voters[0].id, r.voters[0].template, None),
         Err(Error::AlreadyVoted(_))
     ));
+    let acta = s.close(time::parse(&g.election.closes).unwrap()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("acta.note")).unwrap(),
+        acta
+    );
+    // The acta is the same bytes after a restart, and the journal verifies.
+    drop(s);
+    let s = Station::load(dir.path(), t0 + 9000).unwrap();
+    assert_eq!(s.signed_acta().unwrap(), acta);
+    let opened = Acta::open(acta.as_bytes(), &g.election).unwrap().acta;
+    let z = acta_sheet::ZeroReport::parse(
+        acta_note::open(zero.as_bytes(), &g.election.tables[0].key.parse().unwrap()).unwrap(),
+    )
+    .unwrap();
+    acta_sheet::journal::verify(&s.journal_text(), Some(&z), &opened).unwrap();
     // A key not certified for this table cannot be provisioned.
     assert!(Station::provision(
         &g.election,
@@ -279,81 +308,285 @@ fn a_station_resumes_from_disk_and_an_unclean_stop_is_an_alarm() {
     .is_err());
 }
 
-/// Someone with the machine's disk edits its stored counts, or its journal:
-/// on the next start the station re-derives the counts from its ballot
-/// records and re-hashes its journal, raises the state-mismatch alarm, and
-/// that alarm is on the signed acta. Nothing is silently repaired.
+/// A `kill -9` can cut each durable step. The station finishes or drops the
+/// one operation that was cut, and never loses a confirmed ballot.
 #[test]
-fn an_edited_station_state_is_an_alarm_on_the_acta() {
+fn a_cut_operation_is_finished_or_dropped_on_restart() {
+    let g = election();
+    let (r, _) = g.roll(0);
+    let t0 = opens(&g);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = on_disk(&g, dir.path());
+    s.open(t0).unwrap();
+    s.authenticate(t0 + 60, &r.voters[0].id, r.voters[0].template, None)
+        .unwrap();
+    s.cast(t0 + 90, &first_choices(&s)).unwrap();
+    let confirmed = s.records().to_vec();
+    drop(s);
+    let journal = dir.path().join("journal.log");
+    let poll_book = dir.path().join("poll-book.log");
+    let slots = dir.path().join("ballots.slots");
+    let snapshot = |p: &std::path::Path| std::fs::read(p).unwrap();
+    let (j0, p0, s0) = (snapshot(&journal), snapshot(&poll_book), snapshot(&slots));
+
+    // 1. The poll book has the next voter but the journal does not: the
+    // authentication never returned, so the voter was not let through.
+    let mut p = p0.clone();
+    p.extend_from_slice(
+        format!(
+            "{} {} -\n",
+            r.voters[1].id,
+            hex::encode(r.voters[1].template)
+        )
+        .as_bytes(),
+    );
+    std::fs::write(&poll_book, &p).unwrap();
+    let mut s = Station::load(dir.path(), t0 + 100).unwrap();
+    assert!(!s.voter_waiting());
+    assert_eq!(s.authenticated().0, 1);
+    assert_eq!(
+        std::fs::read(&poll_book).unwrap(),
+        p0,
+        "the cut line is dropped"
+    );
+    s.authenticate(t0 + 120, &r.voters[1].id, r.voters[1].template, None)
+        .unwrap();
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 0);
+    drop(s);
+
+    // 2. Half a journal line: cut off.
+    let mut j = std::fs::read(&journal).unwrap();
+    let whole = j.clone();
+    j.extend_from_slice(b"2026-12-06T10:0");
+    std::fs::write(&journal, &j).unwrap();
+    let s = Station::load(dir.path(), t0 + 130).unwrap();
+    assert!(s.voter_waiting(), "voter 1 is still waiting to vote");
+    assert!(std::fs::read(&journal).unwrap().starts_with(&whole));
+    drop(s);
+
+    // 3. The ballot reached its slot but not the journal: it counts, once.
+    let s = Station::load(dir.path(), t0 + 140).unwrap();
+    let record = s.record(&all_blank(&s)).unwrap();
+    drop(s);
+    let before_slot = std::fs::read(&slots).unwrap();
+    let size = before_slot.len() / g.election.tables[0].registered as usize;
+    let free = (0..g.election.tables[0].registered as usize)
+        .find(|i| {
+            before_slot[i * size..(i + 1) * size]
+                .iter()
+                .all(|&b| b == 0)
+        })
+        .unwrap();
+    let mut slot = vec![0u8; size];
+    use sha2::Digest;
+    slot[..32].copy_from_slice(&sha2::Sha256::digest(record.as_bytes()));
+    slot[32..34].copy_from_slice(&(record.len() as u16).to_le_bytes());
+    slot[34..34 + record.len()].copy_from_slice(record.as_bytes());
+    let mut with = before_slot.clone();
+    with[free * size..(free + 1) * size].copy_from_slice(&slot);
+    std::fs::write(&slots, &with).unwrap();
+    let s = Station::load(dir.path(), t0 + 150).unwrap();
+    assert_eq!(s.ballots(), 2);
+    assert!(!s.voter_waiting());
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 0);
+    assert!(s.records().contains(&record));
+    drop(s);
+    let s = Station::load(dir.path(), t0 + 160).unwrap();
+    assert_eq!(s.ballots(), 2, "counted once, not again on the next start");
+    for c in &confirmed {
+        assert!(s.records().contains(c), "the confirmed ballot is kept");
+    }
+    drop(s);
+
+    // 4. A torn slot while a voter waits: that ballot was never confirmed.
+    std::fs::write(&journal, &j0).unwrap();
+    std::fs::write(&poll_book, &p0).unwrap();
+    std::fs::write(&slots, &s0).unwrap();
+    let mut s = Station::load(dir.path(), t0 + 170).unwrap();
+    s.authenticate(t0 + 180, &r.voters[2].id, r.voters[2].template, None)
+        .unwrap();
+    drop(s);
+    let mut torn = std::fs::read(&slots).unwrap();
+    let free = (0..torn.len() / size)
+        .find(|i| torn[i * size..(i + 1) * size].iter().all(|&b| b == 0))
+        .unwrap();
+    torn[free * size..free * size + 20].copy_from_slice(&[7; 20]);
+    std::fs::write(&slots, &torn).unwrap();
+    let mut s = Station::load(dir.path(), t0 + 190).unwrap();
+    assert_eq!(s.ballots(), 1);
+    assert!(s.voter_waiting(), "the voter may cast the ballot again");
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 0);
+    s.cast(t0 + 200, &all_blank(&s)).unwrap();
+    assert_eq!(s.ballots(), 2);
+}
+
+/// Someone with the machine's disk removes, adds or corrupts a ballot, or
+/// edits the journal: on the next start the station raises the
+/// state-mismatch alarm, and that alarm is on the signed acta; an edited
+/// journal stops the machine with a message. Nothing is silently repaired.
+#[test]
+fn an_edited_station_disk_is_an_alarm_on_the_acta() {
     let g = election();
     let (r, _) = g.roll(0);
     let t0 = opens(&g);
     let fresh = |dir: &std::path::Path| {
-        let mut s = Station::create(
-            dir,
-            g.package.as_bytes(),
-            &g.trust.to_text(),
-            &r,
-            &g.machines[0],
-            &g.election.tables[0].id,
-        )
-        .unwrap();
+        let mut s = on_disk(&g, dir);
         s.open(t0).unwrap();
-        s.authenticate(t0 + 60, &r.voters[0].id, r.voters[0].template, None)
-            .unwrap();
-        let marks: Vec<Mark> = s
-            .ballot()
-            .iter()
-            .map(|c| Mark::Choices(vec![c.choices()[0].clone()]))
-            .collect();
-        s.cast(t0 + 90, &marks).unwrap();
-        s.save(dir, true).unwrap();
+        for (k, v) in r.voters[..2].iter().enumerate() {
+            s.authenticate(t0 + 60 + 60 * k as u64, &v.id, v.template, None)
+                .unwrap();
+            s.cast(t0 + 90 + 60 * k as u64, &first_choices(&s)).unwrap();
+        }
+        s.stop().unwrap();
+    };
+    let slots_of = |dir: &std::path::Path| {
+        let b = std::fs::read(dir.join("ballots.slots")).unwrap();
+        let size = b.len() / g.election.tables[0].registered as usize;
+        (b, size)
     };
 
     // Untouched: no alarm.
     let dir = tempfile::tempdir().unwrap();
     fresh(dir.path());
-    let s = Station::load(dir.path(), t0 + 120).unwrap();
+    let s = Station::load(dir.path(), t0 + 300).unwrap();
     assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 0);
+    drop(s);
 
-    // A count moved from one choice to another in state.json.
+    // A ballot removed from the box.
     let dir = tempfile::tempdir().unwrap();
     fresh(dir.path());
-    let path = dir.path().join("state.json");
-    let mut state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let pres = &mut state["counts"]["PRES"][0];
-    let choices: Vec<String> = pres.as_object().unwrap().keys().cloned().collect();
-    pres[&choices[0]] = 0.into();
-    pres[&choices[1]] = 1.into();
-    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
-    let mut s = Station::load(dir.path(), t0 + 120).unwrap();
-    assert!(s.alarms()[Alarm::StateMismatch.index()] >= 1);
-    let acta = Acta::open(s.close(t0 + 200).unwrap().as_bytes(), &g.election)
+    let (mut b, size) = slots_of(dir.path());
+    let used = (0..b.len() / size)
+        .find(|i| b[i * size..(i + 1) * size].iter().any(|&x| x != 0))
+        .unwrap();
+    b[used * size..(used + 1) * size].fill(0);
+    std::fs::write(dir.path().join("ballots.slots"), &b).unwrap();
+    let mut s = Station::load(dir.path(), t0 + 300).unwrap();
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 1);
+    let acta = Acta::open(s.close(t0 + 400).unwrap().as_bytes(), &g.election)
         .unwrap()
         .acta;
-    assert!(
-        acta.alarms[Alarm::StateMismatch.index()] >= 1,
-        "the alarm is on the signed acta"
-    );
-    let pres = acta.contest("PRES").unwrap();
     assert_eq!(
-        pres.votes[1].1, 1,
-        "the edited count is not silently repaired"
+        acta.alarms[Alarm::StateMismatch.index()],
+        1,
+        "on the signed acta"
+    );
+    assert_eq!(acta.ballots, 2, "the journal's count");
+    assert_eq!(
+        acta.contest("PRES").unwrap().votes[0].1,
+        1,
+        "the counts are what the box holds, not repaired"
     );
 
-    // A journal line rewritten.
+    // A ballot stuffed in: a well-formed slot the journal never saw.
     let dir = tempfile::tempdir().unwrap();
     fresh(dir.path());
-    let path = dir.path().join("state.json");
-    let mut state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    state["journal"][1] = "2026-12-06T10:01:00Z authenticated V00000000".into();
-    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
-    let s = Station::load(dir.path(), t0 + 120).unwrap();
-    assert!(s.alarms()[Alarm::StateMismatch.index()] >= 1);
+    let (mut b, size) = slots_of(dir.path());
+    let used = (0..b.len() / size)
+        .find(|i| b[i * size..(i + 1) * size].iter().any(|&x| x != 0))
+        .unwrap();
+    let free = (0..b.len() / size)
+        .find(|i| b[i * size..(i + 1) * size].iter().all(|&x| x == 0))
+        .unwrap();
+    let copy = b[used * size..(used + 1) * size].to_vec();
+    b[free * size..(free + 1) * size].copy_from_slice(&copy);
+    std::fs::write(dir.path().join("ballots.slots"), &b).unwrap();
+    let s = Station::load(dir.path(), t0 + 300).unwrap();
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 1);
+    assert!(s
+        .journal()
+        .last()
+        .unwrap()
+        .contains("3 ballot records in the slots, 2 ballots in the journal"));
+    drop(s);
+
+    // A journal line rewritten into something the format does not allow.
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let path = dir.path().join("journal.log");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("authenticated\n", "authenticated V00000001\n", 1),
+    )
+    .unwrap();
+    let e = Station::load(dir.path(), t0 + 300).unwrap_err().to_string();
+    assert!(e.contains("journal.log") && e.contains("line 2"), "{e}");
+}
+
+/// SYSTEM.md §4: nothing on the disk, the journal or the exports orders the
+/// ballots or names a voter.
+#[test]
+fn ballots_are_stored_without_order_or_voter() {
+    let g = election();
+    let (r, _) = g.roll(0);
+    let t0 = opens(&g);
+    let voters = &r.voters[..6];
+    let marks = |s: &Station, k: usize| -> Vec<Mark> {
+        s.ballot()
+            .iter()
+            .map(|c| {
+                let ch = c.choices();
+                Mark::Choices(vec![ch[k % ch.len()].clone()])
+            })
+            .collect()
+    };
+    let run = |order: &[usize]| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = on_disk(&g, dir.path());
+        s.open(t0).unwrap();
+        for (n, &k) in order.iter().enumerate() {
+            let t = t0 + 60 * (n as u64 + 1);
+            s.authenticate(t, &voters[k].id, voters[k].template, None)
+                .unwrap();
+            s.cast(t + 30, &marks(&s, k)).unwrap();
+        }
+        let journal = s.journal_text();
+        let mut records = s.records().to_vec();
+        records.sort();
+        let root = s.records_root();
+        (dir, journal, records, root)
+    };
+    let (dir_a, journal_a, a, root_a) = run(&[0, 1, 2, 3, 4, 5]);
+    let (_dir_b, _, b, root_b) = run(&[5, 3, 1, 0, 4, 2]);
+    assert_eq!(
+        a, b,
+        "the same voters in another order: byte-identical records"
+    );
+    assert_eq!(root_a, root_b);
+    for v in voters {
+        assert!(!journal_a.contains(&v.id), "the journal names no voter");
+    }
+    for rec in &a {
+        assert!(rec.starts_with("ballot/v1\n"));
+        assert!(!rec.contains(":"), "no time on a ballot record: {rec}");
+    }
+    // The slot file holds the records, each in its own fixed-size slot,
+    // and nothing else: no counter, no time.
+    let slots = std::fs::read(dir_a.path().join("ballots.slots")).unwrap();
+    let size = slots.len() / g.election.tables[0].registered as usize;
+    let used: Vec<usize> = (0..slots.len() / size)
+        .filter(|i| slots[i * size..(i + 1) * size].iter().any(|&x| x != 0))
+        .collect();
+    assert_eq!(used.len(), 6);
+    // Six ballots in slots drawn at random are not the first six slots in
+    // order (with hundreds of slots, the chance that they are is below 1e-15).
+    assert_ne!(used, (0..6).collect::<Vec<_>>());
+}
+
+/// Closing before the scheduled time is allowed, with its alarm.
+#[test]
+fn closing_early_raises_the_schedule_alarm() {
+    let g = election();
+    let (mut s, _) = station(&g, 0);
+    let t0 = opens(&g);
+    s.open(t0).unwrap();
+    let acta = Acta::open(s.close(t0 + 3600).unwrap().as_bytes(), &g.election)
+        .unwrap()
+        .acta;
+    assert_eq!(acta.alarms[Alarm::OutsideSchedule.index()], 1);
     assert!(s
         .journal()
         .iter()
-        .any(|l| l.contains("state-mismatch") && l.contains("journal")));
+        .any(|l| l.contains("closed before the scheduled")));
 }

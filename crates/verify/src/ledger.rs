@@ -241,7 +241,7 @@ impl Ledger {
         };
         let id = election.tables[t].id.clone();
         let earlier = match kind {
-            EntryKind::Zero => self.tables[t].zero.map(|(k, b)| (k, b)),
+            EntryKind::Zero => self.tables[t].zero,
             _ => self.tables[t].acta.as_ref().map(|a| (a.index, a.body)),
         };
         if let Some((first, body)) = earlier {

@@ -141,6 +141,8 @@ pub struct Station {
     records: Vec<String>,
     disk: Option<Disk>,
     failed: Option<String>,
+    /// The clock's previous reading: a reading before it is a jump back.
+    last_seen: u64,
 }
 
 fn random_below(n: usize) -> usize {
@@ -210,6 +212,7 @@ impl Station {
             records: Vec::new(),
             disk: None,
             failed: None,
+            last_seen: 0,
         })
     }
 
@@ -313,11 +316,15 @@ impl Station {
     }
 
     /// Observes the clock: a clock that goes backwards raises an alarm.
+    /// One jump back is one alarm: the reading after it is compared with
+    /// the jumped clock, not with the time before the jump.
     fn tick(&mut self, now: u64) -> Result<(), Error> {
-        if now < self.summary.last_time {
+        let before = self.last_seen;
+        self.last_seen = now;
+        if now < before {
             let detail = format!(
                 "from {} back to {}",
-                time::format(self.summary.last_time),
+                time::format(before),
                 time::format(now)
             );
             self.alarm(now, Alarm::ClockJump, &detail)?;
@@ -755,6 +762,7 @@ impl Station {
             ))
         })?;
         s.journal = jtext.lines().map(str::to_string).collect();
+        s.last_seen = summary.last_time;
         s.summary = summary;
 
         let mut mismatches = Vec::new();

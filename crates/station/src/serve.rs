@@ -21,6 +21,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,9 @@ pub enum Clock {
         /// Machine seconds per real second.
         speed: u32,
     },
+    /// A clock set by hand through the shared cell (rehearsals and tests
+    /// that must put an event at an exact time, or turn the clock back).
+    Manual(Arc<AtomicU64>),
 }
 
 struct Timer {
@@ -73,13 +77,19 @@ impl Timer {
     /// The machine time now, and a jump if the wall clock moved away from
     /// the monotonic clock since the last reading.
     fn read(&mut self) -> (u64, Option<String>) {
-        match self.clock {
+        self.read_at(wall())
+    }
+
+    /// [`Timer::read`] with the wall clock reading `now_wall`.
+    fn read_at(&mut self, now_wall: u64) -> (u64, Option<String>) {
+        match &self.clock {
+            Clock::Manual(cell) => (cell.load(Ordering::SeqCst), None),
             Clock::Simulated { start, speed } => (
-                start + self.began.elapsed().as_secs() * u64::from(speed.max(1)),
+                start + self.began.elapsed().as_secs() * u64::from((*speed).max(1)),
                 None,
             ),
             Clock::System => {
-                let now = wall();
+                let now = now_wall;
                 let expected = self.wall_at_start + self.began.elapsed().as_secs();
                 let jump = (now.abs_diff(expected) > JUMP_SECONDS).then(|| {
                     format!(
@@ -240,7 +250,12 @@ fn refusal(lang: Lang, e: &Error) -> String {
         (Lang::Es, Error::OutsideSchedule { opens, closes }) => {
             format!("Rechazado: fuera del horario ({opens} a {closes}); queda en la bitácora.")
         }
-        (Lang::Es, Error::Sequence(_)) => "Rechazado: el elector anterior aún no ha votado.".into(),
+        (Lang::Es, Error::Sequence(m)) if m.starts_with("the previous") => {
+            "Rechazado: el elector anterior aún no ha votado.".into()
+        }
+        (Lang::Es, Error::Sequence(_)) => {
+            "Rechazado: ningún elector identificado está esperando para votar.".into()
+        }
         (Lang::Es, Error::Phase(p)) => format!(
             "Rechazado: la mesa está {}.",
             match *p {
@@ -1033,4 +1048,27 @@ pub fn backoff(n: u32) -> Duration {
     let mut b = [0u8; 8];
     getrandom::getrandom(&mut b).expect("operating system RNG");
     Duration::from_millis(cap / 2 + u64::from_le_bytes(b) % (cap / 2 + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wall clock set forward or back by more than a minute against the
+    /// monotonic clock is a jump; a second later it is not again.
+    #[test]
+    fn a_wall_clock_jump_is_seen() {
+        let start = 1_796_000_000;
+        let mut t = Timer {
+            clock: Clock::System,
+            began: Instant::now(),
+            wall_at_start: start,
+        };
+        assert_eq!(t.read_at(start + 1), (start + 1, None));
+        let (now, jump) = t.read_at(start + 3600);
+        assert_eq!(now, start + 3600);
+        assert!(jump.unwrap().contains("was expected"));
+        assert_eq!(t.read_at(start + 3601).1, None, "the new baseline holds");
+        assert!(t.read_at(start - 600).1.is_some(), "a jump back too");
+    }
 }

@@ -10,6 +10,7 @@
 //! what they must show.
 
 mod cdp;
+mod http;
 
 use std::path::PathBuf;
 
@@ -19,7 +20,8 @@ use acta_station::serve::{App, Clock, Config};
 use acta_station::{Mark, Station};
 use acta_synth::ceremony::run as generate;
 use acta_synth::generate::Options;
-use cdp::{get, Browser};
+use cdp::Browser;
+use http::get;
 
 fn shots() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")

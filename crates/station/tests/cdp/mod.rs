@@ -2,13 +2,15 @@
 //! Chromium through pages: navigate, run a script, wait for the next page,
 //! take a screenshot. One page, one WebSocket, synchronous.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+
+use crate::http::get;
 use serde_json::{json, Value};
 
 pub fn chromium() -> PathBuf {
@@ -20,63 +22,6 @@ pub fn chromium() -> PathBuf {
         }
     }
     panic!("no headless Chromium on PATH: run the tests through scripts/test, which installs it");
-}
-
-/// A plain HTTP/1.1 GET on loopback, returning the status and the body
-/// bytes (read by `Content-Length`, chunks, or to the end).
-pub fn get(addr: &str, path: &str) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 65536];
-    let at = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed before the headers");
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..at]).to_ascii_lowercase();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut body = buf[at + 4..].to_vec();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map(|v| v.trim().parse::<usize>().unwrap());
-    match length {
-        Some(len) => {
-            while body.len() < len {
-                let n = s.read(&mut chunk).unwrap();
-                assert!(n > 0, "connection closed inside the body");
-                body.extend_from_slice(&chunk[..n]);
-            }
-        }
-        None => {
-            s.read_to_end(&mut body).unwrap();
-        }
-    }
-    if head.contains("transfer-encoding: chunked") {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let n = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
-                .unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[nl + 2..nl + 2 + n]);
-            rest = &rest[nl + 2 + n + 2..];
-        }
-        body = out;
-    }
-    (status, body)
 }
 
 pub struct Browser {
@@ -150,7 +95,7 @@ impl Browser {
         }
     }
 
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let id = self.next;
         self.next += 1;
         let msg = json!({ "id": id, "method": method, "params": params }).to_string();
@@ -162,27 +107,44 @@ impl Browser {
             };
             let v: Value = serde_json::from_str(t.as_str()).unwrap();
             if v["id"] == id {
-                assert!(v.get("error").is_none(), "{method}: {v}");
-                return v["result"].clone();
+                return match v.get("error") {
+                    Some(e) => Err(e.clone()),
+                    None => Ok(v["result"].clone()),
+                };
             }
         }
     }
 
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    /// Runs `js` in the page and returns its value; `None` if the page
+    /// navigated away while it ran.
+    fn try_eval(&mut self, js: &str) -> Option<Value> {
+        let r = self
+            .try_call(
+                "Runtime.evaluate",
+                json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
+            )
+            .ok()?;
+        assert!(r.get("exceptionDetails").is_none(), "{js}: {r}");
+        Some(r["result"]["value"].clone())
+    }
+
     /// Runs `js` in the page and returns its value.
     pub fn eval(&mut self, js: &str) -> Value {
-        let r = self.call(
-            "Runtime.evaluate",
-            json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
-        );
-        assert!(r.get("exceptionDetails").is_none(), "{js}: {r}");
-        r["result"]["value"].clone()
+        self.try_eval(js)
+            .unwrap_or_else(|| panic!("the page navigated while running {js}"))
     }
 
     fn wait_loaded(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let v = self.eval("window.__stale === undefined && document.readyState === 'complete'");
-            if v == json!(true) {
+            let v =
+                self.try_eval("window.__stale === undefined && document.readyState === 'complete'");
+            if v == Some(json!(true)) {
                 return;
             }
             assert!(Instant::now() < deadline, "the page never loaded");
@@ -199,7 +161,8 @@ impl Browser {
     /// Runs `js` that submits a form or follows a link, and waits for the
     /// next page.
     pub fn submit(&mut self, js: &str) {
-        self.eval(&format!("window.__stale = true; {js}"));
+        // The click may navigate before the evaluation answers.
+        let _ = self.try_eval(&format!("window.__stale = true; {js}"));
         self.wait_loaded();
     }
 

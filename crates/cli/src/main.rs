@@ -135,8 +135,16 @@ struct VerifyArgs {
     package: PathBuf,
     #[arg(long)]
     trust: PathBuf,
-    /// A signed acta file, or one or more PNG images of its QR codes.
+    /// A signed acta file, or one or more PNG images of its QR codes (a
+    /// printout, or photos of its parts).
     files: Vec<PathBuf>,
+    /// Relay it: submit the verified acta to this center and check the
+    /// receipt (what a witness's phone does for a table whose network
+    /// never came back). The receipt is written to `--receipt`.
+    #[arg(long)]
+    center: Option<String>,
+    #[arg(long, requires = "center")]
+    receipt: Option<PathBuf>,
 }
 
 fn read_trust(path: &std::path::Path) -> Result<acta_election::Trust> {
@@ -210,7 +218,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .iter()
                 .map(std::fs::read)
                 .collect::<Result<_, _>>()?;
-            let signed = if blobs[0].starts_with(b"\x89PNG") {
+            let signed = if blobs.len() == 1 && blobs[0].starts_with(b"\x89PNG") {
+                acta_paper::read_png(&blobs[0])?
+            } else if blobs[0].starts_with(b"\x89PNG") {
                 acta_sheet::qr::read_pngs(&blobs)?
             } else {
                 blobs[0].clone()
@@ -225,6 +235,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             );
             for h in &opened.holds {
                 println!("HELD, not countable as it stands: {h}");
+            }
+            if let Some(url) = &args.center {
+                let client = acta_api::Client::new(url);
+                let s = center::send(&client, &e, &signed, acta_sheet::EntryKind::Acta).await?;
+                match s.outcome {
+                    acta_api::Outcome::Duplicate { index, .. } => {
+                        println!("relayed: the center already had this acta, at log index {index}")
+                    }
+                    acta_api::Outcome::Conflict { index, first, .. } => println!(
+                        "relayed: CONFLICT, the center holds a different acta for this table at index {first}; this one is kept as evidence at {index}"
+                    ),
+                    other => println!("relayed: logged at index {}", other.index()),
+                }
+                if let Some(p) = &args.receipt {
+                    std::fs::write(p, &s.receipt)?;
+                    println!("receipt verified and kept in {}", p.display());
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

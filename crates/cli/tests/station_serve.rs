@@ -289,3 +289,221 @@ fn kill_9_at_random_points_loses_no_ballot_and_counts_none_twice() {
         "each restart is journaled"
     );
 }
+
+/// A TCP proxy in front of the center that misbehaves like a bad network:
+/// of every four connections it drops one at once and holds one for a
+/// second and a half before passing it on.
+fn faulty_proxy(upstream: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for (n, down) in listener.incoming().enumerate() {
+            let Ok(down) = down else { continue };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                match n % 4 {
+                    0 => return drop(down),
+                    1 => std::thread::sleep(Duration::from_millis(1500)),
+                    _ => {}
+                }
+                let Ok(up) = TcpStream::connect(&upstream) else {
+                    return;
+                };
+                let (mut d2, mut u2) = (down.try_clone().unwrap(), up.try_clone().unwrap());
+                let (mut d, mut u) = (down, up);
+                let t = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut d2, &mut u2);
+                    let _ = u2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut u, &mut d);
+                let _ = d.shutdown(std::net::Shutdown::Both);
+                let _ = t.join();
+            });
+        }
+    });
+    addr
+}
+
+fn free_port() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+fn center(dir: &std::path::Path, addr: &str) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_acta"))
+        .args(["center", "serve", "--listen", addr, "--package"])
+        .arg(dir.join("package.note"))
+        .arg("--trust")
+        .arg(dir.join("trust.txt"))
+        .arg("--key")
+        .arg(dir.join("center.key"))
+        .arg("--db")
+        .arg(format!("sqlite://{}", dir.join("center.db").display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http(addr, "GET", "/log/checkpoint", "").is_none_or(|(s, _)| s != 200) {
+        assert!(Instant::now() < deadline, "the center never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn log_size(addr: &str) -> u64 {
+    let (_, body) = http(addr, "GET", "/log/checkpoint", "").unwrap();
+    body.lines().nth(1).unwrap().parse().unwrap()
+}
+
+fn wait_journal(dir: &std::path::Path, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let j = std::fs::read_to_string(dir.join("journal.log")).unwrap();
+        if j.contains(what) {
+            return j;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the journal never showed {what:?}:\n{j}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The outbox sends through dropped and delayed connections and a center
+/// killed and restarted; the acta arrives exactly once, the receipt it
+/// keeps verifies offline, and a witness relaying the printed acta later
+/// changes nothing.
+#[test]
+fn the_acta_reaches_the_center_exactly_once_through_a_bad_night() {
+    let g = generate(&Options {
+        seed: 19,
+        tables: 2,
+    });
+    let (roll, _) = g.roll(0);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::write(w.join("package.note"), &g.package).unwrap();
+    std::fs::write(w.join("trust.txt"), g.trust.to_text()).unwrap();
+    std::fs::write(w.join("center.key"), g.center.to_private_key()).unwrap();
+    let center_addr = free_port();
+    let mut c = center(w, &center_addr);
+    let proxy = faulty_proxy(center_addr.clone());
+
+    let dir = w.join("station");
+    Station::create(
+        &dir,
+        g.package.as_bytes(),
+        &g.trust.to_text(),
+        &roll,
+        &g.machines[0],
+        &g.election.tables[0].id,
+    )
+    .unwrap()
+    .stop()
+    .unwrap();
+    let opens = time::parse(&g.election.opens).unwrap();
+    let mut station = Command::new(env!("CARGO_BIN_EXE_acta"))
+        .args([
+            "station",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--speed",
+            "100",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--clock")
+        .arg(time::format(opens + 60))
+        .arg("--center")
+        .arg(format!("http://{proxy}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(station.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().trim_start_matches("http://").to_string();
+
+    assert_eq!(http(&addr, "POST", "/open", "").unwrap().0, 303);
+    wait_journal(&dir, "transmit zero logged");
+
+    // The center goes down hard while the table votes and closes.
+    c.kill().unwrap();
+    c.wait().unwrap();
+    for v in &roll.voters[..3] {
+        let form = format!("voter={}&reading={}", enc(&v.id), hex::encode(v.template));
+        assert_eq!(http(&addr, "POST", "/authenticate", &form).unwrap().0, 303);
+        let (_, page) = http(&addr, "GET", "/vote", "").unwrap();
+        let tok = token(&page).unwrap();
+        let (s, _) = http(&addr, "POST", "/vote/confirm", &format!("token={tok}")).unwrap();
+        assert_eq!(s, 200);
+    }
+    assert_eq!(http(&addr, "POST", "/close", "").unwrap().0, 303);
+    wait_journal(&dir, "transmit acta failed");
+    let (_, screen) = http(&addr, "GET", "/?lang=en", "").unwrap();
+    assert!(
+        screen.contains("Tally sheet (acta): failed"),
+        "the poll worker sees it"
+    );
+
+    // Back up, on the same database: the outbox gets through.
+    let mut c = center(w, &center_addr);
+    let journal = wait_journal(&dir, "transmit acta logged");
+    let _ = station.kill();
+    let _ = station.wait();
+
+    let acta = std::fs::read(dir.join("acta.note")).unwrap();
+    let opened = Acta::open(&acta, &g.election).unwrap().acta;
+    assert_eq!(
+        log_size(&center_addr),
+        2,
+        "the zero report and the acta, once each"
+    );
+    let receipt = std::fs::read_to_string(dir.join("acta.tlog-proof")).unwrap();
+    let key: acta_note::Verifier = g.election.center_key.parse().unwrap();
+    acta_tlog::TlogProof::parse(&receipt)
+        .unwrap()
+        .verify(&acta, &key, &g.election.log_origin, &[], 0)
+        .expect("the kept receipt proves the acta is in the log");
+    assert!(journal.matches("transmit acta attempt").count() >= 2);
+    acta_sheet::journal::verify(&journal, None, &opened).unwrap();
+
+    // A witness relays the printed acta from its image: verified, submitted,
+    // and the center already has it.
+    let png = {
+        let station = Station::inspect(&dir).unwrap();
+        let a = station.signed_acta().unwrap();
+        acta_paper::acta(a.as_bytes(), None, acta_paper::Width::Mm58)
+            .unwrap()
+            .png
+    };
+    std::fs::write(w.join("acta.png"), png).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_acta"))
+        .args(["verify-acta", "--package"])
+        .arg(w.join("package.note"))
+        .arg("--trust")
+        .arg(w.join("trust.txt"))
+        .arg("--center")
+        .arg(format!("http://{center_addr}"))
+        .arg(w.join("acta.png"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("already had this acta, at log index 1"),
+        "{out}"
+    );
+    assert_eq!(log_size(&center_addr), 2);
+    let _ = c.kill();
+    let _ = c.wait();
+}

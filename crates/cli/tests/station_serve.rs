@@ -506,4 +506,44 @@ fn the_acta_reaches_the_center_exactly_once_through_a_bad_night() {
     assert_eq!(log_size(&center_addr), 2);
     let _ = c.kill();
     let _ = c.wait();
+
+    // The published journal verifies against the acta and the zero report
+    // through the binary; one line changed, and it does not.
+    let verify_journal = |journal: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_acta"))
+            .args(["station", "journal"])
+            .arg(journal)
+            .arg("--acta")
+            .arg(dir.join("acta.note"))
+            .arg("--zero")
+            .arg(dir.join("zero.note"))
+            .arg("--package")
+            .arg(w.join("package.note"))
+            .arg("--trust")
+            .arg(w.join("trust.txt"))
+            .output()
+            .unwrap()
+    };
+    let o = verify_journal(&dir.join("journal.log"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("journal verified"));
+    let edited = journal.replacen(" ballot\n", " left-without-voting\n", 1);
+    std::fs::write(w.join("edited.log"), edited).unwrap();
+    let o = verify_journal(&w.join("edited.log"));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("journal"));
+
+    // The ballot records as NIST SP 1500-103 cast vote records.
+    let o = Command::new(env!("CARGO_BIN_EXE_acta"))
+        .args(["station", "export-cvr", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cvr: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(cvr["CVR"].as_array().unwrap().len(), 3);
+    assert!(cvr["Notes"]
+        .as_str()
+        .unwrap()
+        .contains(&hex::encode(opened.records)));
 }

@@ -58,9 +58,13 @@ pub enum Cmd {
     Serve {
         #[arg(long)]
         dir: PathBuf,
-        /// Address to listen on (the machine's own screens: keep it local).
+        /// Address of the poll-worker screen (the machine's own: keep it local).
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: String,
+        /// Address of the voter screen, a listener of its own so the
+        /// poll-worker side has no route to it.
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        voter_listen: String,
         /// The center to transmit to.
         #[arg(long)]
         center: Option<String>,
@@ -230,6 +234,7 @@ pub async fn run(cmd: Cmd) -> Result<()> {
         Cmd::Serve {
             dir,
             listen,
+            voter_listen,
             center,
             clock,
             speed,
@@ -251,17 +256,22 @@ pub async fn run(cmd: Cmd) -> Result<()> {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
+            let voter = tokio::net::TcpListener::bind(&voter_listen)
+                .await
+                .with_context(|| format!("binding {voter_listen}"))?;
             let (table, phase, ballots) =
                 app.station(|s, _| (s.table().id.clone(), s.phase(), s.ballots()));
             println!("http://{}", listener.local_addr()?);
+            println!("http://{}", voter.local_addr()?);
             eprintln!(
-                "table {table} ({phase:?}, {ballots} ballots): poll-worker screen at http://{0}/, voter screen at http://{0}/vote",
-                listener.local_addr()?
+                "table {table} ({phase:?}, {ballots} ballots): poll-worker screen at http://{}/, voter screen at http://{}/vote",
+                listener.local_addr()?,
+                voter.local_addr()?
             );
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            acta_station::serve::serve(app.clone(), listener, shutdown).await?;
+            acta_station::serve::serve(app.clone(), listener, voter, shutdown).await?;
             app.stop()?;
         }
         Cmd::Journal {

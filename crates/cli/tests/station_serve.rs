@@ -43,17 +43,12 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
-fn spawn(dir: &std::path::Path, clock: u64) -> (Child, String) {
+/// Starts `acta station serve`; returns the process and the addresses of
+/// its poll-worker and voter screens.
+fn spawn(dir: &std::path::Path, clock: u64) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_acta"))
-        .args([
-            "station",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--speed",
-            "100",
-            "--dir",
-        ])
+        .args(["station", "serve", "--listen", "127.0.0.1:0"])
+        .args(["--voter-listen", "127.0.0.1:0", "--speed", "100", "--dir"])
         .arg(dir)
         .arg("--clock")
         .arg(time::format(clock))
@@ -61,13 +56,22 @@ fn spawn(dir: &std::path::Path, clock: u64) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().trim_start_matches("http://").to_string();
-    assert!(!addr.is_empty(), "the station printed its address");
-    (child, addr)
+    let (addr, voter) = addresses(&mut child);
+    (child, addr, voter)
+}
+
+/// The two addresses `acta station serve` prints first.
+fn addresses(child: &mut Child) -> (String, String) {
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut read = || {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let addr = line.trim().trim_start_matches("http://").to_string();
+        assert!(!addr.is_empty(), "the station printed its addresses");
+        addr
+    };
+    let poll_worker = read();
+    (poll_worker, read())
 }
 
 fn waiting(addr: &str) -> Option<bool> {
@@ -86,6 +90,7 @@ struct Table {
     dir: tempfile::TempDir,
     child: Child,
     addr: String,
+    voter: String,
     clock: u64,
     started: Instant,
     kills: u32,
@@ -98,9 +103,10 @@ impl Table {
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.clock += (self.started.elapsed().as_secs() + 2) * 100;
-        let (child, addr) = spawn(self.dir.path(), self.clock);
+        let (child, addr, voter) = spawn(self.dir.path(), self.clock);
         self.child = child;
         self.addr = addr;
+        self.voter = voter;
         self.started = Instant::now();
     }
 
@@ -135,12 +141,13 @@ fn kill_9_at_random_points_loses_no_ballot_and_counts_none_twice() {
     .stop()
     .unwrap();
     let opens = time::parse(&g.election.opens).unwrap();
-    let (child, addr) = spawn(dir.path(), opens + 60);
+    let (child, addr, voter) = spawn(dir.path(), opens + 60);
     let mut t = Table {
         g,
         dir,
         child,
         addr,
+        voter,
         clock: opens + 60,
         started: Instant::now(),
         kills: 0,
@@ -214,7 +221,7 @@ fn kill_9_at_random_points_loses_no_ballot_and_counts_none_twice() {
         }
         // Vote until the station no longer has a voter waiting.
         loop {
-            let Some((_, page)) = http(&t.addr, "GET", "/vote", "") else {
+            let Some((_, page)) = http(&t.voter, "GET", "/vote", "") else {
                 t.restart();
                 continue;
             };
@@ -222,7 +229,7 @@ fn kill_9_at_random_points_loses_no_ballot_and_counts_none_twice() {
                 assert_eq!(waiting(&t.addr), Some(false));
                 break; // the ballot was recorded before a restart
             };
-            match http(&t.addr, "POST", "/vote/confirm", &form_of(i, &tok)) {
+            match http(&t.voter, "POST", "/vote/confirm", &form_of(i, &tok)) {
                 Some((200, body)) if body.contains("id=\"recorded\"") => {
                     confirmed += 1;
                     break;
@@ -413,6 +420,7 @@ fn the_acta_reaches_the_center_exactly_once_through_a_bad_night() {
             "--speed",
             "100",
         ])
+        .args(["--voter-listen", "127.0.0.1:0"])
         .arg("--dir")
         .arg(&dir)
         .arg("--clock")
@@ -423,11 +431,7 @@ fn the_acta_reaches_the_center_exactly_once_through_a_bad_night() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(station.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().trim_start_matches("http://").to_string();
+    let (addr, voter) = addresses(&mut station);
 
     assert_eq!(http(&addr, "POST", "/open", "").unwrap().0, 303);
     wait_journal(&dir, "transmit zero logged");
@@ -438,9 +442,9 @@ fn the_acta_reaches_the_center_exactly_once_through_a_bad_night() {
     for v in &roll.voters[..3] {
         let form = format!("voter={}&reading={}", enc(&v.id), hex::encode(v.template));
         assert_eq!(http(&addr, "POST", "/authenticate", &form).unwrap().0, 303);
-        let (_, page) = http(&addr, "GET", "/vote", "").unwrap();
+        let (_, page) = http(&voter, "GET", "/vote", "").unwrap();
         let tok = token(&page).unwrap();
-        let (s, _) = http(&addr, "POST", "/vote/confirm", &format!("token={tok}")).unwrap();
+        let (s, _) = http(&voter, "POST", "/vote/confirm", &format!("token={tok}")).unwrap();
         assert_eq!(s, 200);
     }
     assert_eq!(http(&addr, "POST", "/close", "").unwrap().0, 303);
@@ -504,6 +508,23 @@ fn the_acta_reaches_the_center_exactly_once_through_a_bad_night() {
         "{out}"
     );
     assert_eq!(log_size(&center_addr), 2);
+    // An observer holding the same printout finds it in the log, unaltered.
+    let o = Command::new(env!("CARGO_BIN_EXE_acta"))
+        .args(["observe", "--center"])
+        .arg(format!("http://{center_addr}"))
+        .arg("--trust")
+        .arg(w.join("trust.txt"))
+        .arg("--paper")
+        .arg(w.join("acta.png"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out
+        .lines()
+        .find(|l| l.contains("acta.png"))
+        .unwrap_or_else(|| panic!("{out}{}", String::from_utf8_lossy(&o.stderr)));
+    assert!(line.trim_start().starts_with("ok"), "{line}");
+    assert!(line.contains(&g.election.tables[0].id), "{line}");
     let _ = c.kill();
     let _ = c.wait();
 

@@ -140,6 +140,24 @@ pub struct Line {
     pub event: Event,
 }
 
+/// Makes any text a valid `<detail>`: printable ASCII, single-spaced, at
+/// most 200 characters; `-` if nothing is left.
+pub fn clean_detail(s: &str) -> String {
+    let ascii: String = s
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .collect();
+    let one = ascii.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = one.chars().take(200).collect();
+    match cut.trim() {
+        "" => "-".to_string(),
+        t => t.to_string(),
+    }
+}
+
+/// The latest time a journal line can carry (`9999-12-31T23:59:59Z`).
+pub const LAST_TIME: u64 = 253_402_300_799;
+
 fn is_detail(s: &str) -> bool {
     !s.is_empty()
         && s.bytes().all(|b| (0x20..0x7f).contains(&b))

@@ -143,6 +143,8 @@ pub struct Station {
     failed: Option<String>,
     /// The clock's previous reading: a reading before it is a jump back.
     last_seen: u64,
+    /// The acta as written to `acta.note` when the table closed.
+    printed_acta: Option<String>,
 }
 
 fn random_below(n: usize) -> usize {
@@ -213,6 +215,7 @@ impl Station {
             disk: None,
             failed: None,
             last_seen: 0,
+            printed_acta: None,
         })
     }
 
@@ -298,8 +301,23 @@ impl Station {
                 "an earlier write failed ({why}); restart the station"
             )));
         }
-        let line = journal::Line { at: now, event };
+        // Every line written must be one this station will read back: the
+        // details are cleaned and the time clamped to the format's range.
+        let event = match event {
+            Event::Alarm(a, d) if !d.is_empty() => Event::Alarm(a, journal::clean_detail(&d)),
+            Event::Transmit(r, Transmission::Failed(d)) => {
+                Event::Transmit(r, Transmission::Failed(journal::clean_detail(&d)))
+            }
+            e => e,
+        };
+        let line = journal::Line {
+            at: now.min(journal::LAST_TIME),
+            event,
+        };
         let text = line.to_text();
+        if let Err(e) = journal::Line::parse(&text, self.journal.len() + 1) {
+            return Err(Error::Io(format!("refusing to journal {text:?}: {e}")));
+        }
         if let Some(d) = &mut self.disk {
             if let Err(e) = d.journal.append(&text) {
                 self.failed = Some(e.to_string());
@@ -319,6 +337,11 @@ impl Station {
     /// One jump back is one alarm: the reading after it is compared with
     /// the jumped clock, not with the time before the jump.
     fn tick(&mut self, now: u64) -> Result<(), Error> {
+        if let Some(why) = &self.failed {
+            return Err(Error::Io(format!(
+                "an earlier write failed ({why}); restart the station"
+            )));
+        }
         let before = self.last_seen;
         self.last_seen = now;
         if now < before {
@@ -448,6 +471,16 @@ impl Station {
             }
             code_hash = Some(h);
         }
+        // The alarm goes first: a cut between it and the authentication
+        // leaves one alarm too many, never one too few.
+        if code_hash.is_some() && self.summary.overrides + 1 > self.override_alarm {
+            let detail = format!(
+                "{} overrides, threshold {}",
+                self.summary.overrides + 1,
+                self.override_alarm
+            );
+            self.alarm(now, Alarm::Overrides, &detail)?;
+        }
         // Durable: the poll book first, then the journal line that confirms it.
         if let Some(d) = &mut self.disk {
             let line = format!(
@@ -467,13 +500,6 @@ impl Station {
         self.templates.insert(template, voter.to_string());
         if let Some(h) = code_hash {
             self.used_codes.insert(h);
-            if self.summary.overrides > self.override_alarm {
-                let detail = format!(
-                    "{} overrides, threshold {}",
-                    self.summary.overrides, self.override_alarm
-                );
-                self.alarm(now, Alarm::Overrides, &detail)?;
-            }
         }
         Ok(())
     }
@@ -481,49 +507,7 @@ impl Station {
     /// Checks the marks against this table's ballot and writes the ballot
     /// record: `ballot/v1`, then one line per contest in ballot order.
     pub fn record(&self, marks: &[Mark]) -> Result<String, Error> {
-        if marks.len() != self.ballot.len() {
-            return Err(Error::Ballot(format!(
-                "{} contests on this ballot, {} marked",
-                self.ballot.len(),
-                marks.len()
-            )));
-        }
-        let mut record = String::from("ballot/v1\n");
-        for (contest, mark) in self.ballot.iter().zip(marks) {
-            match mark {
-                Mark::Blank => record.push_str(&format!("{} blank\n", contest.id)),
-                Mark::Null => record.push_str(&format!("{} null\n", contest.id)),
-                Mark::Choices(cs) => {
-                    let valid = contest.choices();
-                    let mut cs = cs.clone();
-                    cs.sort();
-                    cs.dedup();
-                    if cs.is_empty() || cs.len() > contest.max_marks() as usize {
-                        return Err(Error::Ballot(format!(
-                            "contest {}: mark 1 to {} choices",
-                            contest.id,
-                            contest.max_marks()
-                        )));
-                    }
-                    if let Some(bad) = cs.iter().find(|c| !valid.contains(c)) {
-                        return Err(Error::Ballot(format!(
-                            "contest {}: no choice {bad}",
-                            contest.id
-                        )));
-                    }
-                    let candidates: HashSet<&str> =
-                        cs.iter().map(|c| acta_election::candidate_of(c)).collect();
-                    if candidates.len() != cs.len() {
-                        return Err(Error::Ballot(format!(
-                            "contest {}: one candidate marked on two cards",
-                            contest.id
-                        )));
-                    }
-                    record.push_str(&format!("{} {}\n", contest.id, cs.join(",")));
-                }
-            }
-        }
-        Ok(record)
+        write_record(&self.ballot, marks)
     }
 
     /// Records the ballot of the authenticated voter and returns the ballot
@@ -544,6 +528,13 @@ impl Station {
         }
         let record = self.record(marks)?;
         let previous = self.summary.last_ballot;
+        // The alarm goes before the ballot, so a cut cannot lose it.
+        if let Some(prev) = previous {
+            if now.saturating_sub(prev) < BURST_SECONDS {
+                let detail = format!("{}s after the previous ballot", now.saturating_sub(prev));
+                self.alarm(now, Alarm::Burst, &detail)?;
+            }
+        }
         if let Some(d) = &mut self.disk {
             if d.free.is_empty() {
                 return Err(Error::Ballot("no empty ballot slot is left".into()));
@@ -552,12 +543,6 @@ impl Station {
             if let Err(e) = d.slots.write(slot, Some(&record)) {
                 self.failed = Some(e.to_string());
                 return Err(e);
-            }
-        }
-        if let Some(prev) = previous {
-            if now.saturating_sub(prev) < BURST_SECONDS {
-                let detail = format!("{}s after the previous ballot", now.saturating_sub(prev));
-                self.alarm(now, Alarm::Burst, &detail)?;
             }
         }
         self.log(now, Event::Ballot)?;
@@ -613,6 +598,7 @@ impl Station {
         let acta = self.signed_acta().expect("just closed");
         if let Some(d) = &self.disk {
             store::write_atomic(&d.dir.join("acta.note"), acta.as_bytes())?;
+            self.printed_acta = Some(acta.clone());
         }
         Ok(acta)
     }
@@ -620,6 +606,11 @@ impl Station {
     /// The signed acta, once closed (the same bytes every time).
     pub fn signed_acta(&self) -> Option<String> {
         self.summary.closed?;
+        // Once printed and sent, the acta is those bytes, whatever the disk
+        // says later (a difference is a state-mismatch alarm at start).
+        if let Some(a) = &self.printed_acta {
+            return Some(a.clone());
+        }
         Some(self.acta().sign(&self.key))
     }
 
@@ -736,7 +727,15 @@ impl Station {
         s.summary = summary;
         let path = dir.join(store::SLOTS);
         let bytes = std::fs::read(&path).map_err(|e| store::io(&path, e))?;
-        for slot in bytes.chunks(store::slot_size(&s.ballot)) {
+        let size = store::slot_size(&s.ballot);
+        if bytes.len() % size != 0 {
+            return Err(Error::Io(format!(
+                "{}: {} bytes is not a whole number of {size}-byte slots",
+                path.display(),
+                bytes.len()
+            )));
+        }
+        for slot in bytes.chunks(size) {
             if let Slot::Record(r) = store::decode(slot) {
                 if recount(&s.ballot, &mut s.counts, &r).is_ok() {
                     s.records.push(r);
@@ -755,6 +754,7 @@ impl Station {
     pub fn load(dir: &Path, now: u64) -> Result<Station, Error> {
         let mut s = Station::provisioned(dir)?;
         let (journal_log, jtext) = AppendLog::open(dir.join(store::JOURNAL))?;
+        journal_log.lock()?;
         let (_, summary) = journal::read(&jtext).map_err(|e| {
             Error::Io(format!(
                 "{}: {e}: the journal was edited or corrupted; the station will not run on it",
@@ -870,6 +870,35 @@ impl Station {
         if was_running && s.phase() == Phase::Open {
             s.alarm(now, Alarm::Restart, "resumed after an unclean stop")?;
         }
+        // Alarms the journal implies must be in it (an older write order, or
+        // lines removed by hand).
+        if s.summary.overrides > s.override_alarm && s.summary.alarms[Alarm::Overrides.index()] == 0
+        {
+            let detail = format!(
+                "{} overrides, threshold {}, found at start",
+                s.summary.overrides, s.override_alarm
+            );
+            s.alarm(now, Alarm::Overrides, &detail)?;
+        }
+        // What was printed and sent must still be what the disk rebuilds.
+        for (name, rebuilt) in [
+            ("zero.note", s.zero_report()),
+            ("acta.note", s.signed_acta()),
+        ] {
+            let stored = std::fs::read_to_string(dir.join(name)).ok();
+            if let (Some(stored), Some(rebuilt)) = (&stored, &rebuilt) {
+                if stored != rebuilt {
+                    s.alarm(
+                        now,
+                        Alarm::StateMismatch,
+                        &format!("{name} differs from what the journal and the ballots rebuild"),
+                    )?;
+                }
+            }
+            if name == "acta.note" {
+                s.printed_acta = stored;
+            }
+        }
         Ok(s)
     }
 
@@ -900,31 +929,76 @@ fn count(counts: &mut Counts, record: &str) {
     }
 }
 
-/// Adds a record read back from disk, refusing anything this ballot could
-/// not have produced.
-fn recount(ballot: &[Contest], counts: &mut Counts, record: &str) -> Result<(), String> {
-    let mut lines = record.lines();
-    if lines.next() != Some("ballot/v1") || !record.ends_with('\n') {
-        return Err("a ballot record is not ballot/v1".into());
+/// The ballot record for `marks` on `ballot`: the one canonical writer.
+fn write_record(ballot: &[Contest], marks: &[Mark]) -> Result<String, Error> {
+    if marks.len() != ballot.len() {
+        return Err(Error::Ballot(format!(
+            "{} contests on this ballot, {} marked",
+            ballot.len(),
+            marks.len()
+        )));
     }
-    let lines: Vec<&str> = lines.collect();
-    if lines.len() != ballot.len() {
-        return Err("a ballot record does not have one line per contest".into());
-    }
-    for (line, contest) in lines.iter().zip(ballot) {
-        let Some((id, mark)) = line.split_once(' ') else {
-            return Err(format!("ballot record line {line:?} is malformed"));
-        };
-        if id != contest.id {
-            return Err(format!("a ballot record names contest {id} out of place"));
-        }
-        if mark != "blank" && mark != "null" {
-            let valid = contest.choices();
-            if let Some(c) = mark.split(',').find(|c| !valid.iter().any(|v| v == c)) {
-                return Err(format!("a ballot record marks {c}, not a choice of {id}"));
+    let mut record = String::from("ballot/v1\n");
+    for (contest, mark) in ballot.iter().zip(marks) {
+        match mark {
+            Mark::Blank => record.push_str(&format!("{} blank\n", contest.id)),
+            Mark::Null => record.push_str(&format!("{} null\n", contest.id)),
+            Mark::Choices(cs) => {
+                let valid = contest.choices();
+                let mut cs = cs.clone();
+                cs.sort();
+                cs.dedup();
+                if cs.is_empty() || cs.len() > contest.max_marks() as usize {
+                    return Err(Error::Ballot(format!(
+                        "contest {}: mark 1 to {} choices",
+                        contest.id,
+                        contest.max_marks()
+                    )));
+                }
+                if let Some(bad) = cs.iter().find(|c| !valid.contains(c)) {
+                    return Err(Error::Ballot(format!(
+                        "contest {}: no choice {bad}",
+                        contest.id
+                    )));
+                }
+                let candidates: HashSet<&str> =
+                    cs.iter().map(|c| acta_election::candidate_of(c)).collect();
+                if candidates.len() != cs.len() {
+                    return Err(Error::Ballot(format!(
+                        "contest {}: one candidate marked on two cards",
+                        contest.id
+                    )));
+                }
+                record.push_str(&format!("{} {}\n", contest.id, cs.join(",")));
             }
         }
     }
-    count(counts, record);
-    Ok(())
+    Ok(record)
+}
+
+/// Adds a record read back from disk, refusing anything but what the
+/// canonical writer makes for this ballot (so one record is one ballot:
+/// no repeated choice, no more marks than allowed, no other spelling).
+fn recount(ballot: &[Contest], counts: &mut Counts, record: &str) -> Result<(), String> {
+    let refused = || "a ballot record is not one this ballot's writer makes".to_string();
+    let mut lines = record.strip_suffix('\n').ok_or_else(refused)?.split('\n');
+    if lines.next() != Some("ballot/v1") {
+        return Err(refused());
+    }
+    let marks: Vec<Mark> = lines
+        .zip(ballot)
+        .map(|(line, c)| match line.strip_prefix(&format!("{} ", c.id)) {
+            Some("blank") => Mark::Blank,
+            Some("null") => Mark::Null,
+            Some(list) => Mark::Choices(list.split(',').map(str::to_string).collect()),
+            None => Mark::Choices(Vec::new()),
+        })
+        .collect();
+    match write_record(ballot, &marks) {
+        Ok(canonical) if canonical == record => {
+            count(counts, record);
+            Ok(())
+        }
+        _ => Err(refused()),
+    }
 }

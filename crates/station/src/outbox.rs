@@ -20,6 +20,9 @@ use acta_sheet::journal::{Report, Transmission};
 use crate::serve::{backoff, App};
 use crate::Phase;
 
+/// The longest the outbox waits between two attempts, whatever it is told.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
 /// What is still to send, if anything.
 fn pending(app: &App) -> Option<(Report, String)> {
     app.station(|s, _| {
@@ -75,16 +78,32 @@ async fn attempt(
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    acta_tlog::TlogProof::parse(&s.receipt)
-        .and_then(|p| p.verify(note.as_bytes(), &key, &election.log_origin, &witnesses, 0))
+    // The receipt must carry the package's quorum of witness cosignatures:
+    // a checkpoint only the center signed could be a view shown to this
+    // station alone. Without the quorum the outbox asks again later (a
+    // resend is answered with the receipt of the entry already logged).
+    let need = election.witness_quorum as usize;
+    let proof = acta_tlog::TlogProof::parse(&s.receipt)
+        .map_err(|e| (detail_str(&format!("receipt unreadable: {e}")), None))?;
+    proof
+        .verify(
+            note.as_bytes(),
+            &key,
+            &election.log_origin,
+            &witnesses,
+            need,
+        )
         .map_err(|e| (detail_str(&format!("receipt does not verify: {e}")), None))?;
-    let index = match s.outcome {
-        Outcome::Accepted { index, .. }
-        | Outcome::Held { index, .. }
-        | Outcome::Duplicate { index, .. }
-        | Outcome::Conflict { index, .. } => index,
+    match s.outcome {
+        Outcome::Accepted { .. }
+        | Outcome::Held { .. }
+        | Outcome::Duplicate { .. }
+        | Outcome::Conflict { .. } => {}
         other => return Err((detail_str(&format!("unexpected answer {other:?}")), None)),
-    };
+    }
+    // The index journaled is the one the proof proves, not the one the
+    // answer claims.
+    let index = proof.index;
     if let Some(dir) = app.station(|s, _| s.dir().map(|d| d.to_path_buf())) {
         let name = format!("{}.tlog-proof", report.as_str());
         crate::store::write_atomic(&dir.join(name), s.receipt.as_bytes())
@@ -93,19 +112,8 @@ async fn attempt(
     Ok(index)
 }
 
-/// A journal detail is single-spaced printable ASCII.
 fn detail_str(s: &str) -> String {
-    let ascii: String = s
-        .chars()
-        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
-        .collect();
-    let one_line = ascii.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line
-        .chars()
-        .take(200)
-        .collect::<String>()
-        .trim()
-        .to_string()
+    acta_sheet::journal::clean_detail(s)
 }
 
 /// Runs until the task is dropped: whenever a report is pending, sends it.
@@ -136,7 +144,9 @@ pub async fn run(app: App, center: String) {
                 };
                 app.station(|s, now| s.transmitted(now, report, Transmission::Failed(why)))
                     .ok();
-                let pause = backoff(n).max(wait.unwrap_or_default());
+                // A Retry-After is honoured up to the backoff's own cap, so
+                // no answer can put the outbox to sleep for good.
+                let pause = backoff(n).max(wait.unwrap_or_default().min(MAX_WAIT));
                 tokio::time::sleep(pause).await;
             }
         }

@@ -211,6 +211,14 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "yes" => ("Sí", "Yes"),
         "no" => ("No", "No"),
         "other-lang" => ("English", "Español"),
+        "in-progress" => (
+            "La boleta ya está abierta en la pantalla de votación.",
+            "The ballot is already open on the voter screen.",
+        ),
+        "expired" => (
+            "Esta boleta ya no es válida: toque aquí para empezar de nuevo.",
+            "This ballot is no longer valid: start again.",
+        ),
         "voter-screen" => ("Pantalla del elector", "Voter screen"),
         "schedule" => ("Horario", "Schedule"),
         _ => ("?", "?"),
@@ -275,6 +283,8 @@ struct Inner {
     flash: Option<Flash>,
     /// The token of the ballot unlocked for the waiting voter.
     token: Option<String>,
+    /// The token was handed to a screen.
+    handed: bool,
     used: HashSet<String>,
     cancelled: HashSet<String>,
 }
@@ -328,6 +338,7 @@ impl App {
                 timer,
                 flash: None,
                 token: None,
+                handed: false,
                 used: HashSet::new(),
                 cancelled: HashSet::new(),
             })),
@@ -374,8 +385,11 @@ impl App {
     }
 }
 
-/// The router of both screens.
-pub fn router(app: App) -> Router {
+/// The most a form may carry: a ballot is a few hundred bytes.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The poll-worker screen's router.
+pub fn poll_worker_router(app: App) -> Router {
     Router::new()
         .route("/", get(poll_worker))
         .route("/open", post(open))
@@ -384,10 +398,43 @@ pub fn router(app: App) -> Router {
         .route("/close", post(close))
         .route("/status.json", get(status))
         .route("/print/{what}", get(print))
+        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .with_state(app)
+}
+
+/// The voter screen's router, served on a listener of its own so that the
+/// poll-worker side has no route to it.
+pub fn voter_router(app: App) -> Router {
+    Router::new()
         .route("/vote", get(vote).post(vote_again))
         .route("/vote/review", post(review))
         .route("/vote/confirm", post(confirm))
+        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
         .with_state(app)
+}
+
+/// A form posted from another site (a page in the poll worker's browser,
+/// DNS rebinding) is refused: its `Origin` must name this host.
+async fn same_origin(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.method() == axum::http::Method::POST {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        if let Some(origin) = origin {
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if Some(origin_host) != host {
+                return (StatusCode::FORBIDDEN, "cross-origin form refused").into_response();
+            }
+        }
+    }
+    next.run(req).await
 }
 
 #[derive(Deserialize, Default)]
@@ -493,7 +540,6 @@ async fn poll_worker(State(app): State<App>, Query(q): Query<LangQ>) -> Response
                     h1 { (t(lang, "title")) " — " (t(lang, "table")) " " (s.table().id) }
                     span.phase #phase { (t(lang, match phase { Phase::Ready => "ready", Phase::Open => "open", Phase::Closed => "closed" })) }
                     a href={ "/?lang=" (other(lang)) } { (t(lang, "other-lang")) }
-                    a href={ "/vote?lang=" (lang_code(lang)) } target="_blank" { (t(lang, "voter-screen")) }
                 }
                 p { (t(lang, "machine")) " " (s.table().machine) " · " (s.election_id()) " · "
                     (t(lang, "schedule")) " " (time::format(opens)) " – " (time::format(closes))
@@ -660,6 +706,7 @@ async fn authenticate(
         i.flash = Some(match i.station.authenticate(now, voter, template, code) {
             Ok(()) => {
                 i.token = Some(token());
+                i.handed = false;
                 Flash {
                     good: true,
                     text: match (lang, code.is_some()) {
@@ -902,12 +949,22 @@ async fn vote_again(
     show_ballot(&app, q.lang, &f)
 }
 
+/// The ballot, to whoever asks first after an authentication (the voter
+/// screen): the token is handed out once. "Change" on the review page must
+/// carry it back.
 fn show_ballot(app: &App, lang: Lang, form: &[(String, String)]) -> Response {
     app.with(|i, _| {
         if !i.station.voter_waiting() || i.station.phase() != Phase::Open {
             return wait_page(lang, t(lang, "wait"));
         }
-        let tok = i.token.get_or_insert_with(token).clone();
+        let tok = match (&i.token, field(form, "token")) {
+            (Some(t), Some(sent)) if t == sent => t.clone(),
+            (Some(_), _) if i.handed => return wait_page(lang, t(lang, "in-progress")),
+            _ => {
+                i.handed = true;
+                i.token.get_or_insert_with(token).clone()
+            }
+        };
         let marks = marks_of(i.station.ballot(), form);
         let body = ballot_form(lang, &i.election, i.station.ballot(), &marks, &tok, None);
         page(lang, t(lang, "ballot"), body)
@@ -953,6 +1010,7 @@ async fn review(
                 }
                 div.bar {
                     form method="post" action={ "/vote?lang=" (lang_code(lang)) } {
+                        input type="hidden" name="token" value=(tok);
                         @for (k, v) in &hidden { input type="hidden" name=(k) value=(v); }
                         button #change type="submit" { (t(lang, "change")) }
                     }
@@ -983,11 +1041,9 @@ async fn confirm(
             return wait_page(lang, t(lang, "cancelled"));
         }
         if i.station.voter_waiting() && i.token.as_deref() != Some(tok.as_str()) {
-            // A ballot from before a restart: show it again to be confirmed.
-            let marks = marks_of(i.station.ballot(), &f);
-            let tok = i.token.get_or_insert_with(token).clone();
-            let body = ballot_form(lang, &i.election, i.station.ballot(), &marks, &tok, None);
-            return page(lang, t(lang, "ballot"), body);
+            // A ballot from before a restart, or a token never handed out:
+            // counts nothing, and hands out nothing.
+            return wait_page(lang, t(lang, "expired"));
         }
         // Either the waiting voter's ballot, or a ballot with no voter: the
         // station counts the first and raises its alarm for the second.
@@ -1019,25 +1075,44 @@ async fn confirm(
     })
 }
 
-/// Serves both screens on `listener` until `shutdown` resolves, with the
-/// outbox transmitting to the center if one is configured.
+/// Serves the poll-worker screen on `poll_worker` and the voter screen on
+/// `voter` until `shutdown` resolves, with the outbox transmitting to the
+/// center if one is configured.
 pub async fn serve(
     app: App,
-    listener: tokio::net::TcpListener,
+    poll_worker: tokio::net::TcpListener,
+    voter: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let outbox = app
         .center
         .clone()
         .map(|c| tokio::spawn(crate::outbox::run(app.clone(), c)));
-    let r = axum::serve(listener, router(app.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut s1 = stopped.clone();
+    let mut s2 = stopped;
+    let a = axum::serve(poll_worker, poll_worker_router(app.clone())).with_graceful_shutdown(
+        async move {
+            let _ = s1.wait_for(|v| *v).await;
+        },
+    );
+    let b = axum::serve(voter, voter_router(app.clone())).with_graceful_shutdown(async move {
+        let _ = s2.wait_for(|v| *v).await;
+    });
+    let trigger = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    let (r1, r2, ()) = tokio::join!(
+        std::future::IntoFuture::into_future(a),
+        std::future::IntoFuture::into_future(b),
+        trigger
+    );
     if let Some(o) = outbox {
         o.abort();
         let _ = o.await;
     }
-    r
+    r1.and(r2)
 }
 
 /// How long the outbox waits before attempt `n` (1-based): exponential from

@@ -72,6 +72,18 @@ impl AppendLog {
         Ok((AppendLog { path, file }, text))
     }
 
+    /// Takes the exclusive lock that one running station holds on its
+    /// directory, for as long as this file is open.
+    pub(crate) fn lock(&self) -> Result<(), Error> {
+        self.file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Error::Io(format!(
+                "{}: another process is running this station",
+                self.path.display()
+            )),
+            std::fs::TryLockError::Error(e) => io(&self.path, e),
+        })
+    }
+
     pub(crate) fn append(&mut self, line: &str) -> Result<(), Error> {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());

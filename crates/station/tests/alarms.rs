@@ -13,31 +13,53 @@ use acta_station::serve::{App, Clock, Config};
 use acta_station::Station;
 use acta_synth::ceremony::{run as generate, Ceremony};
 use acta_synth::generate::Options;
-use http::{enc, get, post};
+use http::{enc, get, post, post_from};
 
 struct Day {
     g: Ceremony,
     dir: tempfile::TempDir,
     clock: Arc<AtomicU64>,
     addr: String,
+    voter: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     opens: u64,
     closes: u64,
 }
 
-fn serve(app: App) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    listener.set_nonblocking(true).unwrap();
+/// Serves both screens from a thread of their own until the returned
+/// sender is dropped or fires; returns the two addresses.
+fn serve(app: App) -> (String, String, tokio::sync::oneshot::Sender<()>) {
+    let bind = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        (l, addr)
+    };
+    let ((pw, addr), (vs, voter)) = (bind(), bind());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(async move {
-                let l = tokio::net::TcpListener::from_std(listener).unwrap();
-                acta_station::serve::serve(app, l, std::future::pending()).await
+                let pw = tokio::net::TcpListener::from_std(pw).unwrap();
+                let vs = tokio::net::TcpListener::from_std(vs).unwrap();
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                acta_station::serve::serve(app, pw, vs, shutdown).await
             })
             .unwrap();
+        let _ = done_tx.send(());
     });
-    addr
+    DONE.with(|d| *d.borrow_mut() = Some(done_rx));
+    (addr, voter, stop)
+}
+
+thread_local! {
+    /// Signals that the last served station has let go of its directory.
+    static DONE: std::cell::RefCell<Option<std::sync::mpsc::Receiver<()>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 impl Day {
@@ -68,25 +90,34 @@ impl Day {
             dir,
             clock,
             addr: String::new(),
+            voter: String::new(),
+            stop: None,
             opens,
             closes,
         };
-        day.addr = day.start();
+        day.start();
         assert_eq!(post(&day.addr, "/open", "").0, 303);
         day
     }
 
-    /// Loads the directory into a new served station (the old one, if any,
-    /// is left running: to the directory that is a process that died).
-    fn start(&self) -> String {
-        serve(
+    /// Loads the directory into a new served station. The old one, if any,
+    /// stops without the clean stop: to the directory, a process that died.
+    fn start(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+            DONE.with(|d| d.borrow_mut().take().unwrap().recv().unwrap());
+        }
+        let (addr, voter, stop) = serve(
             App::load(&Config {
                 dir: self.dir.path().to_path_buf(),
                 center: None,
                 clock: Clock::Manual(self.clock.clone()),
             })
             .unwrap(),
-        )
+        );
+        self.addr = addr;
+        self.voter = voter;
+        self.stop = Some(stop);
     }
 
     fn at(&self, t: u64) {
@@ -109,11 +140,11 @@ impl Day {
     fn vote(&self, i: usize) {
         let (roll, _) = self.g.roll(0);
         self.authenticate(i, roll.voters[i].template, None);
-        let (_, page) = get(&self.addr, "/vote");
+        let (_, page) = get(&self.voter, "/vote");
         let page = String::from_utf8(page).unwrap();
         let at = page.find("name=\"token\" value=\"").unwrap() + 20;
         let token = &page[at..at + 32];
-        let (status, body) = post(&self.addr, "/vote/confirm", &format!("token={token}"));
+        let (status, body) = post(&self.voter, "/vote/confirm", &format!("token={token}"));
         assert_eq!(status, 200);
         assert!(body.contains("id=\"recorded\""));
     }
@@ -146,7 +177,11 @@ impl Day {
 #[test]
 fn a_ballot_without_an_authenticated_voter() {
     let d = Day::open();
-    let (status, body) = post(&d.addr, "/vote/confirm?lang=en", "token=&c%3APRES=C1%2FPDA");
+    let (status, body) = post(
+        &d.voter,
+        "/vote/confirm?lang=en",
+        "token=&c%3APRES=C1%2FPDA",
+    );
     assert_eq!(status, 409, "refused");
     assert!(body.contains("no authenticated voter"));
     d.seen_everywhere(Alarm::BallotsExceedAuthenticated, 1);
@@ -206,7 +241,7 @@ fn a_restart_while_open() {
     d.vote(0);
     // The process dies (nothing stops it cleanly) and a new one starts.
     d.at(d.opens + 900);
-    d.addr = d.start();
+    d.start();
     d.vote(1);
     d.seen_everywhere(Alarm::Restart, 1);
 }
@@ -252,6 +287,50 @@ fn a_ballot_taken_out_of_the_machine() {
     b[used * size..(used + 1) * size].fill(0);
     std::fs::write(&path, &b).unwrap();
     d.at(d.opens + 1800);
-    d.addr = d.start();
+    d.start();
     d.seen_everywhere(Alarm::StateMismatch, 1);
+}
+
+/// What the review found an insider could do through the screens, each
+/// tried and refused.
+#[test]
+fn the_screens_refuse_the_insider() {
+    let d = Day::open();
+    let (roll, _) = d.g.roll(0);
+    d.at(d.opens + 600);
+    d.authenticate(0, roll.voters[0].template, None);
+    // The poll-worker side has no route to the voter screen.
+    assert_eq!(get(&d.addr, "/vote").0, 404);
+    // The ballot goes to the first screen that asks, once.
+    let first = String::from_utf8(get(&d.voter, "/vote").1).unwrap();
+    assert!(first.contains("name=\"token\""));
+    let second = String::from_utf8(get(&d.voter, "/vote").1).unwrap();
+    assert!(!second.contains("name=\"token\""), "no second token");
+    assert!(
+        second.contains("already open on the voter screen") || second.contains("ya está abierta")
+    );
+    // A confirmation with a made-up token counts nothing and hands out nothing.
+    let (_, body) = post(
+        &d.voter,
+        "/vote/confirm?lang=en",
+        "token=00000000000000000000000000000000",
+    );
+    assert!(body.contains("no longer valid") && !body.contains("name=\"token\""));
+    // A form posted from another site is refused before it reaches the station.
+    let (status, _) = post_from(&d.addr, "/close", "", Some("http://evil.example"));
+    assert_eq!(status, 403);
+    assert!(d.screen().contains("Table open"));
+    // An oversized form is refused.
+    let big = format!("voter={}", "9".repeat(100_000));
+    assert_eq!(post(&d.addr, "/authenticate", &big).0, 413);
+    // A second station process on the same directory is refused.
+    let e = App::load(&Config {
+        dir: d.dir.path().to_path_buf(),
+        center: None,
+        clock: Clock::Manual(d.clock.clone()),
+    })
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("another process is running this station"), "{e}");
 }

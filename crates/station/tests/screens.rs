@@ -34,20 +34,26 @@ fn near(img: &image::RgbImage, rgb: [u8; 3]) -> usize {
         .count()
 }
 
-/// Serves the station on a loopback port from a thread of its own.
-fn serve(app: App) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    listener.set_nonblocking(true).unwrap();
+/// Serves the station's two screens on loopback ports from a thread of
+/// their own; returns the poll-worker and the voter screen's addresses.
+fn serve(app: App) -> (String, String) {
+    let bind = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        (l, addr)
+    };
+    let ((pw, addr), (vs, voter)) = (bind(), bind());
     std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            acta_station::serve::serve(app, l, std::future::pending()).await
+            let pw = tokio::net::TcpListener::from_std(pw).unwrap();
+            let vs = tokio::net::TcpListener::from_std(vs).unwrap();
+            acta_station::serve::serve(app, pw, vs, std::future::pending()).await
         })
         .unwrap();
     });
-    addr
+    (addr, voter)
 }
 
 #[test]
@@ -80,8 +86,9 @@ fn a_table_day_through_the_screens() {
         },
     })
     .unwrap();
-    let addr = serve(app);
+    let (addr, voter) = serve(app);
     let base = format!("http://{addr}");
+    let vbase = format!("http://{voter}");
     let shots = shots();
     let mut b = Browser::launch();
 
@@ -121,7 +128,7 @@ fn a_table_day_through_the_screens() {
         "the yellow open button shows"
     );
 
-    b.goto(&format!("{base}/vote?lang=en"));
+    b.goto(&format!("{vbase}/vote?lang=en"));
     assert!(b.text("#wait").contains("wait for the poll worker"));
     b.screenshot(&shots, "station-02-voter-waits");
 
@@ -199,7 +206,7 @@ fn a_table_day_through_the_screens() {
         assert!(near(&unlocked, [0x00, 0x66, 0x33]) > 500, "a green unlock");
 
         // The voter screen: a fresh ballot, nothing of anyone before.
-        b.goto(&format!("{base}/vote?lang=en"));
+        b.goto(&format!("{vbase}/vote?lang=en"));
         let checked = b.eval("document.querySelectorAll('input:checked').length");
         let radios = ballot.iter().filter(|c| c.max_marks() == 1).count();
         assert_eq!(checked, radios, "only the blank defaults are marked");

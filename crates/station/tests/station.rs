@@ -590,3 +590,59 @@ fn closing_early_raises_the_schedule_alarm() {
         .iter()
         .any(|l| l.contains("closed before the scheduled")));
 }
+
+/// A record the station's writer never makes (a choice twice, two marks in
+/// a vote-for-one contest) put in a slot with a valid hash is not counted:
+/// it is a state-mismatch alarm. An acta already printed is served as
+/// printed, even if the disk is edited after closing.
+#[test]
+fn only_canonical_records_count_and_a_printed_acta_stays_printed() {
+    let g = election();
+    let (r, _) = g.roll(0);
+    let t0 = opens(&g);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = on_disk(&g, dir.path());
+    s.open(t0).unwrap();
+    s.authenticate(t0 + 60, &r.voters[0].id, r.voters[0].template, None)
+        .unwrap();
+    let record = s.cast(t0 + 90, &first_choices(&s)).unwrap();
+    s.stop().unwrap();
+    let path = dir.path().join("ballots.slots");
+    let mut b = std::fs::read(&path).unwrap();
+    let size = b.len() / g.election.tables[0].registered as usize;
+    let used = (0..b.len() / size)
+        .find(|i| b[i * size..(i + 1) * size].iter().any(|&x| x != 0))
+        .unwrap();
+    // The same ballot with its PRES choice written twice.
+    let pres = record.lines().find(|l| l.starts_with("PRES ")).unwrap();
+    let doubled = record.replace(pres, &format!("{pres},{}", &pres[5..]));
+    use sha2::Digest;
+    let mut slot = vec![0u8; size];
+    slot[..32].copy_from_slice(&sha2::Sha256::digest(doubled.as_bytes()));
+    slot[32..34].copy_from_slice(&(doubled.len() as u16).to_le_bytes());
+    slot[34..34 + doubled.len()].copy_from_slice(doubled.as_bytes());
+    b[used * size..(used + 1) * size].copy_from_slice(&slot);
+    std::fs::write(&path, &b).unwrap();
+    let mut s = Station::load(dir.path(), t0 + 120).unwrap();
+    assert_eq!(s.alarms()[Alarm::StateMismatch.index()], 1);
+    let acta = s.close(time::parse(&g.election.closes).unwrap()).unwrap();
+    let counted = Acta::open(acta.as_bytes(), &g.election).unwrap().acta;
+    let votes: u32 = counted
+        .contest("PRES")
+        .unwrap()
+        .votes
+        .iter()
+        .map(|v| v.1)
+        .sum();
+    assert_eq!(votes, 0, "the doubled record is not counted");
+    drop(s);
+
+    // After closing, the box is emptied on disk: the acta is still the one
+    // printed, and the start says what changed.
+    let mut b = std::fs::read(&path).unwrap();
+    b.fill(0);
+    std::fs::write(&path, &b).unwrap();
+    let s = Station::load(dir.path(), t0 + 99_999).unwrap();
+    assert_eq!(s.signed_acta().unwrap(), acta);
+    assert!(s.journal().iter().any(|l| l.contains("acta.note differs")));
+}

@@ -50,7 +50,7 @@ impl Tree {
         let index = self.size();
         self.levels[0].push(leaf);
         let mut k = 0;
-        while self.levels[k].len() % 2 == 0 {
+        while self.levels[k].len().is_multiple_of(2) {
             let n = self.levels[k].len();
             let h = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
             if self.levels.len() == k + 1 {
@@ -65,7 +65,7 @@ impl Tree {
     /// MTH(D[lo:hi]) from stored complete subtrees.
     fn range_hash(&self, lo: u64, hi: u64) -> Hash {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             let k = n.trailing_zeros() as usize;
             return self.levels[k][(lo >> k) as usize];
         }
@@ -224,7 +224,7 @@ impl Tree {
         memo: &mut std::collections::HashMap<(u64, u64), Hash>,
     ) -> Hash {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             return self.range_hash(lo, hi);
         }
         if let Some(h) = memo.get(&(lo, hi)) {

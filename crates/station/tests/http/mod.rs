@@ -7,24 +7,31 @@ use std::time::Duration;
 
 /// A GET on loopback, returning the status and the body bytes.
 pub fn get(addr: &str, path: &str) -> (u16, Vec<u8>) {
-    request(addr, "GET", path, "")
+    request(addr, "GET", path, "", "")
 }
 
 /// Posts a URL-encoded form; a redirect is returned as is, not followed.
 #[allow(dead_code)]
 pub fn post(addr: &str, path: &str, form: &str) -> (u16, String) {
-    let (status, body) = request(addr, "POST", path, form);
+    post_from(addr, path, form, None)
+}
+
+/// Posts a form as a page of `origin` would.
+#[allow(dead_code)]
+pub fn post_from(addr: &str, path: &str, form: &str, origin: Option<&str>) -> (u16, String) {
+    let extra = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+    let (status, body) = request(addr, "POST", path, form, &extra);
     (status, String::from_utf8(body).unwrap())
 }
 
 /// One request (`Connection: close`); the body is read by
 /// `Content-Length`, by chunks, or to the end.
-fn request(addr: &str, method: &str, path: &str, form: &str) -> (u16, Vec<u8>) {
+fn request(addr: &str, method: &str, path: &str, form: &str, extra: &str) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n{extra}Content-Length: {}\r\n\r\n{form}",
         form.len()
     )
     .unwrap();

@@ -8,6 +8,7 @@ mod center;
 mod ceremony;
 mod demo;
 mod observe;
+mod results;
 mod station;
 mod witness;
 
@@ -59,6 +60,10 @@ enum Command {
     /// Mirror a center, verify everything, re-add, and give a verdict.
     /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
     Observe(observe::ObserveArgs),
+    /// The results site: totals, drill-down to each table's signed acta and
+    /// proof, the log and its announcements, the paper check.
+    #[command(subcommand)]
+    Results(results::ResultsCmd),
     /// Evidence bundles: export everything behind a verdict, or check one
     /// offline and print the same verdict.
     #[command(subcommand)]
@@ -204,6 +209,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Witness(cmd) => witness::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Bench(cmd) => bench::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Observe(args) => observe::run(args).await,
+        Command::Results(cmd) => results::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Evidence(cmd) => observe::evidence(cmd).await,
         Command::VerifyActa(args) => {
             let e = acta_election::Election::open(

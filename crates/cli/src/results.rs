@@ -1,0 +1,115 @@
+//! `acta results serve`: the results site, built from what an observer
+//! verified — never from what the center says.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+#[derive(clap::Subcommand)]
+pub enum ResultsCmd {
+    /// Serve the results site. With --center, observe the center every
+    /// --every seconds into --dir (state and bundle) and show each newer
+    /// verified checkpoint; without, serve what --dir already holds
+    /// (`acta demo --out DIR` writes one), reloading when it changes.
+    Serve {
+        /// Holds `observer-state/` and `evidence/` (the bundle).
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        trust: PathBuf,
+        #[arg(long)]
+        center: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        every: u64,
+        #[arg(long, default_value = "127.0.0.1:8088")]
+        listen: String,
+    },
+}
+
+pub async fn run(cmd: ResultsCmd) -> Result<()> {
+    let ResultsCmd::Serve {
+        dir,
+        trust,
+        center,
+        every,
+        listen,
+    } = cmd;
+    let trust = crate::ceremony::read_trust(&trust)?;
+    let (state, bundle) = (dir.join("observer-state"), dir.join("evidence"));
+    observe(center.as_deref(), &state, &bundle, &trust)
+        .await
+        .context("observing the center")?;
+    let site = acta_results::Site::new(
+        acta_results::Snapshot::load(&state, &bundle, &trust)
+            .with_context(|| format!("loading {}", dir.display()))?,
+    );
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    println!("http://{}", listener.local_addr()?);
+    let s = site.snapshot();
+    eprintln!(
+        "results of {} at checkpoint {} ({} of {} tables counted)",
+        s.election.id,
+        s.checkpoint.size,
+        s.ledger.reported(),
+        s.election.tables.len()
+    );
+    let refresher = {
+        let site = site.clone();
+        let (state, bundle, trust) = (state.clone(), bundle.clone(), trust.clone());
+        let live = center.is_some();
+        let center = center.clone();
+        tokio::spawn(async move {
+            let mut last = std::fs::metadata(state.join("state.json"))
+                .and_then(|m| m.modified())
+                .ok();
+            loop {
+                tokio::time::sleep(Duration::from_secs(if live { every } else { 5 })).await;
+                if let Err(e) = observe(center.as_deref(), &state, &bundle, &trust).await {
+                    eprintln!("observing the center: {e}");
+                    continue;
+                }
+                let now = std::fs::metadata(state.join("state.json"))
+                    .and_then(|m| m.modified())
+                    .ok();
+                if now == last {
+                    continue;
+                }
+                last = now;
+                match acta_results::Snapshot::load(&state, &bundle, &trust) {
+                    Ok(snap) => {
+                        if site.update(snap) {
+                            eprintln!("now at checkpoint {}", site.snapshot().checkpoint.size);
+                        }
+                    }
+                    Err(e) => eprintln!("not shown: {e}"),
+                }
+            }
+        })
+    };
+    axum::serve(listener, acta_results::router(site)).await?;
+    refresher.abort();
+    Ok(())
+}
+
+/// One observer run into the state and the bundle, when there is a center.
+async fn observe(
+    center: Option<&str>,
+    state: &std::path::Path,
+    bundle: &std::path::Path,
+    trust: &acta_election::Trust,
+) -> Result<(), acta_observer::Error> {
+    let Some(url) = center else { return Ok(()) };
+    let mut opts = acta_observer::Options::new(trust.clone());
+    opts.state = Some(state.to_path_buf());
+    opts.record = Some(bundle.to_path_buf());
+    acta_observer::observe(
+        &acta_observer::Source::Center(acta_api::Client::new(url)),
+        &opts,
+        &|_| {},
+    )
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,414 @@
+//! The results site (SYSTEM.md §9): what the center published, readable by
+//! a citizen, every figure one click from the signed acta behind it.
+//!
+//! The site is built from what an observer verified, never from what a
+//! center says: a [`Snapshot`] is the observer's state (its checkpoint and
+//! its [`Ledger`], the log folded table by table) and the log's own tiles
+//! (for each acta's bytes and its inclusion proof). So the site can be run
+//! by anyone who mirrors the log — a party, a newspaper — and shows the
+//! same figures as every other honest mirror.
+//!
+//! Everything a page needs is computed once per snapshot (the sums of every
+//! area in one pass over the tables; each announcement held against the
+//! log); a page is then O(its size), and each is cached until the next
+//! checkpoint, so no request makes the site do O(election) work.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod pages;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use acta_election::{Election, Trust};
+use acta_tlog::{Checkpoint, Hash, Tile, Tree};
+use acta_verify::{Ledger, Sums};
+use axum::extract::{Multipart, Path as UrlPath, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+pub use pages::Lang;
+
+/// Why a snapshot could not be built.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file of the state or the bundle is missing or unreadable.
+    #[error("{path}: {what}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        what: String,
+    },
+    /// The package, checkpoint or ledger does not hold together.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        what: e.to_string(),
+    })
+}
+
+/// One announcement of the log, held against the log.
+#[derive(Debug, Clone)]
+pub struct Announced {
+    /// Its log index.
+    pub index: u64,
+    /// The signed note.
+    pub note: String,
+    /// What differs from the signed actas (empty: it matches the log).
+    pub differences: Vec<String>,
+}
+
+/// Everything the site shows, as of one verified checkpoint.
+pub struct Snapshot {
+    /// The election package.
+    pub election: Election,
+    /// The checkpoint note, as the center signed it (with cosignatures).
+    pub checkpoint_note: String,
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Names of the witnesses whose cosignatures verify on it.
+    pub cosigners: Vec<String>,
+    /// The log folded per table.
+    pub ledger: Ledger,
+    /// Sums of every area (`""`: the country) over the counted actas.
+    pub sums: HashMap<String, Sums>,
+    /// The announcements, each held against the log.
+    pub announcements: Vec<Announced>,
+    tree: Tree,
+    bundle: PathBuf,
+}
+
+impl Snapshot {
+    /// Loads the observer's state directory (`state.json`, `leaves.bin`,
+    /// written by `acta observe --state`) and the bundle it recorded the
+    /// log into (`acta observe --evidence`), for the election `trust`
+    /// accepts.
+    pub fn load(state: &Path, bundle: &Path, trust: &Trust) -> Result<Snapshot, Error> {
+        let package = read(&bundle.join("package.note"))?;
+        let election =
+            Election::open(&package, trust).map_err(|e| Error::Invalid(e.to_string()))?;
+        #[derive(Deserialize)]
+        struct Saved {
+            election: String,
+            checkpoint: String,
+            ledger: Ledger,
+        }
+        let saved: Saved = serde_json::from_slice(&read(&state.join("state.json"))?)
+            .map_err(|e| Error::Invalid(format!("state.json: {e}")))?;
+        if saved.election != election.id || saved.ledger.tables.len() != election.tables.len() {
+            return Err(Error::Invalid(
+                "the observer state is another election's".into(),
+            ));
+        }
+        let key: acta_note::Verifier = election
+            .center_key
+            .parse()
+            .map_err(|e| Error::Invalid(format!("package center key: {e}")))?;
+        let checkpoint = Checkpoint::open(saved.checkpoint.as_bytes(), &key)
+            .map_err(|e| Error::Invalid(format!("checkpoint: {e}")))?;
+        let witnesses: Vec<_> = election
+            .witness_keys()
+            .map_err(|e| Error::Invalid(e.to_string()))?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let note = acta_note::Note::parse(saved.checkpoint.as_bytes())
+            .map_err(|e| Error::Invalid(format!("checkpoint: {e}")))?;
+        let cosigners: Vec<String> = acta_note::cosignature::cosigners(&note, &witnesses)
+            .map_err(|e| Error::Invalid(format!("checkpoint cosignature: {e}")))?
+            .into_iter()
+            .map(|(w, _)| w.name().to_string())
+            .collect();
+        let leaves = read(&state.join("leaves.bin"))?;
+        let tree = Tree::from_leaves(leaves.chunks_exact(32).map(|c| {
+            let mut h: Hash = [0; 32];
+            h.copy_from_slice(c);
+            h
+        }));
+        if tree.size() != checkpoint.size || tree.root() != checkpoint.root {
+            return Err(Error::Invalid(
+                "the observer's leaves do not make its checkpoint".into(),
+            ));
+        }
+        let ledger = saved.ledger;
+        let mut areas: BTreeSet<&str> = election.areas.iter().map(|a| a.code.as_str()).collect();
+        areas.insert("");
+        let sums = ledger.sums_by_area(&election, checkpoint.size, &areas);
+        let root_at = |n: u64| tree.root_at(n).ok();
+        let announcements = ledger
+            .announcements
+            .iter()
+            .map(|(index, note)| Announced {
+                index: *index,
+                note: note.clone(),
+                differences: acta_verify::compare::announcement(
+                    &election, &ledger, *index, note, &root_at,
+                )
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {} — announced {}, actas {}",
+                        f.place, f.figure, f.center, f.machines
+                    )
+                })
+                .collect(),
+            })
+            .collect();
+        Ok(Snapshot {
+            election,
+            checkpoint_note: saved.checkpoint,
+            checkpoint,
+            cosigners,
+            ledger,
+            sums,
+            announcements,
+            tree,
+            bundle: bundle.to_path_buf(),
+        })
+    }
+
+    /// The bytes of log entry `index`, read from the bundle's entry tiles.
+    pub fn entry(&self, index: u64) -> Option<Vec<u8>> {
+        let tile = Tile::entry_bundles(self.checkpoint.size)
+            .into_iter()
+            .find(|t| t.first() <= index && index < t.first() + u64::from(t.width))?;
+        let bytes = std::fs::read(self.bundle.join("log").join(tile.path())).ok()?;
+        let entries = acta_tlog::tile::read_bundle(&bytes, tile.width).ok()?;
+        let e = entries.get((index - tile.first()) as usize)?;
+        // Only bytes whose hash is the leaf the checkpoint commits to.
+        (self.tree.leaf(index) == Some(&acta_tlog::leaf_hash(e))).then(|| e.to_vec())
+    }
+
+    /// The inclusion proof of entry `index` in the checkpoint, verified.
+    pub fn proof(&self, index: u64) -> Option<Vec<Hash>> {
+        let p = self
+            .tree
+            .inclusion_proof(index, self.checkpoint.size)
+            .ok()?;
+        let leaf = *self.tree.leaf(index)?;
+        acta_tlog::verify_inclusion(
+            index,
+            self.checkpoint.size,
+            &leaf,
+            &p,
+            &self.checkpoint.root,
+        )
+        .ok()?;
+        Some(p)
+    }
+}
+
+/// The site: the current snapshot and the pages rendered from it.
+#[derive(Clone)]
+pub struct Site {
+    snapshot: Arc<RwLock<Arc<Snapshot>>>,
+    cache: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>,
+}
+
+impl Site {
+    /// A site showing `snapshot`.
+    pub fn new(snapshot: Snapshot) -> Site {
+        Site {
+            snapshot: Arc::new(RwLock::new(Arc::new(snapshot))),
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Shows a newer snapshot (a larger verified checkpoint) and drops
+    /// every cached page. A smaller or equal one is ignored: the site never
+    /// steps back.
+    pub fn update(&self, snapshot: Snapshot) -> bool {
+        let mut s = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        if snapshot.checkpoint.size <= s.checkpoint.size {
+            return false;
+        }
+        *s = Arc::new(snapshot);
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        true
+    }
+
+    /// The snapshot shown.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A page from the cache, or rendered once and kept until the next
+    /// checkpoint.
+    fn cached(&self, key: String, render: impl FnOnce(&Snapshot) -> (String, Vec<u8>)) -> Response {
+        let hit = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let (ty, body) = match hit {
+            Some(v) => v,
+            None => {
+                let snap = self.snapshot();
+                let v = render(&snap);
+                self.cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, v.clone());
+                v
+            }
+        };
+        ([(header::CONTENT_TYPE, ty)], body).into_response()
+    }
+}
+
+fn html(m: maud::Markup) -> (String, Vec<u8>) {
+    (
+        "text/html; charset=utf-8".into(),
+        m.into_string().into_bytes(),
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct Q {
+    #[serde(default)]
+    lang: Lang,
+    #[serde(default)]
+    q: String,
+}
+
+/// The site's routes.
+pub fn router(site: Site) -> Router {
+    Router::new()
+        .route("/", get(national))
+        .route("/area/{code}", get(area))
+        .route("/table/{id}", get(table))
+        .route("/table/{id}/acta.png", get(acta_png))
+        .route("/table/{id}/acta.note", get(acta_note))
+        .route("/log", get(log))
+        .route("/search", get(search))
+        .route("/check", get(check_form).post(check))
+        .route("/size", get(size))
+        .layer(axum::extract::DefaultBodyLimit::max(8 << 20))
+        .with_state(site)
+}
+
+async fn national(State(site): State<Site>, Query(q): Query<Q>) -> Response {
+    site.cached(format!("/?{:?}", q.lang), |s| {
+        html(pages::area(s, "", q.lang))
+    })
+}
+
+async fn area(
+    State(site): State<Site>,
+    UrlPath(code): UrlPath<String>,
+    Query(q): Query<Q>,
+) -> Response {
+    if site.snapshot().election.area_name(&code).is_none() {
+        return (StatusCode::NOT_FOUND, "no such area").into_response();
+    }
+    site.cached(format!("/area/{code}?{:?}", q.lang), |s| {
+        html(pages::area(s, &code, q.lang))
+    })
+}
+
+async fn table(
+    State(site): State<Site>,
+    UrlPath(id): UrlPath<String>,
+    Query(q): Query<Q>,
+) -> Response {
+    let Some(t) = acta_verify::ledger::table_index(&site.snapshot().election, &id) else {
+        return (StatusCode::NOT_FOUND, "no such table").into_response();
+    };
+    site.cached(format!("/table/{id}?{:?}", q.lang), |s| {
+        html(pages::table(s, t, q.lang))
+    })
+}
+
+fn counted_entry(s: &Snapshot, id: &str) -> Option<Vec<u8>> {
+    let t = acta_verify::ledger::table_index(&s.election, id)?;
+    s.entry(s.ledger.tables[t].acta.as_ref()?.index)
+}
+
+async fn acta_png(State(site): State<Site>, UrlPath(id): UrlPath<String>) -> Response {
+    let snap = site.snapshot();
+    let Some(bytes) = counted_entry(&snap, &id) else {
+        return (StatusCode::NOT_FOUND, "no acta in the log for this table").into_response();
+    };
+    site.cached(format!("/table/{id}/acta.png"), |s| match acta_paper::acta(
+        &bytes,
+        Some(&s.election),
+        acta_paper::Width::Mm80,
+    ) {
+        Ok(p) => ("image/png".into(), p.png),
+        Err(e) => ("text/plain".into(), e.to_string().into_bytes()),
+    })
+}
+
+async fn acta_note(State(site): State<Site>, UrlPath(id): UrlPath<String>) -> Response {
+    match counted_entry(&site.snapshot(), &id) {
+        Some(b) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], b).into_response(),
+        None => (StatusCode::NOT_FOUND, "no acta in the log for this table").into_response(),
+    }
+}
+
+async fn log(State(site): State<Site>, Query(q): Query<Q>) -> Response {
+    site.cached(format!("/log?{:?}", q.lang), |s| {
+        html(pages::log(s, q.lang))
+    })
+}
+
+async fn search(State(site): State<Site>, Query(q): Query<Q>) -> Response {
+    let snap = site.snapshot();
+    pages::search(&snap, &q.q, q.lang).into_response()
+}
+
+async fn size(State(site): State<Site>) -> String {
+    site.snapshot().checkpoint.size.to_string()
+}
+
+async fn check_form(Query(q): Query<Q>) -> Response {
+    pages::check(None, q.lang).into_response()
+}
+
+/// The paper check: a pasted QR text (or signed acta), or a photo of the
+/// printed acta; the answer says whether the log holds it unaltered.
+async fn check(State(site): State<Site>, Query(q): Query<Q>, mut form: Multipart) -> Response {
+    let mut text = String::new();
+    let mut image = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("text") => text = field.text().await.unwrap_or_default(),
+            Some("photo") => image = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let snap = site.snapshot();
+    let signed = if !image.is_empty() {
+        acta_paper::read_png(&image).map_err(|e| e.to_string())
+    } else {
+        let t = text.replace("\r\n", "\n");
+        let t = t.trim_start();
+        if t.starts_with("ACTA-QR/1") {
+            let parts: Vec<Vec<u8>> = t
+                .split("ACTA-QR/1")
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| format!("ACTA-QR/1{p}").into_bytes())
+                .collect();
+            acta_sheet::qr::join(&parts).map_err(|e| e.to_string())
+        } else {
+            Ok(t.as_bytes().to_vec())
+        }
+    };
+    let outcome =
+        signed.map(|b| acta_verify::paper::acta(&snap.election, &snap.ledger, "paper", &b).0);
+    pages::check(Some(outcome), q.lang).into_response()
+}

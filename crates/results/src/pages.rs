@@ -1,0 +1,528 @@
+//! The pages, server-rendered (maud); readable without script, a few lines
+//! of script only to reload when the log grows.
+
+use acta_election::{time, Contest, Election, Kind, Level};
+use acta_sheet::{Acta, ALARMS};
+use acta_verify::{PaperCheck, PaperStatus, Sums};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use serde::Deserialize;
+
+use crate::Snapshot;
+
+/// Spanish or English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Español.
+    #[default]
+    Es,
+    /// English.
+    En,
+}
+
+fn t(lang: Lang, key: &str) -> &'static str {
+    let (es, en) = match key {
+        "results" => ("Resultados", "Results"),
+        "country" => ("Total nacional", "National total"),
+        "reported" => ("mesas escrutadas", "tables reported"),
+        "of" => ("de", "of"),
+        "registered" => ("de los electores inscritos", "of registered voters"),
+        "turnout" => ("Participación", "Turnout"),
+        "blank" => ("En blanco", "Blank"),
+        "null" => ("Nulos", "Null"),
+        "seats" => ("escaños", "seats"),
+        "winner" => ("Gana", "Winner"),
+        "held" => (
+            "Actas retenidas (auténticas, no sumadas)",
+            "Held actas (authentic, not counted)",
+        ),
+        "conflicts" => ("Actas en conflicto", "Conflicting actas"),
+        "below" => ("Por área", "By area"),
+        "tables" => ("Mesas", "Tables"),
+        "table" => ("Mesa", "Table"),
+        "log" => ("Registro público", "Public log"),
+        "check" => ("Verificar un acta en papel", "Check a paper acta"),
+        "search" => ("Buscar mesa o centro", "Search a table or center"),
+        "no-acta" => ("Sin acta en el registro", "No acta in the log"),
+        "counted" => ("Sumada", "Counted"),
+        "held-one" => ("Retenida: no se suma", "Held: not counted"),
+        "signature" => (
+            "Firmada por la máquina certificada",
+            "Signed by the certified machine",
+        ),
+        "proof" => ("Incluida en el registro", "Included in the log"),
+        "security" => ("Código de seguridad", "Security code"),
+        "alarms" => ("Alarmas de la máquina", "Machine alarms"),
+        "printed" => ("Acta impresa", "Printed acta"),
+        "checkpoint" => ("Punto de control", "Checkpoint"),
+        "witnesses" => ("Cosignado por los testigos", "Cosigned by the witnesses"),
+        "announcements" => ("Anuncios", "Announcements"),
+        "matches" => (
+            "coincide con las actas del registro",
+            "matches the actas in the log",
+        ),
+        "differs" => (
+            "NO coincide con las actas del registro",
+            "does NOT match the actas in the log",
+        ),
+        "paste" => (
+            "Pegue el texto de los QR, o suba una foto del acta impresa",
+            "Paste the QR text, or upload a photo of the printed acta",
+        ),
+        "verify" => ("Verificar", "Verify"),
+        "in-log" => (
+            "Está en el registro, sin alteración",
+            "It is in the log, unaltered",
+        ),
+        "absent" => (
+            "Auténtica pero AUSENTE del registro",
+            "Authentic but ABSENT from the log",
+        ),
+        "altered" => (
+            "NO auténtica: alterada o no firmada por la máquina de la mesa",
+            "NOT authentic: altered or not signed by the table's machine",
+        ),
+        "conflict" => (
+            "Auténtica, registrada como acta en conflicto",
+            "Authentic, logged as a conflicting acta",
+        ),
+        "unreadable" => ("No se pudo leer", "Could not be read"),
+        "other-lang" => ("English", "Español"),
+        "none" => ("ninguno", "none"),
+        _ => ("?", "?"),
+    };
+    match lang {
+        Lang::Es => es,
+        Lang::En => en,
+    }
+}
+
+fn code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Es => "es",
+        Lang::En => "en",
+    }
+}
+
+fn other(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Es => "en",
+        Lang::En => "es",
+    }
+}
+
+const CSS: &str = r#"
+body{font:17px/1.45 system-ui,sans-serif;margin:0;color:#111;background:#fafafa}
+header{background:#123;color:#fff;padding:.6em 1em}header a{color:#fd0}
+main{max-width:70em;margin:auto;padding:.5em 1em}
+h1{font-size:1.5em;margin:.3em 0}h2{font-size:1.2em;margin:1em 0 .3em}
+nav a{margin-right:1em}
+.bar{background:#ddd;height:1.1em;position:relative;min-width:12em}
+.bar span{display:block;height:100%;background:#2a6}
+table{border-collapse:collapse;width:100%}td,th{padding:.25em .5em;border-bottom:1px solid #ccc;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{background:#e3f6e3;border-left:6px solid #2a6;padding:.5em}
+.bad{background:#fde2e2;border-left:6px solid #c22;padding:.5em}
+.warn{background:#fff3d6;border-left:6px solid #d90;padding:.5em}
+pre{background:#fff;border:1px solid #ccc;padding:.5em;overflow-x:auto;font-size:.85em}
+@media (max-width:600px){body{font-size:15px}.bar{min-width:6em}}
+"#;
+
+const LIVE: &str = r#"(()=>{let n=null;setInterval(async()=>{try{const s=await (await fetch('/size')).text();if(n!==null&&s!==n)location.reload();n=s;}catch(e){}},10000);})();"#;
+
+fn layout(s: &Snapshot, lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(code(lang)) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — " (s.election.name) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header {
+                    strong { (s.election.name) } " · "
+                    nav style="display:inline" {
+                        a href={ "/?lang=" (code(lang)) } { (t(lang, "results")) }
+                        a href={ "/log?lang=" (code(lang)) } { (t(lang, "log")) }
+                        a href={ "/check?lang=" (code(lang)) } { (t(lang, "check")) }
+                        a href={ (here) (if here.contains('?') { "&" } else { "?" }) "lang=" (other(lang)) } { (t(lang, "other-lang")) }
+                    }
+                    form action="/search" method="get" style="display:inline;margin-left:1em" {
+                        input type="hidden" name="lang" value=(code(lang));
+                        input type="search" name="q" placeholder=(t(lang, "search")) aria-label=(t(lang, "search"));
+                    }
+                }
+                main { (body) }
+                script { (PreEscaped(LIVE)) }
+            }
+        }
+    }
+}
+
+fn pct(n: u64, d: u64) -> String {
+    if d == 0 {
+        return "0.00 %".into();
+    }
+    format!("{:.2} %", n as f64 * 100.0 / d as f64)
+}
+
+fn party(e: &Election, id: &str) -> String {
+    e.parties
+        .iter()
+        .find(|p| p.id == id)
+        .map_or(id.to_string(), |p| p.name.clone())
+}
+
+/// The words for a choice code: candidate and card, option, or list.
+pub(crate) fn label(e: &Election, c: &Contest, choice: &str) -> String {
+    match c.kind {
+        Kind::Plurality => {
+            let (cand, card) = choice.split_once('/').unwrap_or((choice, ""));
+            let name = c
+                .candidates
+                .iter()
+                .find(|x| x.id == cand)
+                .map_or(cand, |x| x.name.as_str());
+            format!("{name} ({})", party(e, card))
+        }
+        Kind::PartyList => party(e, choice),
+        _ => choice.to_string(),
+    }
+}
+
+/// The tables of an area, and the registered voters there.
+fn area_tables<'e>(e: &'e Election, code: &str) -> impl Iterator<Item = &'e acta_election::Table> {
+    let code = code.to_string();
+    e.tables
+        .iter()
+        .filter(move |t| acta_verify::ledger::in_area(&t.id, &code))
+}
+
+fn contest_block(s: &Snapshot, c: &Contest, sums: &Sums, lang: Lang) -> Markup {
+    let empty = Default::default();
+    let votes = sums.votes.get(&c.id).unwrap_or(&empty);
+    let choices = c.choices();
+    let valid: u64 = choices
+        .iter()
+        .map(|ch| votes.get(ch).copied().unwrap_or(0))
+        .sum();
+    let pairs: Vec<(String, u64)> = choices
+        .iter()
+        .map(|ch| (ch.clone(), votes.get(ch).copied().unwrap_or(0)))
+        .collect();
+    let seats = acta_election::seats(c, &pairs);
+    let mut rows = pairs.clone();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    html! {
+        section {
+            h2 { (c.name) }
+            table {
+                @for (ch, n) in &rows {
+                    tr {
+                        td { (label(&s.election, c, ch)) }
+                        td.n { (acta_verify::thousands(*n)) }
+                        td.n { (pct(*n, valid)) }
+                        td { div.bar { span style={ "width:" (if valid == 0 { 0.0 } else { *n as f64 * 100.0 / valid as f64 }) "%" } {} } }
+                        td {
+                            @if let Some((_, k)) = seats.iter().find(|(x, k)| x == ch && *k > 0) {
+                                @if c.kind == Kind::PartyList { (k) " " (t(lang, "seats")) } @else { strong { (t(lang, "winner")) } }
+                            }
+                        }
+                    }
+                }
+                tr { td { (t(lang, "blank")) } td.n { (acta_verify::thousands(votes.get("(blank)").copied().unwrap_or(0))) } td {} td {} td {} }
+                tr { td { (t(lang, "null")) } td.n { (acta_verify::thousands(votes.get("(null)").copied().unwrap_or(0))) } td {} td {} td {} }
+            }
+        }
+    }
+}
+
+/// The national page (`code` empty) or an area's: totals per contest, the
+/// tables reported, held and conflicting actas, and the level below.
+pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
+    let e = &s.election;
+    let empty = Sums::default();
+    let sums = s.sums.get(code).unwrap_or(&empty);
+    let tables: Vec<_> = area_tables(e, code).collect();
+    let registered: u64 = tables.iter().map(|t| u64::from(t.registered)).sum();
+    let name = if code.is_empty() {
+        t(lang, "country").to_string()
+    } else {
+        format!("{} ({code})", e.area_name(code).unwrap_or(code))
+    };
+    let held: Vec<_> = s
+        .ledger
+        .held
+        .iter()
+        .filter(|h| acta_verify::ledger::in_area(&h.table, code))
+        .collect();
+    let conflicts: Vec<&acta_election::Table> = tables
+        .iter()
+        .copied()
+        .filter(|t| {
+            acta_verify::ledger::table_index(e, &t.id)
+                .is_some_and(|i| !s.ledger.tables[i].conflicts.is_empty())
+        })
+        .collect();
+    let contests: Vec<&Contest> = e
+        .contests
+        .iter()
+        .filter(|c| sums.votes.contains_key(&c.id))
+        .collect();
+    // The level below: areas whose parent is this one, or the tables.
+    let children: Vec<&acta_election::Area> = e
+        .areas
+        .iter()
+        .filter(|a| {
+            let parent = a.code.rsplit_once('.').map_or("", |(p, _)| p);
+            parent == code
+        })
+        .collect();
+    let here = if code.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/area/{code}")
+    };
+    // The areas enclosing this one (a child code's ancestors, this one last).
+    let probe = format!("{code}.x");
+    let ancestors: Vec<&str> = if code.is_empty() {
+        Vec::new()
+    } else {
+        Level::ancestors(&probe)
+    };
+    let body = html! {
+        p {
+            a href={ "/?lang=" (code_of(lang)) } { (t(lang, "country")) }
+            @for a in &ancestors { @if *a != code { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } } }
+        }
+        h1 #title { (name) }
+        p #reported {
+            strong { (acta_verify::thousands(sums.tables)) " " (t(lang, "of")) " " (acta_verify::thousands(tables.len() as u64)) } " " (t(lang, "reported")) ", "
+            (pct(sums.registered, registered)) " " (t(lang, "registered")) ". "
+            (t(lang, "turnout")) ": " (pct(sums.ballots, sums.registered)) ". "
+            (t(lang, "checkpoint")) " " (s.checkpoint.size) "."
+        }
+        @if !held.is_empty() {
+            div.warn #held {
+                strong { (t(lang, "held")) ": " (held.len()) }
+                ul { @for h in held.iter().take(50) { li { a href={ "/table/" (h.table) "?lang=" (code_of(lang)) } { (h.table) } " — " (h.reasons.join("; ")) } } }
+            }
+        }
+        @if !conflicts.is_empty() {
+            div.bad #conflicts {
+                strong { (t(lang, "conflicts")) ": " (conflicts.len()) }
+                ul { @for c in conflicts.iter().take(50) { li { a href={ "/table/" (c.id) "?lang=" (code_of(lang)) } { (c.id) } } } }
+            }
+        }
+        @for c in &contests { (contest_block(s, c, sums, lang)) }
+        h2 { @if children.is_empty() { (t(lang, "tables")) } @else { (t(lang, "below")) } }
+        table #below {
+            @if children.is_empty() {
+                @for tb in &tables {
+                    @let i = acta_verify::ledger::table_index(e, &tb.id);
+                    @let facts = i.map(|i| &s.ledger.tables[i]);
+                    tr {
+                        td { a href={ "/table/" (tb.id) "?lang=" (code_of(lang)) } { (tb.id) } }
+                        td.n { (tb.registered) }
+                        td { @match facts.and_then(|f| f.acta.as_ref()) {
+                            None => { (t(lang, "no-acta")) }
+                            Some(a) if a.counted.is_some() => { (t(lang, "counted")) }
+                            Some(_) => { strong { (t(lang, "held-one")) } }
+                        } }
+                    }
+                }
+            } @else {
+                @for a in &children {
+                    @let sa = s.sums.get(&a.code).unwrap_or(&empty);
+                    @let n = area_tables(e, &a.code).count() as u64;
+                    tr {
+                        td { a href={ "/area/" (a.code) "?lang=" (code_of(lang)) } { (a.name) } }
+                        td.n { (acta_verify::thousands(sa.tables)) " / " (acta_verify::thousands(n)) }
+                        td.n { (pct(sa.ballots, sa.registered)) }
+                    }
+                }
+            }
+        }
+    };
+    layout(s, lang, &name, &here, body)
+}
+
+fn code_of(lang: Lang) -> &'static str {
+    code(lang)
+}
+
+/// One table: its acta as text and as printed, signature and proof, hold
+/// reasons, conflicts and alarms.
+pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
+    let e = &s.election;
+    let tb = &e.tables[i];
+    let facts = &s.ledger.tables[i];
+    let here = format!("/table/{}", tb.id);
+    let acta = facts.acta.as_ref().and_then(|a| {
+        let bytes = s.entry(a.index)?;
+        let opened = Acta::open(&bytes, e).ok()?;
+        Some((a, bytes, opened))
+    });
+    let held = s.ledger.held.iter().find(|h| h.table == tb.id);
+    let ancestors = Level::ancestors(&tb.id);
+    let body = html! {
+        p {
+            a href={ "/?lang=" (code_of(lang)) } { (t(lang, "country")) }
+            @for a in &ancestors { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } }
+        }
+        h1 #title { (t(lang, "table")) " " (tb.id) }
+        p { (t(lang, "registered")) ": " (tb.registered) " · machine " (tb.machine) }
+        @match &acta {
+            None => { p.warn #status { (t(lang, "no-acta")) } }
+            Some((a, bytes, opened)) => {
+                @if let Some(h) = held {
+                    div.warn #status { strong { (t(lang, "held-one")) } ul { @for r in &h.reasons { li { (r) } } } }
+                } @else {
+                    p.ok #status { (t(lang, "counted")) }
+                }
+                ul {
+                    li { (t(lang, "signature")) " ✔ (" (tb.key) ")" }
+                    li #proof {
+                        @match s.proof(a.index) {
+                            Some(p) => { (t(lang, "proof")) " ✔ — index " (a.index) ", " (t(lang, "checkpoint")) " " (s.checkpoint.size) ", " (p.len()) " hashes" }
+                            None => { strong { "proof unavailable" } }
+                        }
+                    }
+                    li { (t(lang, "security")) ": " strong #code { (acta_sheet::security_code(bytes)) } }
+                }
+                @if !facts.conflicts.is_empty() {
+                    div.bad #conflict {
+                        strong { (t(lang, "conflicts")) ": " }
+                        @for (idx, _) in &facts.conflicts { "index " (idx) " " }
+                    }
+                }
+                h2 { (t(lang, "alarms")) }
+                p #alarms {
+                    @let raised: Vec<String> = ALARMS.iter().filter(|x| opened.acta.alarms[x.index()] > 0).map(|x| format!("{} ×{}", x.name(), opened.acta.alarms[x.index()])).collect();
+                    @if raised.is_empty() { (t(lang, "none")) } @else { (raised.join(", ")) }
+                }
+                h2 { "Acta" }
+                table {
+                    @for cc in &opened.acta.contests {
+                        @if let Some(c) = e.contest(&cc.contest) {
+                            tr { th colspan="2" { (c.name) } }
+                            @for (ch, n) in &cc.votes { tr { td { (label(e, c, ch)) } td.n { (n) } } }
+                            tr { td { (t(lang, "blank")) } td.n { (cc.blank) } }
+                            tr { td { (t(lang, "null")) } td.n { (cc.null) } }
+                        }
+                    }
+                }
+                pre #acta-text { (String::from_utf8_lossy(bytes)) }
+                h2 { (t(lang, "printed")) }
+                p { a href={ "/table/" (tb.id) "/acta.note" } { "acta.note" } }
+                img #printed src={ "/table/" (tb.id) "/acta.png" } alt=(t(lang, "printed")) style="max-width:100%;border:1px solid #ccc";
+                p { "opened " (time::format(opened.acta.opened)) " · closed " (time::format(opened.acta.closed)) }
+            }
+        }
+    };
+    layout(
+        s,
+        lang,
+        &format!("{} {}", t(lang, "table"), tb.id),
+        &here,
+        body,
+    )
+}
+
+/// The log: the checkpoint with its cosignatures, and every announcement
+/// held against the log.
+pub(crate) fn log(s: &Snapshot, lang: Lang) -> Markup {
+    let body = html! {
+        h1 { (t(lang, "log")) }
+        h2 { (t(lang, "checkpoint")) }
+        pre #checkpoint { (s.checkpoint_note) }
+        p #cosigners { (t(lang, "witnesses")) ": "
+            @if s.cosigners.is_empty() { (t(lang, "none")) } @else { (s.cosigners.join(", ")) }
+            " (" (s.election.witness_quorum) " required)" }
+        h2 { (t(lang, "announcements")) }
+        @if s.announcements.is_empty() { p { (t(lang, "none")) } }
+        @for a in &s.announcements {
+            @if a.differences.is_empty() {
+                div.ok.announcement { "index " (a.index) ": " (t(lang, "matches")) }
+            } @else {
+                div.bad.announcement { "index " (a.index) ": " strong { (t(lang, "differs")) }
+                    ul { @for d in &a.differences { li { (d) } } } }
+            }
+            pre { (a.note) }
+        }
+    };
+    layout(s, lang, t(lang, "log"), "/log", body)
+}
+
+/// Search by table id or area / voting-center name.
+pub(crate) fn search(s: &Snapshot, q: &str, lang: Lang) -> Response {
+    let q = q.trim();
+    let needle = q.to_lowercase();
+    let tables: Vec<&str> = if q.is_empty() {
+        Vec::new()
+    } else {
+        s.election
+            .tables
+            .iter()
+            .filter(|t| t.id.starts_with(q))
+            .take(50)
+            .map(|t| t.id.as_str())
+            .collect()
+    };
+    let areas: Vec<&acta_election::Area> = if needle.len() < 2 {
+        Vec::new()
+    } else {
+        s.election
+            .areas
+            .iter()
+            .filter(|a| a.name.to_lowercase().contains(&needle) || a.code == q)
+            .take(50)
+            .collect()
+    };
+    let body = html! {
+        h1 { (t(lang, "search")) ": " (q) }
+        ul #found {
+            @for a in &areas { li { a href={ "/area/" (a.code) "?lang=" (code_of(lang)) } { (a.name) " (" (a.code) ")" } } }
+            @for id in &tables { li { a href={ "/table/" (id) "?lang=" (code_of(lang)) } { (id) } } }
+        }
+    };
+    Html(layout(s, lang, t(lang, "search"), "/search", body).into_string()).into_response()
+}
+
+/// The paper check form, and its answer.
+pub(crate) fn check(outcome: Option<Result<PaperCheck, String>>, lang: Lang) -> Response {
+    let body = html! {
+        (DOCTYPE)
+        html lang=(code(lang)) {
+            head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { (t(lang, "check")) } style { (PreEscaped(CSS)) } }
+            body { main {
+                p { a href={ "/?lang=" (code(lang)) } { (t(lang, "results")) } }
+                h1 { (t(lang, "check")) }
+                @if let Some(o) = &outcome {
+                    @match o {
+                        Ok(c) => {
+                            @let (class, what) = match c.status {
+                                PaperStatus::InLog => ("ok", t(lang, "in-log")),
+                                PaperStatus::Conflict => ("warn", t(lang, "conflict")),
+                                PaperStatus::Absent => ("bad", t(lang, "absent")),
+                                _ => ("bad", t(lang, "altered")),
+                            };
+                            div class=(class) #verdict { strong { (what) } @if !c.table.is_empty() { " — " (t(lang, "table")) " " a href={ "/table/" (c.table) } { (c.table) } } p { (c.detail) } }
+                        }
+                        Err(e) => { div.bad #verdict { strong { (t(lang, "unreadable")) } p { (e) } } }
+                    }
+                }
+                form method="post" enctype="multipart/form-data" action={ "/check?lang=" (code(lang)) } {
+                    p { (t(lang, "paste")) }
+                    textarea name="text" rows="8" style="width:100%" {}
+                    p { input type="file" name="photo" accept="image/png"; }
+                    button #verify type="submit" { (t(lang, "verify")) }
+                }
+            } }
+        }
+    };
+    Html(body.into_string()).into_response()
+}

@@ -201,40 +201,70 @@ fn area_tables<'e>(e: &'e Election, code: &str) -> impl Iterator<Item = &'e acta
         .filter(move |t| acta_verify::ledger::in_area(&t.id, &code))
 }
 
+/// One contest's figures. A plurality contest shows each candidate's total
+/// (the sum of their cards, as the winners are decided) with the votes of
+/// each card beneath; lists and options show one row each. Seats and
+/// winners are derived with the package's method.
 fn contest_block(s: &Snapshot, c: &Contest, sums: &Sums, lang: Lang) -> Markup {
     let empty = Default::default();
     let votes = sums.votes.get(&c.id).unwrap_or(&empty);
     let choices = c.choices();
-    let valid: u64 = choices
-        .iter()
-        .map(|ch| votes.get(ch).copied().unwrap_or(0))
-        .sum();
-    let pairs: Vec<(String, u64)> = choices
-        .iter()
-        .map(|ch| (ch.clone(), votes.get(ch).copied().unwrap_or(0)))
-        .collect();
+    let of = |ch: &str| votes.get(ch).copied().unwrap_or(0);
+    let valid: u64 = choices.iter().map(|ch| of(ch)).sum();
+    let pairs: Vec<(String, u64)> = choices.iter().map(|ch| (ch.clone(), of(ch))).collect();
     let seats = acta_election::seats(c, &pairs);
-    let mut rows = pairs.clone();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    // (key for seats, label, total, cards beneath)
+    let mut rows: Vec<(String, String, u64, Vec<(String, u64)>)> = match c.kind {
+        Kind::Plurality => c
+            .candidates
+            .iter()
+            .map(|cand| {
+                let cards: Vec<(String, u64)> = cand
+                    .cards
+                    .iter()
+                    .map(|card| (party(&s.election, card), of(&format!("{}/{card}", cand.id))))
+                    .collect();
+                let total = cards.iter().map(|x| x.1).sum();
+                (cand.id.clone(), cand.name.clone(), total, cards)
+            })
+            .collect(),
+        _ => choices
+            .iter()
+            .map(|ch| (ch.clone(), label(&s.election, c, ch), of(ch), Vec::new()))
+            .collect(),
+    };
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let share = |n: u64| {
+        if valid == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / valid as f64
+        }
+    };
     html! {
-        section {
+        section.contest {
             h2 { (c.name) }
             table {
-                @for (ch, n) in &rows {
+                @for (key, name, n, cards) in &rows {
                     tr {
-                        td { (label(&s.election, c, ch)) }
+                        td { strong { (name) } }
                         td.n { (acta_verify::thousands(*n)) }
                         td.n { (pct(*n, valid)) }
-                        td { div.bar { span style={ "width:" (if valid == 0 { 0.0 } else { *n as f64 * 100.0 / valid as f64 }) "%" } {} } }
+                        td { div.bar { span style={ "width:" (share(*n)) "%" } {} } }
                         td {
-                            @if let Some((_, k)) = seats.iter().find(|(x, k)| x == ch && *k > 0) {
-                                @if c.kind == Kind::PartyList { (k) " " (t(lang, "seats")) } @else { strong { (t(lang, "winner")) } }
+                            @if let Some((_, k)) = seats.iter().find(|(x, k)| x == key && *k > 0) {
+                                @if c.kind == Kind::PartyList { (k) " " (t(lang, "seats")) } @else { strong.winner { (t(lang, "winner")) } }
                             }
                         }
                     }
+                    @if cards.len() > 1 {
+                        @for (card, v) in cards {
+                            tr.card { td style="padding-left:2em;color:#555" { (card) } td.n style="color:#555" { (acta_verify::thousands(*v)) } td {} td {} td {} }
+                        }
+                    }
                 }
-                tr { td { (t(lang, "blank")) } td.n { (acta_verify::thousands(votes.get("(blank)").copied().unwrap_or(0))) } td {} td {} td {} }
-                tr { td { (t(lang, "null")) } td.n { (acta_verify::thousands(votes.get("(null)").copied().unwrap_or(0))) } td {} td {} td {} }
+                tr { td { (t(lang, "blank")) } td.n { (acta_verify::thousands(of("(blank)"))) } td {} td {} td {} }
+                tr { td { (t(lang, "null")) } td.n { (acta_verify::thousands(of("(null)"))) } td {} td {} td {} }
             }
         }
     }
@@ -294,9 +324,11 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
         Level::ancestors(&probe)
     };
     let body = html! {
-        p {
-            a href={ "/?lang=" (code_of(lang)) } { (t(lang, "country")) }
-            @for a in &ancestors { @if *a != code { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } } }
+        @if !code.is_empty() {
+            p {
+                a href={ "/?lang=" (code_of(lang)) } { (t(lang, "country")) }
+                @for a in &ancestors { @if *a != code { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } } }
+            }
         }
         h1 #title { (name) }
         p #reported {

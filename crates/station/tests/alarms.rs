@@ -2,18 +2,16 @@
 //! way it happens at a table, and then seen in the three places it must be:
 //! on the poll-worker screen, in the journal, and on the signed acta.
 
-mod http;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use acta_browser::{enc, get, post, post_from};
 use acta_election::time;
 use acta_sheet::{Acta, Alarm};
 use acta_station::serve::{App, Clock, Config};
 use acta_station::Station;
 use acta_synth::ceremony::{run as generate, Ceremony};
 use acta_synth::generate::Options;
-use http::{enc, get, post, post_from};
 
 struct Day {
     g: Ceremony,

@@ -9,30 +9,13 @@
 //! screen are kept in `target/screenshots/station-*.png` and checked for
 //! what they must show.
 
-mod cdp;
-mod http;
-
-use std::path::PathBuf;
-
+use acta_browser::{get, near, screenshots, Browser};
 use acta_election::{candidate_of, time};
 use acta_sheet::{Acta, Alarm};
 use acta_station::serve::{App, Clock, Config};
 use acta_station::{Mark, Station};
 use acta_synth::ceremony::run as generate;
 use acta_synth::generate::Options;
-use cdp::Browser;
-use http::get;
-
-fn shots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
-}
-
-/// How many pixels are close to `rgb`.
-fn near(img: &image::RgbImage, rgb: [u8; 3]) -> usize {
-    img.pixels()
-        .filter(|p| p.0.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) < 30))
-        .count()
-}
 
 /// Serves the station's two screens on loopback ports from a thread of
 /// their own; returns the poll-worker and the voter screen's addresses.
@@ -89,7 +72,7 @@ fn a_table_day_through_the_screens() {
     let (addr, voter) = serve(app);
     let base = format!("http://{addr}");
     let vbase = format!("http://{voter}");
-    let shots = shots();
+    let shots = screenshots();
     let mut b = Browser::launch();
 
     // The reference: the same voters and marks through the station code in

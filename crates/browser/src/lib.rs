@@ -1,18 +1,33 @@
-//! Just enough of the Chrome DevTools Protocol to drive a real headless
-//! Chromium through pages: navigate, run a script, wait for the next page,
-//! take a screenshot. One page, one WebSocket, synchronous.
+//! Test support for acta's pages and screens: a real headless Chromium
+//! (Debian's `chromium`, which `scripts/test` installs) driven over the
+//! Chrome DevTools Protocol — navigate, run a script, wait for the next
+//! page, take a screenshot — and a plain HTTP/1.1 client for loopback
+//! servers, with no client library between a test and the server it tests.
+//! One page, one WebSocket, synchronous. Used by tests only.
+#![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-
-use crate::http::get;
 use serde_json::{json, Value};
 
+/// Where a test writes its screenshots: `target/screenshots/`.
+pub fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
+}
+
+/// How many pixels of `img` are close to `rgb`.
+pub fn near(img: &image::RgbImage, rgb: [u8; 3]) -> usize {
+    img.pixels()
+        .filter(|p| p.0.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) < 30))
+        .count()
+}
+
+/// The Chromium binary on PATH.
 pub fn chromium() -> PathBuf {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         if let Ok(o) = Command::new("which").arg(name).output() {
@@ -24,6 +39,7 @@ pub fn chromium() -> PathBuf {
     panic!("no headless Chromium on PATH: run the tests through scripts/test, which installs it");
 }
 
+/// A headless Chromium with one page.
 pub struct Browser {
     child: Child,
     ws: tungstenite::WebSocket<TcpStream>,
@@ -39,6 +55,7 @@ impl Drop for Browser {
 }
 
 impl Browser {
+    /// Starts Chromium with its DevTools on a free port and attaches to its page.
     pub fn launch() -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut child = Command::new(chromium())
@@ -152,6 +169,7 @@ impl Browser {
         }
     }
 
+    /// Opens `url` and waits until it has loaded.
     pub fn goto(&mut self, url: &str) {
         self.eval("window.__stale = true");
         self.call("Page.navigate", json!({ "url": url }));
@@ -166,6 +184,7 @@ impl Browser {
         self.wait_loaded();
     }
 
+    /// The visible text of the first element matching `selector`.
     pub fn text(&mut self, selector: &str) -> String {
         self.eval(&format!(
             "(document.querySelector({selector:?}) || {{innerText: ''}}).innerText"
@@ -173,6 +192,20 @@ impl Browser {
         .as_str()
         .unwrap_or("")
         .to_string()
+    }
+
+    /// Puts the file at `path` into the file input matching `selector`.
+    pub fn upload(&mut self, selector: &str, path: &Path) {
+        let doc = self.call("DOM.getDocument", json!({}));
+        let root = doc["root"]["nodeId"].clone();
+        let node = self.call(
+            "DOM.querySelector",
+            json!({ "nodeId": root, "selector": selector }),
+        );
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({ "files": [path.display().to_string()], "nodeId": node["nodeId"] }),
+        );
     }
 
     /// Saves a PNG screenshot of the page and returns its pixels.
@@ -188,4 +221,89 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
         image::load_from_memory(&png).unwrap().to_rgb8()
     }
+}
+
+/// A GET on loopback, returning the status and the body bytes.
+pub fn get(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    request(addr, "GET", path, "", "")
+}
+
+/// Posts a URL-encoded form; a redirect is returned as is, not followed.
+pub fn post(addr: &str, path: &str, form: &str) -> (u16, String) {
+    post_from(addr, path, form, None)
+}
+
+/// Posts a form as a page of `origin` would.
+pub fn post_from(addr: &str, path: &str, form: &str, origin: Option<&str>) -> (u16, String) {
+    let extra = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+    let (status, body) = request(addr, "POST", path, form, &extra);
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// One request (`Connection: close`); the body is read by
+/// `Content-Length`, by chunks, or to the end.
+fn request(addr: &str, method: &str, path: &str, form: &str, extra: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n{extra}Content-Length: {}\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    let at = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed before the headers");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..at]).to_ascii_lowercase();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = buf[at + 4..].to_vec();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse::<usize>().unwrap());
+    match length {
+        Some(len) => {
+            while body.len() < len {
+                let n = s.read(&mut chunk).unwrap();
+                assert!(n > 0, "connection closed inside the body");
+                body.extend_from_slice(&chunk[..n]);
+            }
+        }
+        None => {
+            s.read_to_end(&mut body).unwrap();
+        }
+    }
+    if head.contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[nl + 2..nl + 2 + n]);
+            rest = &rest[nl + 2 + n + 2..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
+/// Percent-encodes a form value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -1,0 +1,190 @@
+//! The site built from a log written here, entry by entry: a held acta and
+//! a conflict are shown as such, the figures are the actas' sums, and the
+//! site refuses to show bytes the checkpoint does not commit to.
+
+use std::path::Path;
+
+use acta_browser::get;
+use acta_results::{router, Site, Snapshot};
+use acta_sheet::Acta;
+use acta_synth::ceremony::{run as generate, Ceremony};
+use acta_synth::generate::Options;
+use acta_tlog::{Checkpoint, Hash, Tile, Tree};
+use acta_verify::Ledger;
+
+/// Writes an observer state and a bundle for a log of `notes`.
+fn write_log(g: &Ceremony, notes: &[String], state: &Path, bundle: &Path) {
+    let e = &g.election;
+    let bytes: Vec<&[u8]> = notes.iter().map(|n| n.as_bytes()).collect();
+    let mut ledger = Ledger::new(e);
+    for (n, o) in bytes.iter().zip(acta_verify::ledger::open_all(e, &bytes)) {
+        ledger.apply(e, n, o, None);
+    }
+    let leaves: Vec<Hash> = bytes.iter().map(|b| acta_tlog::leaf_hash(b)).collect();
+    let tree = Tree::from_leaves(leaves.clone());
+    let cp = Checkpoint {
+        origin: e.log_origin.clone(),
+        size: leaves.len() as u64,
+        root: tree.root(),
+    };
+    let note = acta_note::sign(&cp.to_text(), &[&g.center]).unwrap();
+    std::fs::create_dir_all(state).unwrap();
+    let saved = serde_json::json!({ "election": e.id, "checkpoint": note, "ledger": ledger });
+    std::fs::write(
+        state.join("state.json"),
+        serde_json::to_vec(&saved).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(state.join("leaves.bin"), leaves.concat()).unwrap();
+    std::fs::create_dir_all(bundle).unwrap();
+    std::fs::write(bundle.join("package.note"), &g.package).unwrap();
+    for tile in Tile::entry_bundles(cp.size) {
+        let first = tile.index * 256;
+        let chunk = &bytes[first as usize..(first + u64::from(tile.width)) as usize];
+        let path = bundle.join("log").join(tile.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            path,
+            acta_tlog::tile::write_bundle(chunk.iter().copied()).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+fn serve(site: Site) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let l = tokio::net::TcpListener::from_std(l).unwrap();
+                axum::serve(l, router(site)).await
+            })
+    });
+    addr
+}
+
+fn page(addr: &str, path: &str) -> String {
+    let (status, body) = get(addr, path);
+    assert_eq!(status, 200, "{path}");
+    String::from_utf8(body).unwrap()
+}
+
+#[test]
+fn held_and_conflicting_actas_are_shown_as_such_and_nothing_unproven_is_shown() {
+    let g = generate(&Options {
+        seed: 41,
+        tables: 6,
+    });
+    let e = &g.election;
+    let mut notes = Vec::new();
+    let mut counted = Vec::new();
+    for i in 0..6 {
+        let day = g.day(i, 3);
+        notes.push(day.zero.clone());
+        let mut acta = Acta::open(day.acta.as_bytes(), e).unwrap().acta;
+        if i == 2 {
+            // A machine reporting more ballots than voters on its roll.
+            acta.ballots = acta.registered + 50;
+            notes.push(acta.sign(&g.machines[2]));
+            continue;
+        }
+        notes.push(day.acta.clone());
+        counted.push(acta.clone());
+        if i == 4 {
+            // The same machine signs a second, different acta.
+            acta.authenticated += 1;
+            notes.push(acta.sign(&g.machines[4]));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (state, bundle) = (dir.path().join("state"), dir.path().join("bundle"));
+    write_log(&g, &notes, &state, &bundle);
+    let snap = Snapshot::load(&state, &bundle, &g.trust).unwrap();
+    let addr = serve(Site::new(snap));
+
+    let national = page(&addr, "/?lang=en");
+    assert!(
+        national.contains("<strong>5 of 6</strong> tables reported"),
+        "{national}"
+    );
+    assert!(national.contains("Held actas (authentic, not counted): 1"));
+    assert!(national.contains("Conflicting actas: 1"));
+    // The national figure of the referendum's YES is the sum of the counted actas.
+    let yes: u32 = counted
+        .iter()
+        .filter_map(|a| a.contest("REF"))
+        .map(|c| c.votes.iter().find(|v| v.0 == "YES").map_or(0, |v| v.1))
+        .sum();
+    assert!(
+        national.contains(&format!(
+            "<td class=\"n\">{}</td>",
+            acta_verify::thousands(u64::from(yes))
+        )),
+        "YES {yes}"
+    );
+
+    let held = page(&addr, &format!("/table/{}?lang=en", e.tables[2].id));
+    assert!(
+        held.contains("Held: not counted") && held.contains("impossible figures"),
+        "{held}"
+    );
+    let conflict = page(&addr, &format!("/table/{}?lang=en", e.tables[4].id));
+    assert!(conflict.contains("id=\"conflict\""));
+    let fine = page(&addr, &format!("/table/{}?lang=en", e.tables[0].id));
+    assert!(fine.contains("Included in the log ✔"));
+    assert_eq!(get(&addr, "/table/99.999").0, 404);
+    assert_eq!(get(&addr, "/area/99").0, 404);
+
+    // Someone edits the bundle's entry tile: the site shows no acta rather
+    // than bytes the checkpoint does not commit to.
+    let tile = bundle
+        .join("log/tile/entries/000.p")
+        .join(notes.len().to_string());
+    let mut t = std::fs::read(&tile).unwrap();
+    // Table 0's acta is the second entry (after its zero report).
+    let acta_at = t.windows(7).position(|w| w == b"acta/v1").unwrap();
+    let at = acta_at
+        + t[acta_at..]
+            .windows(9)
+            .position(|w| w == b"\nballots ")
+            .unwrap()
+        + 9;
+    t[at] = if t[at] == b'9' { b'8' } else { t[at] + 1 };
+    std::fs::write(&tile, &t).unwrap();
+    let snap = Snapshot::load(&state, &bundle, &g.trust).unwrap();
+    let addr2 = serve(Site::new(snap));
+    let first = page(&addr2, &format!("/table/{}?lang=en", e.tables[0].id));
+    assert!(
+        first.contains("No acta in the log"),
+        "an altered entry is not shown"
+    );
+
+    // Leaves that do not make the checkpoint are refused.
+    let mut leaves = std::fs::read(state.join("leaves.bin")).unwrap();
+    leaves[0] ^= 1;
+    std::fs::write(state.join("leaves.bin"), &leaves).unwrap();
+    let e = Snapshot::load(&state, &bundle, &g.trust).err().unwrap();
+    assert!(e.to_string().contains("do not make its checkpoint"), "{e}");
+}
+
+#[test]
+fn the_site_never_steps_back_to_a_smaller_checkpoint() {
+    let g = generate(&Options {
+        seed: 43,
+        tables: 3,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let days: Vec<_> = (0..3).map(|i| g.day(i, 5)).collect();
+    let small: Vec<String> = days.iter().take(2).map(|d| d.acta.clone()).collect();
+    let big: Vec<String> = days.iter().map(|d| d.acta.clone()).collect();
+    let (s1, b1) = (dir.path().join("s1"), dir.path().join("b1"));
+    let (s2, b2) = (dir.path().join("s2"), dir.path().join("b2"));
+    write_log(&g, &small, &s1, &b1);
+    write_log(&g, &big, &s2, &b2);
+    let site = Site::new(Snapshot::load(&s2, &b2, &g.trust).unwrap());
+    assert!(!site.update(Snapshot::load(&s1, &b1, &g.trust).unwrap()));
+    assert_eq!(site.snapshot().checkpoint.size, 3);
+}

@@ -44,6 +44,9 @@ pub enum BenchCmd {
     /// Observer speed and memory on a log of signed actas served over
     /// loopback, against the bare signature-verification floor.
     Observe(ObserveArgs),
+    /// Results-site page latency, first render and cached, against a bare
+    /// loopback round trip.
+    Results(ResultsArgs),
 }
 
 struct Row {
@@ -58,6 +61,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     let args = match cmd {
         BenchCmd::Ingest(a) => a,
         BenchCmd::Observe(a) => return observe(a).await,
+        BenchCmd::Results(a) => return results(a).await,
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
@@ -393,45 +397,7 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     let notes = acta_synth::direct::actas(&g, 1);
     let dir = tempfile_dir()?;
     eprintln!("writing the log as tiles under {}…", dir.display());
-    let mut tree = acta_tlog::Tree::new();
-    for n in &notes {
-        tree.append(acta_tlog::leaf_hash(n.as_bytes()));
-    }
-    let put = |path: &str, bytes: &[u8]| -> Result<()> {
-        let f = dir.join(path);
-        std::fs::create_dir_all(f.parent().context("path")?)?;
-        std::fs::write(f, bytes)?;
-        Ok(())
-    };
-    for t in acta_tlog::Tile::hash_tiles(tree.size()) {
-        put(
-            &format!("log/{}", t.path()),
-            &tree.tile(&t).context("tile")?,
-        )?;
-    }
-    for t in acta_tlog::Tile::entry_bundles(tree.size()) {
-        let first = t.first() as usize;
-        let b = acta_tlog::tile::write_bundle(
-            notes[first..first + usize::from(t.width)]
-                .iter()
-                .map(|n| n.as_bytes()),
-        )?;
-        put(&format!("log/{}", t.path()), &b)?;
-    }
-    let cp = acta_tlog::Checkpoint {
-        origin: g.election.log_origin.clone(),
-        size: tree.size(),
-        root: tree.root(),
-    };
-    put(
-        "log/checkpoint",
-        acta_note::sign(&cp.to_text(), &[&g.center])?.as_bytes(),
-    )?;
-    put("api/election", g.package.as_bytes())?;
-    // The same directory is also an evidence-bundle-shaped mirror, for
-    // `acta observe --bundle` (no network).
-    put("package.note", g.package.as_bytes())?;
-    put("trust.txt", g.trust.to_text().as_bytes())?;
+    write_static_log(&dir, &g, &notes)?;
     let bytes: usize = notes.iter().map(String::len).sum();
 
     let floor_sig = floor_of(&g, &notes, cores, true)?;
@@ -512,6 +478,157 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     );
     // ACTA_BENCH_KEEP=1 keeps the tile directory (a bundle-shaped mirror)
     // for profiling `acta observe --bundle` against it.
+    if std::env::var_os("ACTA_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// Writes `notes` as a static C2SP tiled log under `dir/log/` with the
+/// center's signed checkpoint, plus the package and trust file, so that the
+/// directory is both a mirror to serve and an evidence-bundle-shaped copy.
+fn write_static_log(dir: &Path, g: &acta_synth::Ceremony, notes: &[String]) -> Result<()> {
+    let mut tree = acta_tlog::Tree::new();
+    for n in notes {
+        tree.append(acta_tlog::leaf_hash(n.as_bytes()));
+    }
+    let put = |path: &str, bytes: &[u8]| -> Result<()> {
+        let f = dir.join(path);
+        std::fs::create_dir_all(f.parent().context("path")?)?;
+        std::fs::write(f, bytes)?;
+        Ok(())
+    };
+    for t in acta_tlog::Tile::hash_tiles(tree.size()) {
+        put(
+            &format!("log/{}", t.path()),
+            &tree.tile(&t).context("tile")?,
+        )?;
+    }
+    for t in acta_tlog::Tile::entry_bundles(tree.size()) {
+        let first = t.first() as usize;
+        let b = acta_tlog::tile::write_bundle(
+            notes[first..first + usize::from(t.width)]
+                .iter()
+                .map(|n| n.as_bytes()),
+        )?;
+        put(&format!("log/{}", t.path()), &b)?;
+    }
+    let cp = acta_tlog::Checkpoint {
+        origin: g.election.log_origin.clone(),
+        size: tree.size(),
+        root: tree.root(),
+    };
+    put(
+        "log/checkpoint",
+        acta_note::sign(&cp.to_text(), &[&g.center])?.as_bytes(),
+    )?;
+    put("api/election", g.package.as_bytes())?;
+    // The same directory is also an evidence-bundle-shaped mirror, for
+    // `acta observe --bundle` (no network).
+    put("package.note", g.package.as_bytes())?;
+    put("trust.txt", g.trust.to_text().as_bytes())?;
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ResultsArgs {
+    /// Tables in the election, each with one signed acta in the log.
+    #[arg(long, default_value_t = 30_000)]
+    tables: usize,
+}
+
+/// Median of `n` timings of `f`, in milliseconds.
+async fn median_ms<F, Fut>(n: usize, mut f: F) -> Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f().await?;
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    v.sort_by(f64::total_cmp);
+    Ok(v[v.len() / 2])
+}
+
+/// `acta bench results`: the results site's page latency on an election of
+/// `--tables` tables, each page's first render (once per checkpoint) and
+/// its cached serving, beside the floor — a bare loopback HTTP round trip
+/// to the same server in the same run.
+async fn results(args: ResultsArgs) -> Result<()> {
+    eprintln!("making a synthetic election of {} tables…", args.tables);
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 2026,
+        tables: args.tables,
+    });
+    let notes = acta_synth::direct::actas(&g, 1);
+    let dir = tempfile_dir()?;
+    write_static_log(&dir, &g, &notes)?;
+    eprintln!("observing it into a state, as a results site's observer does…");
+    let mut opts = acta_observer::Options::new(g.trust.clone());
+    opts.state = Some(dir.join("observer-state"));
+    acta_observer::observe(&acta_observer::Source::Bundle(dir.clone()), &opts, &|_| {}).await?;
+    let t = Instant::now();
+    let snap = acta_results::Snapshot::load(&dir.join("observer-state"), &dir, &g.trust)?;
+    let load = t.elapsed().as_secs_f64() * 1000.0;
+    let state = g.election.areas_at(acta_election::Level::State)[0]
+        .code
+        .clone();
+    let municipality = g.election.areas_at(acta_election::Level::Municipality)[0]
+        .code
+        .clone();
+    let table = g.election.tables[g.election.tables.len() / 2].id.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let site = acta_results::Site::new(snap);
+    tokio::spawn(async move { axum::serve(listener, acta_results::router(site)).await });
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let r = http.get(format!("{url}{path}")).send().await?;
+            anyhow::ensure!(r.status().is_success(), "{path}: {}", r.status());
+            r.bytes().await?;
+            Ok(())
+        }
+    };
+    let floor = median_ms(50, || get("/size".into())).await?;
+    println!();
+    println!(
+        "results site of {} tables ({} cores); snapshot built once per checkpoint in {load:.0} ms",
+        args.tables,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "{:<40} {:>14} {:>14} {:>10}",
+        "page", "first (ms)", "cached (ms)", "÷ floor"
+    );
+    for (what, path) in [
+        ("national", "/?lang=en".to_string()),
+        ("a state", format!("/area/{state}?lang=en")),
+        ("a municipality", format!("/area/{municipality}?lang=en")),
+        ("a table (acta, proof)", format!("/table/{table}?lang=en")),
+        (
+            "a table's printed acta (PNG)",
+            format!("/table/{table}/acta.png"),
+        ),
+        ("the log and its announcements", "/log?lang=en".to_string()),
+    ] {
+        let t = Instant::now();
+        get(path.clone()).await?;
+        let first = t.elapsed().as_secs_f64() * 1000.0;
+        let cached = median_ms(20, || get(path.clone())).await?;
+        println!(
+            "{what:<40} {first:>14.2} {cached:>14.2} {:>9.1}×",
+            cached / floor
+        );
+    }
+    println!(
+        "{:<40} {:>14} {floor:>14.2} {:>10}",
+        "floor: loopback round trip (/size)", "-", "1.0×"
+    );
     if std::env::var_os("ACTA_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -25,16 +25,30 @@ pub enum ResultsCmd {
         #[arg(long, default_value = "127.0.0.1:8088")]
         listen: String,
     },
+    /// Write the open data of what --dir holds, bound to its checkpoint:
+    /// NIST SP 1500-100 results as `err.json` and `err.xml`, and
+    /// `tables.csv`, into --out.
+    Export {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        trust: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub async fn run(cmd: ResultsCmd) -> Result<()> {
-    let ResultsCmd::Serve {
-        dir,
-        trust,
-        center,
-        every,
-        listen,
-    } = cmd;
+    let (dir, trust, center, every, listen) = match cmd {
+        ResultsCmd::Serve {
+            dir,
+            trust,
+            center,
+            every,
+            listen,
+        } => (dir, trust, center, every, listen),
+        ResultsCmd::Export { dir, trust, out } => return export(&dir, &trust, &out),
+    };
     let trust = crate::ceremony::read_trust(&trust)?;
     let (state, bundle) = (dir.join("observer-state"), dir.join("evidence"));
     observe(center.as_deref(), &state, &bundle, &trust)
@@ -112,4 +126,27 @@ async fn observe(
     )
     .await
     .map(|_| ())
+}
+
+fn export(dir: &std::path::Path, trust: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    let trust = crate::ceremony::read_trust(trust)?;
+    let snap =
+        acta_results::Snapshot::load(&dir.join("observer-state"), &dir.join("evidence"), &trust)
+            .with_context(|| format!("loading {}", dir.display()))?;
+    let actas = snap.counted_actas();
+    let report = acta_export::err_report(&snap.election, &actas, &snap.at())?;
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("err.json"), report.to_json())?;
+    std::fs::write(out.join("err.xml"), report.to_xml())?;
+    std::fs::write(
+        out.join("tables.csv"),
+        acta_export::table_csv(&snap.election, &actas),
+    )?;
+    println!(
+        "{} counted actas at checkpoint {} written to {} (err.json, err.xml, tables.csv)",
+        actas.len(),
+        snap.checkpoint.size,
+        out.display()
+    );
+    Ok(())
 }

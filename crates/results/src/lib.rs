@@ -78,6 +78,8 @@ pub struct Snapshot {
     pub checkpoint: Checkpoint,
     /// Names of the witnesses whose cosignatures verify on it.
     pub cosigners: Vec<String>,
+    /// The latest time a witness cosigned it, if any did.
+    pub cosigned_at: Option<u64>,
     /// The log folded per table.
     pub ledger: Ledger,
     /// Sums of every area (`""`: the country) over the counted actas.
@@ -124,11 +126,10 @@ impl Snapshot {
             .collect();
         let note = acta_note::Note::parse(saved.checkpoint.as_bytes())
             .map_err(|e| Error::Invalid(format!("checkpoint: {e}")))?;
-        let cosigners: Vec<String> = acta_note::cosignature::cosigners(&note, &witnesses)
-            .map_err(|e| Error::Invalid(format!("checkpoint cosignature: {e}")))?
-            .into_iter()
-            .map(|(w, _)| w.name().to_string())
-            .collect();
+        let by = acta_note::cosignature::cosigners(&note, &witnesses)
+            .map_err(|e| Error::Invalid(format!("checkpoint cosignature: {e}")))?;
+        let cosigned_at = by.iter().map(|(_, t)| *t).max();
+        let cosigners: Vec<String> = by.into_iter().map(|(w, _)| w.name().to_string()).collect();
         let leaves = read(&state.join("leaves.bin"))?;
         let tree = Tree::from_leaves(leaves.chunks_exact(32).map(|c| {
             let mut h: Hash = [0; 32];
@@ -169,6 +170,7 @@ impl Snapshot {
             checkpoint_note: saved.checkpoint,
             checkpoint,
             cosigners,
+            cosigned_at,
             ledger,
             sums,
             announcements,
@@ -187,6 +189,54 @@ impl Snapshot {
         let e = entries.get((index - tile.first()) as usize)?;
         // Only bytes whose hash is the leaf the checkpoint commits to.
         (self.tree.leaf(index) == Some(&acta_tlog::leaf_hash(e))).then(|| e.to_vec())
+    }
+
+    /// The counted acta of every reporting table, read from the bundle's
+    /// entry tiles (each tile once), each hashed against its leaf and
+    /// opened against the package.
+    pub fn counted_actas(&self) -> Vec<acta_sheet::Acta> {
+        let wanted: std::collections::BTreeSet<u64> = self
+            .ledger
+            .counted_before(self.checkpoint.size)
+            .map(|(_, a, _)| a.index)
+            .collect();
+        let mut out = Vec::with_capacity(wanted.len());
+        for tile in Tile::entry_bundles(self.checkpoint.size) {
+            let first = tile.first();
+            if wanted
+                .range(first..first + u64::from(tile.width))
+                .next()
+                .is_none()
+            {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(self.bundle.join("log").join(tile.path())) else {
+                continue;
+            };
+            let Ok(entries) = acta_tlog::tile::read_bundle(&bytes, tile.width) else {
+                continue;
+            };
+            for (k, e) in entries.iter().enumerate() {
+                let i = first + k as u64;
+                if wanted.contains(&i) && self.tree.leaf(i) == Some(&acta_tlog::leaf_hash(e)) {
+                    if let Ok(o) = acta_sheet::Acta::open(e, &self.election) {
+                        out.push(o.acta);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The point of the log the exports are bound to.
+    pub fn at(&self) -> acta_export::AtCheckpoint {
+        acta_export::AtCheckpoint {
+            size: self.checkpoint.size,
+            root_hex: hex::encode(self.checkpoint.root),
+            generated: self
+                .cosigned_at
+                .unwrap_or_else(|| acta_election::time::parse(&self.election.closes).unwrap_or(0)),
+        }
     }
 
     /// The inclusion proof of entry `index` in the checkpoint, verified.
@@ -297,6 +347,7 @@ pub fn router(site: Site) -> Router {
         .route("/search", get(search))
         .route("/check", get(check_form).post(check))
         .route("/size", get(size))
+        .route("/export/{file}", get(export))
         .layer(axum::extract::DefaultBodyLimit::max(8 << 20))
         .with_state(site)
 }
@@ -411,4 +462,35 @@ async fn check(State(site): State<Site>, Query(q): Query<Q>, mut form: Multipart
     let outcome =
         signed.map(|b| acta_verify::paper::acta(&snap.election, &snap.ledger, "paper", &b).0);
     pages::check(Some(outcome), q.lang).into_response()
+}
+
+/// Open data, computed once per checkpoint: NIST SP 1500-100 results in
+/// JSON and XML, and CSV per table, each bound to the checkpoint.
+async fn export(State(site): State<Site>, UrlPath(file): UrlPath<String>) -> Response {
+    let ty = match file.as_str() {
+        "err.json" => "application/json",
+        "err.xml" => "application/xml",
+        "tables.csv" => "text/csv; charset=utf-8",
+        _ => return (StatusCode::NOT_FOUND, "no such export").into_response(),
+    };
+    site.cached(format!("/export/{file}"), |s| {
+        let actas = s.counted_actas();
+        let body = match file.as_str() {
+            "tables.csv" => Ok(acta_export::table_csv(&s.election, &actas)),
+            f => acta_export::err_report(&s.election, &actas, &s.at()).map(|r| {
+                if f == "err.json" {
+                    r.to_json()
+                } else {
+                    r.to_xml()
+                }
+            }),
+        };
+        match body {
+            Ok(b) => (ty.to_string(), b.into_bytes()),
+            Err(e) => (
+                "text/plain".into(),
+                format!("export refused: {e}").into_bytes(),
+            ),
+        }
+    })
 }

@@ -148,6 +148,9 @@ fn layout(s: &Snapshot, lang: Lang, title: &str, here: &str, body: Markup) -> Ma
                         a href={ "/?lang=" (code(lang)) } { (t(lang, "results")) }
                         a href={ "/log?lang=" (code(lang)) } { (t(lang, "log")) }
                         a href={ "/check?lang=" (code(lang)) } { (t(lang, "check")) }
+                        a href="/export/err.json" title="NIST SP 1500-100" { "JSON" }
+                        a href="/export/err.xml" title="NIST SP 1500-100" { "XML" }
+                        a href="/export/tables.csv" { "CSV" }
                         a href={ (here) (if here.contains('?') { "&" } else { "?" }) "lang=" (other(lang)) } { (t(lang, "other-lang")) }
                     }
                     form action="/search" method="get" style="display:inline;margin-left:1em" {

@@ -126,6 +126,24 @@ fn held_and_conflicting_actas_are_shown_as_such_and_nothing_unproven_is_shown() 
         "YES {yes}"
     );
 
+    // Open data at the same checkpoint: the counted actas, the held one out.
+    let snap = Snapshot::load(&state, &bundle, &g.trust).unwrap();
+    let root = hex::encode(snap.checkpoint.root);
+    let json = page(&addr, "/export/err.json");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["@type"], "ElectionResults.ElectionReport");
+    assert!(json.contains(&root), "bound to the checkpoint");
+    assert!(page(&addr, "/export/err.xml").starts_with("<?xml"));
+    let csv = page(&addr, "/export/tables.csv");
+    assert!(
+        !csv.contains(&format!("{},", e.tables[2].id)),
+        "the held acta is not in the figures"
+    );
+    for i in [0, 1, 3, 4, 5] {
+        assert!(csv.contains(&format!("{},", e.tables[i].id)));
+    }
+    assert_eq!(get(&addr, "/export/other").0, 404);
+
     let held = page(&addr, &format!("/table/{}?lang=en", e.tables[2].id));
     assert!(
         held.contains("Held: not counted") && held.contains("impossible figures"),

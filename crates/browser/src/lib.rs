@@ -194,6 +194,18 @@ impl Browser {
         .to_string()
     }
 
+    /// Makes the page a phone's: 390 × 844 CSS pixels, touch, mobile.
+    pub fn phone(&mut self) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true }),
+        );
+        self.call(
+            "Emulation.setTouchEmulationEnabled",
+            json!({ "enabled": true }),
+        );
+    }
+
     /// Puts the file at `path` into the file input matching `selector`.
     pub fn upload(&mut self, selector: &str, path: &Path) {
         let doc = self.call("DOM.getDocument", json!({}));

@@ -149,17 +149,11 @@ fn from_the_country_down_to_one_table_and_its_paper() {
     } else {
         altered[at] + 1
     };
-    let parts = acta_sheet::qr::split(&altered, acta_sheet::qr::DEFAULT_CHUNK);
-    let images: Vec<_> = parts
-        .iter()
-        .map(|p| acta_sheet::qr::render(p).unwrap())
-        .collect();
+    // Printed as a forger would print it (the layout parses, it does not
+    // check signatures).
+    let forged = acta_paper::acta(&altered, None, acta_paper::Width::Mm80).unwrap();
     let bad = work.path().join("altered.png");
-    std::fs::write(
-        &bad,
-        acta_sheet::qr::png(&acta_sheet::qr::sheet(&images, 2)),
-    )
-    .unwrap();
+    std::fs::write(&bad, forged.png).unwrap();
     b.goto(&format!("{base}/check?lang=en"));
     b.upload("input[name=photo]", &bad);
     b.submit("document.getElementById('verify').click()");
@@ -185,7 +179,14 @@ fn from_the_country_down_to_one_table_and_its_paper() {
         b.text("#cosigners")
     );
     b.screenshot(&shots, "results-12-announcement");
-    // Spanish.
+    // Spanish, on a phone: nothing wider than the screen.
+    b.phone();
     b.goto(&format!("{}/?lang=es", site.1));
     assert!(b.text("#reported").contains("mesas escrutadas"));
+    let wide = b.eval("document.documentElement.scrollWidth");
+    assert!(
+        wide.as_u64().unwrap() <= 390,
+        "the page fits a phone: {wide}px"
+    );
+    b.screenshot(&shots, "results-13-phone");
 }

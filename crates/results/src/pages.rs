@@ -126,7 +126,9 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bad{background:#fde2e2;border-left:6px solid #c22;padding:.5em}
 .warn{background:#fff3d6;border-left:6px solid #d90;padding:.5em}
 pre{background:#fff;border:1px solid #ccc;padding:.5em;overflow-x:auto;font-size:.85em}
-@media (max-width:600px){body{font-size:15px}.bar{min-width:6em}}
+@media (max-width:600px){body{font-size:15px}.bar{min-width:2.5em}td,th{padding:.2em .2em}
+header form{display:block;margin:.4em 0 0 0!important}header input{width:100%;box-sizing:border-box}
+nav a{display:inline-block;margin:.1em .6em .1em 0}pre{font-size:.7em}main{padding:.3em .5em}}
 "#;
 
 const LIVE: &str = r#"(()=>{let n=null;setInterval(async()=>{try{const s=await (await fetch('/size')).text();if(n!==null&&s!==n)location.reload();n=s;}catch(e){}},10000);})();"#;

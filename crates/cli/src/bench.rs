@@ -615,6 +615,11 @@ async fn results(args: ResultsArgs) -> Result<()> {
             format!("/table/{table}/acta.png"),
         ),
         ("the log and its announcements", "/log?lang=en".to_string()),
+        (
+            "open data: NIST SP 1500-100 JSON",
+            "/export/err.json".to_string(),
+        ),
+        ("open data: CSV per table", "/export/tables.csv".to_string()),
     ] {
         let t = Instant::now();
         get(path.clone()).await?;

@@ -263,6 +263,7 @@ impl Snapshot {
 pub struct Site {
     snapshot: Arc<RwLock<Arc<Snapshot>>>,
     cache: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>,
+    render: Arc<Mutex<()>>,
 }
 
 impl Site {
@@ -271,6 +272,7 @@ impl Site {
         Site {
             snapshot: Arc::new(RwLock::new(Arc::new(snapshot))),
             cache: Arc::new(Mutex::new(HashMap::new())),
+            render: Arc::new(Mutex::new(())),
         }
     }
 
@@ -296,8 +298,15 @@ impl Site {
     }
 
     /// A page from the cache, or rendered once and kept until the next
-    /// checkpoint.
-    fn cached(&self, key: String, render: impl FnOnce(&Snapshot) -> (String, Vec<u8>)) -> Response {
+    /// checkpoint. Renders run one at a time off the async threads, and a
+    /// request that waited for another's render of the same page gets that
+    /// render: a crowd asking for an expensive page at a new checkpoint
+    /// costs one render, not one per request.
+    async fn cached(
+        &self,
+        key: String,
+        render: impl FnOnce(&Snapshot) -> (String, Vec<u8>) + Send + 'static,
+    ) -> Response {
         let hit = self
             .cache
             .lock()
@@ -307,13 +316,34 @@ impl Site {
         let (ty, body) = match hit {
             Some(v) => v,
             None => {
-                let snap = self.snapshot();
-                let v = render(&snap);
-                self.cache
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, v.clone());
-                v
+                let site = self.clone();
+                let done = tokio::task::spawn_blocking(move || {
+                    let _one = site.render.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(v) = site
+                        .cache
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&key)
+                    {
+                        return v.clone();
+                    }
+                    let snap = site.snapshot();
+                    let v = render(&snap);
+                    let mut cache = site.cache.lock().unwrap_or_else(|p| p.into_inner());
+                    // Kept only if the snapshot is still the one shown.
+                    if Arc::ptr_eq(&snap, &site.snapshot()) {
+                        cache.insert(key, v.clone());
+                    }
+                    v
+                })
+                .await;
+                match done {
+                    Ok(v) => v,
+                    Err(_) => {
+                        return (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed")
+                            .into_response()
+                    }
+                }
             }
         };
         ([(header::CONTENT_TYPE, ty)], body).into_response()
@@ -353,9 +383,10 @@ pub fn router(site: Site) -> Router {
 }
 
 async fn national(State(site): State<Site>, Query(q): Query<Q>) -> Response {
-    site.cached(format!("/?{:?}", q.lang), |s| {
+    site.cached(format!("/?{:?}", q.lang), move |s| {
         html(pages::area(s, "", q.lang))
     })
+    .await
 }
 
 async fn area(
@@ -366,9 +397,10 @@ async fn area(
     if site.snapshot().election.area_name(&code).is_none() {
         return (StatusCode::NOT_FOUND, "no such area").into_response();
     }
-    site.cached(format!("/area/{code}?{:?}", q.lang), |s| {
+    site.cached(format!("/area/{code}?{:?}", q.lang), move |s| {
         html(pages::area(s, &code, q.lang))
     })
+    .await
 }
 
 async fn table(
@@ -379,9 +411,10 @@ async fn table(
     let Some(t) = acta_verify::ledger::table_index(&site.snapshot().election, &id) else {
         return (StatusCode::NOT_FOUND, "no such table").into_response();
     };
-    site.cached(format!("/table/{id}?{:?}", q.lang), |s| {
+    site.cached(format!("/table/{id}?{:?}", q.lang), move |s| {
         html(pages::table(s, t, q.lang))
     })
+    .await
 }
 
 fn counted_entry(s: &Snapshot, id: &str) -> Option<Vec<u8>> {
@@ -394,14 +427,14 @@ async fn acta_png(State(site): State<Site>, UrlPath(id): UrlPath<String>) -> Res
     let Some(bytes) = counted_entry(&snap, &id) else {
         return (StatusCode::NOT_FOUND, "no acta in the log for this table").into_response();
     };
-    site.cached(format!("/table/{id}/acta.png"), |s| match acta_paper::acta(
-        &bytes,
-        Some(&s.election),
-        acta_paper::Width::Mm80,
-    ) {
-        Ok(p) => ("image/png".into(), p.png),
-        Err(e) => ("text/plain".into(), e.to_string().into_bytes()),
-    })
+    site.cached(
+        format!("/table/{id}/acta.png"),
+        move |s| match acta_paper::acta(&bytes, Some(&s.election), acta_paper::Width::Mm80) {
+            Ok(p) => ("image/png".into(), p.png),
+            Err(e) => ("text/plain".into(), e.to_string().into_bytes()),
+        },
+    )
+    .await
 }
 
 async fn acta_note(State(site): State<Site>, UrlPath(id): UrlPath<String>) -> Response {
@@ -412,9 +445,10 @@ async fn acta_note(State(site): State<Site>, UrlPath(id): UrlPath<String>) -> Re
 }
 
 async fn log(State(site): State<Site>, Query(q): Query<Q>) -> Response {
-    site.cached(format!("/log?{:?}", q.lang), |s| {
+    site.cached(format!("/log?{:?}", q.lang), move |s| {
         html(pages::log(s, q.lang))
     })
+    .await
 }
 
 async fn search(State(site): State<Site>, Query(q): Query<Q>) -> Response {
@@ -473,7 +507,7 @@ async fn export(State(site): State<Site>, UrlPath(file): UrlPath<String>) -> Res
         "tables.csv" => "text/csv; charset=utf-8",
         _ => return (StatusCode::NOT_FOUND, "no such export").into_response(),
     };
-    site.cached(format!("/export/{file}"), |s| {
+    site.cached(format!("/export/{file}"), move |s| {
         let actas = s.counted_actas();
         let body = match file.as_str() {
             "tables.csv" => Ok(acta_export::table_csv(&s.election, &actas)),
@@ -493,4 +527,5 @@ async fn export(State(site): State<Site>, UrlPath(file): UrlPath<String>) -> Res
             ),
         }
     })
+    .await
 }

@@ -149,6 +149,30 @@ fn held_and_conflicting_actas_are_shown_as_such_and_nothing_unproven_is_shown() 
         held.contains("Held: not counted") && held.contains("impossible figures"),
         "{held}"
     );
+    // As a citizen sees it, in a real browser.
+    let mut b = acta_browser::Browser::launch();
+    b.goto(&format!("http://{addr}/table/{}?lang=en", e.tables[2].id));
+    assert!(b.text("#status").contains("Held: not counted"));
+    let shot = b.screenshot(&acta_browser::screenshots(), "results-held");
+    assert!(
+        acta_browser::near(&shot, [0xff, 0xf3, 0xd6]) > 2000,
+        "the amber hold box shows"
+    );
+    b.goto(&format!("http://{addr}/?lang=en"));
+    assert!(b.text("#held").contains("impossible figures"));
+    // Search by a voting center's name and by a table id.
+    let center = e
+        .areas
+        .iter()
+        .find(|a| acta_election::Level::of(&a.code) == Some(acta_election::Level::Center))
+        .unwrap();
+    let found = page(
+        &addr,
+        &format!("/search?q={}&lang=en", center.name.replace(' ', "+")),
+    );
+    assert!(found.contains(&format!("/area/{}", center.code)), "{found}");
+    let found = page(&addr, &format!("/search?q={}", e.tables[3].id));
+    assert!(found.contains(&format!("/table/{}", e.tables[3].id)));
     let conflict = page(&addr, &format!("/table/{}?lang=en", e.tables[4].id));
     assert!(conflict.contains("id=\"conflict\""));
     let fine = page(&addr, &format!("/table/{}?lang=en", e.tables[0].id));

@@ -133,7 +133,7 @@ fn export(dir: &std::path::Path, trust: &std::path::Path, out: &std::path::Path)
     let snap =
         acta_results::Snapshot::load(&dir.join("observer-state"), &dir.join("evidence"), &trust)
             .with_context(|| format!("loading {}", dir.display()))?;
-    let actas = snap.counted_actas();
+    let actas = snap.counted_actas()?;
     let report = acta_export::err_report(&snap.election, &actas, &snap.at())?;
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("err.json"), report.to_json())?;

@@ -130,6 +130,28 @@ impl Snapshot {
             .map_err(|e| Error::Invalid(format!("checkpoint cosignature: {e}")))?;
         let cosigned_at = by.iter().map(|(_, t)| *t).max();
         let cosigners: Vec<String> = by.into_iter().map(|(w, _)| w.name().to_string()).collect();
+        if checkpoint.origin != election.log_origin {
+            return Err(Error::Invalid(format!(
+                "the checkpoint is of log {}, the package names {}",
+                checkpoint.origin, election.log_origin
+            )));
+        }
+        // A checkpoint the witnesses did not cosign could be a view shown to
+        // this mirror alone: it is not shown.
+        if cosigners.len() < election.witness_quorum as usize {
+            return Err(Error::Invalid(format!(
+                "the checkpoint of size {} carries {} of the {} witness cosignatures the package requires",
+                checkpoint.size,
+                cosigners.len(),
+                election.witness_quorum
+            )));
+        }
+        if saved.ledger.size != checkpoint.size {
+            return Err(Error::Invalid(format!(
+                "the observer's ledger folds {} entries, its checkpoint has {}",
+                saved.ledger.size, checkpoint.size
+            )));
+        }
         let leaves = read(&state.join("leaves.bin"))?;
         let tree = Tree::from_leaves(leaves.chunks_exact(32).map(|c| {
             let mut h: Hash = [0; 32];
@@ -194,7 +216,7 @@ impl Snapshot {
     /// The counted acta of every reporting table, read from the bundle's
     /// entry tiles (each tile once), each hashed against its leaf and
     /// opened against the package.
-    pub fn counted_actas(&self) -> Vec<acta_sheet::Acta> {
+    pub fn counted_actas(&self) -> Result<Vec<acta_sheet::Acta>, Error> {
         let wanted: std::collections::BTreeSet<u64> = self
             .ledger
             .counted_before(self.checkpoint.size)
@@ -225,7 +247,30 @@ impl Snapshot {
                 }
             }
         }
-        out
+        // Never a report that quietly leaves tables out while it names the
+        // checkpoint: every counted acta is there, or there is no report.
+        if out.len() != wanted.len() {
+            return Err(Error::Invalid(format!(
+                "{} of the {} counted actas could not be read from this mirror's tiles as the checkpoint commits to them",
+                wanted.len() - out.len(),
+                wanted.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    /// The log indices of the actas a table's machine signed besides the
+    /// one that stands for the table, with a different text (a resend of the
+    /// same text is not a conflict).
+    pub fn conflicts(&self, table: usize) -> Vec<u64> {
+        let facts = &self.ledger.tables[table];
+        let body = facts.acta.as_ref().map(|a| a.body);
+        facts
+            .conflicts
+            .iter()
+            .filter(|(i, b)| Some(*b) != body && self.ledger.conflicting_actas.contains(i))
+            .map(|(i, _)| *i)
+            .collect()
     }
 
     /// The point of the log the exports are bound to.
@@ -258,11 +303,17 @@ impl Snapshot {
     }
 }
 
+/// A rendered page: its content type and bytes.
+type Page = (String, Vec<u8>);
+
+/// The most bytes of rendered pages kept at once.
+pub const CACHE_BYTES: usize = 256 << 20;
+
 /// The site: the current snapshot and the pages rendered from it.
 #[derive(Clone)]
 pub struct Site {
     snapshot: Arc<RwLock<Arc<Snapshot>>>,
-    cache: Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>,
+    cache: Arc<Mutex<HashMap<String, Page>>>,
     render: Arc<Mutex<()>>,
 }
 
@@ -282,6 +333,10 @@ impl Site {
     pub fn update(&self, snapshot: Snapshot) -> bool {
         let mut s = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
         if snapshot.checkpoint.size <= s.checkpoint.size {
+            return false;
+        }
+        // Only a log that grew from the one shown: not a fork of it.
+        if snapshot.tree.root_at(s.checkpoint.size).ok() != Some(s.checkpoint.root) {
             return false;
         }
         *s = Arc::new(snapshot);
@@ -330,8 +385,13 @@ impl Site {
                     let snap = site.snapshot();
                     let v = render(&snap);
                     let mut cache = site.cache.lock().unwrap_or_else(|p| p.into_inner());
-                    // Kept only if the snapshot is still the one shown.
+                    // Kept only if the snapshot is still the one shown, and
+                    // the cache stays bounded: past its budget it starts over.
                     if Arc::ptr_eq(&snap, &site.snapshot()) {
+                        let used: usize = cache.values().map(|(_, b)| b.len()).sum();
+                        if used + v.1.len() > CACHE_BYTES {
+                            cache.clear();
+                        }
                         cache.insert(key, v.clone());
                     }
                     v
@@ -469,33 +529,83 @@ async fn check_form(Query(q): Query<Q>) -> Response {
 async fn check(State(site): State<Site>, Query(q): Query<Q>, mut form: Multipart) -> Response {
     let mut text = String::new();
     let mut image = Vec::new();
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("text") => text = field.text().await.unwrap_or_default(),
-            Some("photo") => image = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
-            _ => {}
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                let got = match name.as_str() {
+                    "text" => field.text().await.map(|t| text = t),
+                    "photo" => field.bytes().await.map(|b| image = b.to_vec()),
+                    _ => Ok(()),
+                };
+                if let Err(e) = got {
+                    return pages::check(
+                        Some(Err(format!("the upload was cut or too large: {e}"))),
+                        q.lang,
+                    );
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return pages::check(
+                    Some(Err(format!("the upload was cut or too large: {e}"))),
+                    q.lang,
+                )
+            }
         }
     }
+    if image.is_empty() && text.trim().is_empty() {
+        return pages::check(None, q.lang);
+    }
     let snap = site.snapshot();
-    let signed = if !image.is_empty() {
-        acta_paper::read_png(&image).map_err(|e| e.to_string())
-    } else {
-        let t = text.replace("\r\n", "\n");
-        let t = t.trim_start();
-        if t.starts_with("ACTA-QR/1") {
-            let parts: Vec<Vec<u8>> = t
-                .split("ACTA-QR/1")
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| format!("ACTA-QR/1{p}").into_bytes())
-                .collect();
-            acta_sheet::qr::join(&parts).map_err(|e| e.to_string())
+    // Decoding a photo is the one expensive thing a stranger can ask for:
+    // one at a time, off the async threads, and no image larger than a
+    // phone's photo.
+    let decoded = tokio::task::spawn_blocking(move || {
+        let _one = PAPER.lock().unwrap_or_else(|p| p.into_inner());
+        let signed = if !image.is_empty() {
+            match png_size(&image) {
+                Some((w, h)) if u64::from(w) * u64::from(h) <= MAX_PHOTO_PIXELS => {
+                    acta_paper::read_png(&image).map_err(|e| e.to_string())
+                }
+                Some((w, h)) => Err(format!("a {w}×{h} image is larger than a printout's photo")),
+                None => Err("not a PNG image".to_string()),
+            }
         } else {
-            Ok(t.as_bytes().to_vec())
-        }
-    };
-    let outcome =
-        signed.map(|b| acta_verify::paper::acta(&snap.election, &snap.ledger, "paper", &b).0);
-    pages::check(Some(outcome), q.lang).into_response()
+            let t = text.replace("\r\n", "\n");
+            let t = t.trim_start();
+            if t.starts_with("ACTA-QR/1") {
+                let parts: Vec<Vec<u8>> = t
+                    .split("ACTA-QR/1")
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| format!("ACTA-QR/1{p}").into_bytes())
+                    .collect();
+                acta_sheet::qr::join(&parts).map_err(|e| e.to_string())
+            } else {
+                Ok(t.as_bytes().to_vec())
+            }
+        };
+        signed.map(|b| acta_verify::paper::acta(&snap.election, &snap.ledger, "paper", &b).0)
+    })
+    .await
+    .unwrap_or_else(|_| Err("the check failed".into()));
+    pages::check(Some(decoded), q.lang)
+}
+
+/// One paper check at a time.
+static PAPER: Mutex<()> = Mutex::new(());
+
+/// The largest photo the paper check decodes (24 megapixels).
+pub const MAX_PHOTO_PIXELS: u64 = 24_000_000;
+
+/// Width and height from a PNG's header, without decoding it.
+fn png_size(b: &[u8]) -> Option<(u32, u32)> {
+    if b.len() < 24 || &b[..8] != b"\x89PNG\r\n\x1a\n" || &b[12..16] != b"IHDR" {
+        return None;
+    }
+    let w = u32::from_be_bytes(b[16..20].try_into().ok()?);
+    let h = u32::from_be_bytes(b[20..24].try_into().ok()?);
+    Some((w, h))
 }
 
 /// Open data, computed once per checkpoint: NIST SP 1500-100 results in
@@ -507,25 +617,54 @@ async fn export(State(site): State<Site>, UrlPath(file): UrlPath<String>) -> Res
         "tables.csv" => "text/csv; charset=utf-8",
         _ => return (StatusCode::NOT_FOUND, "no such export").into_response(),
     };
-    site.cached(format!("/export/{file}"), move |s| {
-        let actas = s.counted_actas();
+    // Built outside the cache first time, so a failure is answered 500 and
+    // not kept.
+    let key = format!("/export/{file}");
+    if let Some((t, b)) = site
+        .cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned()
+    {
+        return ([(header::CONTENT_TYPE, t)], b).into_response();
+    }
+    let snap = site.snapshot();
+    let (worker, shown) = (site.clone(), snap.clone());
+    let built = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let _one = worker.render.lock().unwrap_or_else(|p| p.into_inner());
+        let actas = snap.counted_actas().map_err(|e| e.to_string())?;
         let body = match file.as_str() {
-            "tables.csv" => Ok(acta_export::table_csv(&s.election, &actas)),
-            f => acta_export::err_report(&s.election, &actas, &s.at()).map(|r| {
+            "tables.csv" => acta_export::table_csv(&snap.election, &actas),
+            f => {
+                let r = acta_export::err_report(&snap.election, &actas, &snap.at())
+                    .map_err(|e| e.to_string())?;
                 if f == "err.json" {
                     r.to_json()
                 } else {
                     r.to_xml()
                 }
-            }),
+            }
         };
-        match body {
-            Ok(b) => (ty.to_string(), b.into_bytes()),
-            Err(e) => (
-                "text/plain".into(),
-                format!("export refused: {e}").into_bytes(),
-            ),
-        }
+        Ok(body)
     })
-    .await
+    .await;
+    match built {
+        Ok(Ok(body)) => {
+            let v = (ty.to_string(), body.into_bytes());
+            if Arc::ptr_eq(&shown, &site.snapshot()) {
+                site.cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, v.clone());
+            }
+            ([(header::CONTENT_TYPE, v.0)], v.1).into_response()
+        }
+        Ok(Err(e)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("export refused: {e}"),
+        )
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "export failed").into_response(),
+    }
 }

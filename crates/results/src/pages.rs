@@ -33,6 +33,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "null" => ("Nulos", "Null"),
         "seats" => ("escaños", "seats"),
         "winner" => ("Gana", "Winner"),
+        "leading" => ("Encabeza (escrutinio parcial)", "Leading (partial count)"),
+        "provisional" => ("provisional", "provisional"),
+        "unavailable" => ("El registro tiene el acta de esta mesa, pero la copia de este sitio no coincide con el punto de control: no se muestra", "The log holds this table's acta, but this site's copy does not match the checkpoint: not shown"),
+        "machine" => ("máquina", "machine"),
         "held" => (
             "Actas retenidas (auténticas, no sumadas)",
             "Held actas (authentic, not counted)",
@@ -206,11 +210,26 @@ fn area_tables<'e>(e: &'e Election, code: &str) -> impl Iterator<Item = &'e acta
         .filter(move |t| acta_verify::ledger::in_area(&t.id, &code))
 }
 
+/// A row of a contest: the key its seats are under, its label, its votes,
+/// and (a candidate's) the votes of each card beneath.
+type Row = (String, String, u64, Vec<(String, u64)>);
+
 /// One contest's figures. A plurality contest shows each candidate's total
 /// (the sum of their cards, as the winners are decided) with the votes of
 /// each card beneath; lists and options show one row each. Seats and
 /// winners are derived with the package's method.
-fn contest_block(s: &Snapshot, c: &Contest, sums: &Sums, lang: Lang) -> Markup {
+fn contest_block(s: &Snapshot, c: &Contest, sums: &Sums, code: &str, lang: Lang) -> Markup {
+    // Seats and winners are a property of the contest's whole scope: shown
+    // on that page only, and called final only once every table of the
+    // scope has reported.
+    let at_scope = c.scope == code;
+    let in_scope = s
+        .election
+        .tables
+        .iter()
+        .filter(|t| c.applies_to(&t.id))
+        .count() as u64;
+    let complete = sums.tables >= in_scope;
     let empty = Default::default();
     let votes = sums.votes.get(&c.id).unwrap_or(&empty);
     let choices = c.choices();
@@ -218,8 +237,7 @@ fn contest_block(s: &Snapshot, c: &Contest, sums: &Sums, lang: Lang) -> Markup {
     let valid: u64 = choices.iter().map(|ch| of(ch)).sum();
     let pairs: Vec<(String, u64)> = choices.iter().map(|ch| (ch.clone(), of(ch))).collect();
     let seats = acta_election::seats(c, &pairs);
-    // (key for seats, label, total, cards beneath)
-    let mut rows: Vec<(String, String, u64, Vec<(String, u64)>)> = match c.kind {
+    let mut rows: Vec<Row> = match c.kind {
         Kind::Plurality => c
             .candidates
             .iter()
@@ -257,8 +275,16 @@ fn contest_block(s: &Snapshot, c: &Contest, sums: &Sums, lang: Lang) -> Markup {
                         td.n { (pct(*n, valid)) }
                         td { div.bar { span style={ "width:" (share(*n)) "%" } {} } }
                         td {
-                            @if let Some((_, k)) = seats.iter().find(|(x, k)| x == key && *k > 0) {
-                                @if c.kind == Kind::PartyList { (k) " " (t(lang, "seats")) } @else { strong.winner { (t(lang, "winner")) } }
+                            @if at_scope {
+                                @if let Some((_, k)) = seats.iter().find(|(x, k)| x == key && *k > 0) {
+                                    @if c.kind == Kind::PartyList {
+                                        (k) " " (t(lang, "seats")) @if !complete { " (" (t(lang, "provisional")) ")" }
+                                    } @else if complete {
+                                        strong.winner { (t(lang, "winner")) }
+                                    } @else {
+                                        em.leading { (t(lang, "leading")) }
+                                    }
+                                }
                             }
                         }
                     }
@@ -298,8 +324,7 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
         .iter()
         .copied()
         .filter(|t| {
-            acta_verify::ledger::table_index(e, &t.id)
-                .is_some_and(|i| !s.ledger.tables[i].conflicts.is_empty())
+            acta_verify::ledger::table_index(e, &t.id).is_some_and(|i| !s.conflicts(i).is_empty())
         })
         .collect();
     let contests: Vec<&Contest> = e
@@ -354,7 +379,7 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
                 ul { @for c in conflicts.iter().take(50) { li { a href={ "/table/" (c.id) "?lang=" (code_of(lang)) } { (c.id) } } } }
             }
         }
-        @for c in &contests { (contest_block(s, c, sums, lang)) }
+        @for c in &contests { (contest_block(s, c, sums, code, lang)) }
         h2 { @if children.is_empty() { (t(lang, "tables")) } @else { (t(lang, "below")) } }
         table #below {
             @if children.is_empty() {
@@ -398,11 +423,15 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
     let tb = &e.tables[i];
     let facts = &s.ledger.tables[i];
     let here = format!("/table/{}", tb.id);
+    // The entry the ledger names, shown only if it is this table's acta
+    // with the body the ledger recorded.
     let acta = facts.acta.as_ref().and_then(|a| {
         let bytes = s.entry(a.index)?;
         let opened = Acta::open(&bytes, e).ok()?;
-        Some((a, bytes, opened))
+        (opened.acta.table == tb.id && acta_sheet::body_hash(&opened.acta.to_text()) == a.body)
+            .then_some((a, bytes, opened))
     });
+    let unavailable = acta.is_none() && facts.acta.is_some();
     let held = s.ledger.held.iter().find(|h| h.table == tb.id);
     let ancestors = Level::ancestors(&tb.id);
     let body = html! {
@@ -411,8 +440,9 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
             @for a in &ancestors { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } }
         }
         h1 #title { (t(lang, "table")) " " (tb.id) }
-        p { (t(lang, "registered")) ": " (tb.registered) " · machine " (tb.machine) }
+        p { (t(lang, "registered")) ": " (tb.registered) " · " (t(lang, "machine")) " " (tb.machine) }
         @match &acta {
+            None if unavailable => { p.bad #status { (t(lang, "unavailable")) } }
             None => { p.warn #status { (t(lang, "no-acta")) } }
             Some((a, bytes, opened)) => {
                 @if let Some(h) = held {
@@ -430,10 +460,11 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
                     }
                     li { (t(lang, "security")) ": " strong #code { (acta_sheet::security_code(bytes)) } }
                 }
-                @if !facts.conflicts.is_empty() {
+                @let conflicting = s.conflicts(i);
+                @if !conflicting.is_empty() {
                     div.bad #conflict {
                         strong { (t(lang, "conflicts")) ": " }
-                        @for (idx, _) in &facts.conflicts { "index " (idx) " " }
+                        @for idx in &conflicting { "index " (idx) " " }
                     }
                 }
                 h2 { (t(lang, "alarms")) }
@@ -547,7 +578,7 @@ pub(crate) fn check(outcome: Option<Result<PaperCheck, String>>, lang: Lang) -> 
                                 PaperStatus::Absent => ("bad", t(lang, "absent")),
                                 _ => ("bad", t(lang, "altered")),
                             };
-                            div class=(class) #verdict { strong { (what) } @if !c.table.is_empty() { " — " (t(lang, "table")) " " a href={ "/table/" (c.table) } { (c.table) } } p { (c.detail) } }
+                            div class=(class) #verdict { strong { (what) } @if !c.table.is_empty() { " — " (t(lang, "table")) " " a href={ "/table/" (c.table) "?lang=" (code(lang)) } { (c.table) } } p { (c.detail) } }
                         }
                         Err(e) => { div.bad #verdict { strong { (t(lang, "unreadable")) } p { (e) } } }
                     }

@@ -200,9 +200,13 @@ fn held_and_conflicting_actas_are_shown_as_such_and_nothing_unproven_is_shown() 
     let addr2 = serve(Site::new(snap));
     let first = page(&addr2, &format!("/table/{}?lang=en", e.tables[0].id));
     assert!(
-        first.contains("No acta in the log"),
-        "an altered entry is not shown"
+        first.contains("does not match the checkpoint") && !first.contains("acta/v1"),
+        "an altered entry is not shown, and not passed off as absent"
     );
+    // No export that quietly leaves that table out while naming the checkpoint.
+    let (status, body) = get(&addr2, "/export/err.json");
+    assert_eq!(status, 500, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(get(&addr2, "/export/tables.csv").0, 500);
 
     // Leaves that do not make the checkpoint are refused.
     let mut leaves = std::fs::read(state.join("leaves.bin")).unwrap();
@@ -229,4 +233,104 @@ fn the_site_never_steps_back_to_a_smaller_checkpoint() {
     let site = Site::new(Snapshot::load(&s2, &b2, &g.trust).unwrap());
     assert!(!site.update(Snapshot::load(&s1, &b1, &g.trust).unwrap()));
     assert_eq!(site.snapshot().checkpoint.size, 3);
+}
+
+/// The same acta logged twice is a resend, not a conflict; seats and
+/// winners are shown only on their contest's own page, and only called
+/// final once every table of the scope reported.
+#[test]
+fn resends_are_not_conflicts_and_partial_results_only_lead() {
+    let g = generate(&Options {
+        seed: 47,
+        tables: 4,
+    });
+    let e = &g.election;
+    let mut notes = Vec::new();
+    for i in 0..3 {
+        let d = g.day(i, 9);
+        notes.push(d.acta.clone());
+        if i == 1 {
+            notes.push(d.acta.clone());
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (state, bundle) = (dir.path().join("state"), dir.path().join("bundle"));
+    write_log(&g, &notes, &state, &bundle);
+    let addr = serve(Site::new(
+        Snapshot::load(&state, &bundle, &g.trust).unwrap(),
+    ));
+    let national = page(&addr, "/?lang=en");
+    assert!(
+        !national.contains("Conflicting actas"),
+        "a resend is not a conflict"
+    );
+    assert!(!page(&addr, &format!("/table/{}?lang=en", e.tables[1].id)).contains("id=\"conflict\""));
+    assert!(
+        national.contains("Leading (partial count)"),
+        "3 of 4 tables: leading, not winning"
+    );
+    assert!(!national.contains("class=\"winner\""));
+    let state_code = e.areas_at(acta_election::Level::State)[0].code.clone();
+    let state_page = page(&addr, &format!("/area/{state_code}?lang=en"));
+    assert!(
+        !state_page.contains("Leading") || e.contests.iter().any(|c| c.scope == state_code),
+        "a national contest's leader is not claimed on a state page"
+    );
+}
+
+/// A checkpoint the package's witnesses did not cosign is not shown, and a
+/// larger checkpoint that forks the one shown does not replace it.
+#[test]
+fn uncosigned_and_forked_checkpoints_are_not_shown() {
+    let w = acta_note::cosignature::Cosigner::from_signer(
+        &acta_note::Signer::generate("witness.example").unwrap(),
+    );
+    let g = acta_synth::ceremony::run_with_witnesses(
+        &Options {
+            seed: 53,
+            tables: 3,
+        },
+        vec![acta_election::Witness {
+            key: w.verifier().to_string(),
+            url: "http://witness.example".into(),
+        }],
+        1,
+    );
+    let days: Vec<_> = (0..3).map(|i| g.day(i, 5)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (s1, b1) = (dir.path().join("s1"), dir.path().join("b1"));
+    let notes: Vec<String> = days.iter().map(|d| d.acta.clone()).collect();
+    write_log(&g, &notes, &s1, &b1);
+    let e = Snapshot::load(&s1, &b1, &g.trust)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("0 of the 1 witness cosignatures"), "{e}");
+
+    // Forks: without witnesses, a log of 2 entries, then a "larger" log
+    // whose first two entries differ.
+    let g = generate(&Options {
+        seed: 59,
+        tables: 3,
+    });
+    let days: Vec<_> = (0..3).map(|i| g.day(i, 5)).collect();
+    let (s2, b2) = (dir.path().join("s2"), dir.path().join("b2"));
+    let (s3, b3) = (dir.path().join("s3"), dir.path().join("b3"));
+    write_log(&g, &[days[0].acta.clone(), days[1].acta.clone()], &s2, &b2);
+    write_log(
+        &g,
+        &[
+            days[1].acta.clone(),
+            days[0].acta.clone(),
+            days[2].acta.clone(),
+        ],
+        &s3,
+        &b3,
+    );
+    let site = Site::new(Snapshot::load(&s2, &b2, &g.trust).unwrap());
+    assert!(
+        !site.update(Snapshot::load(&s3, &b3, &g.trust).unwrap()),
+        "a fork is not shown"
+    );
+    assert_eq!(site.snapshot().checkpoint.size, 2);
 }

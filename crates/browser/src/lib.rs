@@ -255,11 +255,44 @@ pub fn post_from(addr: &str, path: &str, form: &str, origin: Option<&str>) -> (u
 /// One request (`Connection: close`); the body is read by
 /// `Content-Length`, by chunks, or to the end.
 fn request(addr: &str, method: &str, path: &str, form: &str, extra: &str) -> (u16, Vec<u8>) {
+    request_as(
+        addr,
+        method,
+        path,
+        "application/x-www-form-urlencoded",
+        form,
+        extra,
+    )
+}
+
+/// Posts a multipart form (`text` fields only), as a browser would.
+pub fn post_multipart(addr: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let boundary = "acta-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let ty = format!("multipart/form-data; boundary={boundary}");
+    let (status, b) = request_as(addr, "POST", path, &ty, &body, "");
+    (status, String::from_utf8(b).unwrap())
+}
+
+fn request_as(
+    addr: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    form: &str,
+    extra: &str,
+) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n{extra}Content-Length: {}\r\n\r\n{form}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\n{extra}Content-Length: {}\r\n\r\n{form}",
         form.len()
     )
     .unwrap();

@@ -173,6 +173,19 @@ fn held_and_conflicting_actas_are_shown_as_such_and_nothing_unproven_is_shown() 
     assert!(found.contains(&format!("/area/{}", center.code)), "{found}");
     let found = page(&addr, &format!("/search?q={}", e.tables[3].id));
     assert!(found.contains(&format!("/table/{}", e.tables[3].id)));
+    // The paper check by pasted text: the signed acta as printed, then one
+    // figure changed; an empty form is just the form.
+    let fine_note = &notes[1];
+    let (_, ok) = acta_browser::post_multipart(&addr, "/check?lang=en", &[("text", fine_note)]);
+    assert!(ok.contains("It is in the log, unaltered"), "{ok}");
+    let altered = fine_note.replacen("\nballots ", "\nballots 1", 1);
+    let (_, bad) = acta_browser::post_multipart(&addr, "/check?lang=en", &[("text", &altered)]);
+    assert!(bad.contains("NOT authentic"), "{bad}");
+    let (_, empty) = acta_browser::post_multipart(&addr, "/check?lang=en", &[("text", "")]);
+    assert!(
+        !empty.contains("id=\"verdict\""),
+        "nothing sent, nothing judged"
+    );
     let conflict = page(&addr, &format!("/table/{}?lang=en", e.tables[4].id));
     assert!(conflict.contains("id=\"conflict\""));
     let fine = page(&addr, &format!("/table/{}?lang=en", e.tables[0].id));

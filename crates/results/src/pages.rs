@@ -37,6 +37,12 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "provisional" => ("provisional", "provisional"),
         "unavailable" => ("El registro tiene el acta de esta mesa, pero la copia de este sitio no coincide con el punto de control: no se muestra", "The log holds this table's acta, but this site's copy does not match the checkpoint: not shown"),
         "machine" => ("máquina", "machine"),
+        "index" => ("índice", "index"),
+        "hashes" => ("hashes", "hashes"),
+        "no-proof" => ("prueba de inclusión no disponible", "inclusion proof unavailable"),
+        "opened" => ("abierta", "opened"),
+        "closed" => ("cerrada", "closed"),
+        "required" => ("requeridos", "required"),
         "held" => (
             "Actas retenidas (auténticas, no sumadas)",
             "Held actas (authentic, not counted)",
@@ -454,8 +460,8 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
                     li { (t(lang, "signature")) " ✔ (" (tb.key) ")" }
                     li #proof {
                         @match s.proof(a.index) {
-                            Some(p) => { (t(lang, "proof")) " ✔ — index " (a.index) ", " (t(lang, "checkpoint")) " " (s.checkpoint.size) ", " (p.len()) " hashes" }
-                            None => { strong { "proof unavailable" } }
+                            Some(p) => { (t(lang, "proof")) " ✔ — " (t(lang, "index")) " " (a.index) ", " (t(lang, "checkpoint")) " " (s.checkpoint.size) ", " (p.len()) " " (t(lang, "hashes")) }
+                            None => { strong { (t(lang, "no-proof")) } }
                         }
                     }
                     li { (t(lang, "security")) ": " strong #code { (acta_sheet::security_code(bytes)) } }
@@ -464,7 +470,7 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
                 @if !conflicting.is_empty() {
                     div.bad #conflict {
                         strong { (t(lang, "conflicts")) ": " }
-                        @for idx in &conflicting { "index " (idx) " " }
+                        @for idx in &conflicting { (t(lang, "index")) " " (idx) " " }
                     }
                 }
                 h2 { (t(lang, "alarms")) }
@@ -487,7 +493,7 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
                 h2 { (t(lang, "printed")) }
                 p { a href={ "/table/" (tb.id) "/acta.note" } { "acta.note" } }
                 img #printed src={ "/table/" (tb.id) "/acta.png" } alt=(t(lang, "printed")) style="max-width:100%;border:1px solid #ccc";
-                p { "opened " (time::format(opened.acta.opened)) " · closed " (time::format(opened.acta.closed)) }
+                p { (t(lang, "opened")) " " (time::format(opened.acta.opened)) " · " (t(lang, "closed")) " " (time::format(opened.acta.closed)) }
             }
         }
     };
@@ -509,14 +515,14 @@ pub(crate) fn log(s: &Snapshot, lang: Lang) -> Markup {
         pre #checkpoint { (s.checkpoint_note) }
         p #cosigners { (t(lang, "witnesses")) ": "
             @if s.cosigners.is_empty() { (t(lang, "none")) } @else { (s.cosigners.join(", ")) }
-            " (" (s.election.witness_quorum) " required)" }
+            " (" (s.election.witness_quorum) " " (t(lang, "required")) ")" }
         h2 { (t(lang, "announcements")) }
         @if s.announcements.is_empty() { p { (t(lang, "none")) } }
         @for a in &s.announcements {
             @if a.differences.is_empty() {
-                div.ok.announcement { "index " (a.index) ": " (t(lang, "matches")) }
+                div.ok.announcement { (t(lang, "index")) " " (a.index) ": " (t(lang, "matches")) }
             } @else {
-                div.bad.announcement { "index " (a.index) ": " strong { (t(lang, "differs")) }
+                div.bad.announcement { (t(lang, "index")) " " (a.index) ": " strong { (t(lang, "differs")) }
                     ul { @for d in &a.differences { li { (d) } } } }
             }
             pre { (a.note) }

@@ -380,6 +380,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         started.elapsed().as_secs_f64(),
         out.display()
     );
+    println!(
+        "browse the results, down to each table's acta: acta results serve --dir {0} --trust {0}/trust.txt",
+        out.display()
+    );
     Ok(
         if report.verdict == acta_observer::verify::Verdict::Consistent {
             ExitCode::SUCCESS

@@ -23,6 +23,38 @@ fn uniforms_and_tickets_match_the_reference() {
     );
 }
 
+/// The reference's doctests (`pkg/consistent_sampler/consistent_sampler.py`).
+#[test]
+fn the_reference_doctests_hold() {
+    let ab130 = "0.26299714122838008416507544297546663599715395525154425586041245287750224561854";
+    assert_eq!(
+        next_ticket(ab130),
+        "0.8232357229934205790595761924514048157652891124687533667363938813600770093316"
+    );
+    let sh = seed_hash("xy()134!g2n");
+    for (id, ticket) in [
+        (
+            "cat",
+            "0.24866413894129579898796850445568128508290132707747976039848637531569373309555",
+        ),
+        (
+            "dog",
+            "0.33886035615681875183111698317327684455682722683976874746986356932751818935066",
+        ),
+        (
+            "fish",
+            "0.74685932088827950509145941729789143204056041958068799542050396198792954500593",
+        ),
+        (
+            "goat",
+            "0.49599842072022713663423753308080171636735689997237236247068925068573448764387",
+        ),
+    ] {
+        assert_eq!(first_ticket(&sh, id), ticket, "{id}");
+    }
+    assert_eq!(print_ticket("0.9991234567890", 4), "0.9991234");
+}
+
 #[test]
 fn a_sample_without_replacement_matches_the_reference() {
     let ids: Vec<String> = ["ab-1", "ab-2", "cd-1", "ef-3"].map(String::from).to_vec();

@@ -121,6 +121,18 @@ fn a_sample_expands_consistently_and_ids_are_checked() {
 }
 
 proptest! {
+    /// Any text is refused or parsed into one id per line, each canonical.
+    #[test]
+    fn id_lists_are_refused_or_exact(text in "[ -~\\n]{0,80}") {
+        if let Ok(ids) = parse_ids(&text) {
+            prop_assert_eq!(ids.len(), text.lines().count());
+            for (id, line) in ids.iter().zip(text.lines()) {
+                prop_assert_eq!(id.as_str(), line);
+                prop_assert!(!id.is_empty() && id.trim() == id);
+            }
+        }
+    }
+
     /// Tickets sort the ids the same way whatever order they are given in,
     /// and with replacement every draw's ticket is above the one before.
     #[test]

@@ -22,6 +22,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod risk;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 

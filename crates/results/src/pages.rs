@@ -108,7 +108,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
-fn code(lang: Lang) -> &'static str {
+fn lang_code(lang: Lang) -> &'static str {
     match lang {
         Lang::Es => "es",
         Lang::En => "en",
@@ -146,7 +146,7 @@ const LIVE: &str = r#"(()=>{let n=null;setInterval(async()=>{try{const s=await (
 fn layout(s: &Snapshot, lang: Lang, title: &str, here: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang=(code(lang)) {
+        html lang=(lang_code(lang)) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -157,16 +157,16 @@ fn layout(s: &Snapshot, lang: Lang, title: &str, here: &str, body: Markup) -> Ma
                 header {
                     strong { (s.election.name) } " · "
                     nav style="display:inline" {
-                        a href={ "/?lang=" (code(lang)) } { (t(lang, "results")) }
-                        a href={ "/log?lang=" (code(lang)) } { (t(lang, "log")) }
-                        a href={ "/check?lang=" (code(lang)) } { (t(lang, "check")) }
+                        a href={ "/?lang=" (lang_code(lang)) } { (t(lang, "results")) }
+                        a href={ "/log?lang=" (lang_code(lang)) } { (t(lang, "log")) }
+                        a href={ "/check?lang=" (lang_code(lang)) } { (t(lang, "check")) }
                         a href="/export/err.json" title="NIST SP 1500-100" { "JSON" }
                         a href="/export/err.xml" title="NIST SP 1500-100" { "XML" }
                         a href="/export/tables.csv" { "CSV" }
                         a href={ (here) (if here.contains('?') { "&" } else { "?" }) "lang=" (other(lang)) } { (t(lang, "other-lang")) }
                     }
                     form action="/search" method="get" style="display:inline;margin-left:1em" {
-                        input type="hidden" name="lang" value=(code(lang));
+                        input type="hidden" name="lang" value=(lang_code(lang));
                         input type="search" name="q" placeholder=(t(lang, "search")) aria-label=(t(lang, "search"));
                     }
                 }
@@ -362,8 +362,8 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
     let body = html! {
         @if !code.is_empty() {
             p {
-                a href={ "/?lang=" (code_of(lang)) } { (t(lang, "country")) }
-                @for a in &ancestors { @if *a != code { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } } }
+                a href={ "/?lang=" (lang_code(lang)) } { (t(lang, "country")) }
+                @for a in &ancestors { @if *a != code { " › " a href={ "/area/" (a) "?lang=" (lang_code(lang)) } { (e.area_name(a).unwrap_or(a)) } } }
             }
         }
         h1 #title { (name) }
@@ -376,13 +376,13 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
         @if !held.is_empty() {
             div.warn #held {
                 strong { (t(lang, "held")) ": " (held.len()) }
-                ul { @for h in held.iter().take(50) { li { a href={ "/table/" (h.table) "?lang=" (code_of(lang)) } { (h.table) } " — " (h.reasons.join("; ")) } } }
+                ul { @for h in held.iter().take(50) { li { a href={ "/table/" (h.table) "?lang=" (lang_code(lang)) } { (h.table) } " — " (h.reasons.join("; ")) } } }
             }
         }
         @if !conflicts.is_empty() {
             div.bad #conflicts {
                 strong { (t(lang, "conflicts")) ": " (conflicts.len()) }
-                ul { @for c in conflicts.iter().take(50) { li { a href={ "/table/" (c.id) "?lang=" (code_of(lang)) } { (c.id) } } } }
+                ul { @for c in conflicts.iter().take(50) { li { a href={ "/table/" (c.id) "?lang=" (lang_code(lang)) } { (c.id) } } } }
             }
         }
         @for c in &contests { (contest_block(s, c, sums, code, lang)) }
@@ -393,7 +393,7 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
                     @let i = acta_verify::ledger::table_index(e, &tb.id);
                     @let facts = i.map(|i| &s.ledger.tables[i]);
                     tr {
-                        td { a href={ "/table/" (tb.id) "?lang=" (code_of(lang)) } { (tb.id) } }
+                        td { a href={ "/table/" (tb.id) "?lang=" (lang_code(lang)) } { (tb.id) } }
                         td.n { (tb.registered) }
                         td { @match facts.and_then(|f| f.acta.as_ref()) {
                             None => { (t(lang, "no-acta")) }
@@ -407,7 +407,7 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
                     @let sa = s.sums.get(&a.code).unwrap_or(&empty);
                     @let n = area_tables(e, &a.code).count() as u64;
                     tr {
-                        td { a href={ "/area/" (a.code) "?lang=" (code_of(lang)) } { (a.name) } }
+                        td { a href={ "/area/" (a.code) "?lang=" (lang_code(lang)) } { (a.name) } }
                         td.n { (acta_verify::thousands(sa.tables)) " / " (acta_verify::thousands(n)) }
                         td.n { (pct(sa.ballots, sa.registered)) }
                     }
@@ -416,10 +416,6 @@ pub(crate) fn area(s: &Snapshot, code: &str, lang: Lang) -> Markup {
         }
     };
     layout(s, lang, &name, &here, body)
-}
-
-fn code_of(lang: Lang) -> &'static str {
-    code(lang)
 }
 
 /// One table: its acta as text and as printed, signature and proof, hold
@@ -442,8 +438,8 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
     let ancestors = Level::ancestors(&tb.id);
     let body = html! {
         p {
-            a href={ "/?lang=" (code_of(lang)) } { (t(lang, "country")) }
-            @for a in &ancestors { " › " a href={ "/area/" (a) "?lang=" (code_of(lang)) } { (e.area_name(a).unwrap_or(a)) } }
+            a href={ "/?lang=" (lang_code(lang)) } { (t(lang, "country")) }
+            @for a in &ancestors { " › " a href={ "/area/" (a) "?lang=" (lang_code(lang)) } { (e.area_name(a).unwrap_or(a)) } }
         }
         h1 #title { (t(lang, "table")) " " (tb.id) }
         p { (t(lang, "registered")) ": " (tb.registered) " · " (t(lang, "machine")) " " (tb.machine) }
@@ -559,8 +555,8 @@ pub(crate) fn search(s: &Snapshot, q: &str, lang: Lang) -> Response {
     let body = html! {
         h1 { (t(lang, "search")) ": " (q) }
         ul #found {
-            @for a in &areas { li { a href={ "/area/" (a.code) "?lang=" (code_of(lang)) } { (a.name) " (" (a.code) ")" } } }
-            @for id in &tables { li { a href={ "/table/" (id) "?lang=" (code_of(lang)) } { (id) } } }
+            @for a in &areas { li { a href={ "/area/" (a.code) "?lang=" (lang_code(lang)) } { (a.name) " (" (a.code) ")" } } }
+            @for id in &tables { li { a href={ "/table/" (id) "?lang=" (lang_code(lang)) } { (id) } } }
         }
     };
     Html(layout(s, lang, t(lang, "search"), "/search", body).into_string()).into_response()
@@ -570,10 +566,10 @@ pub(crate) fn search(s: &Snapshot, q: &str, lang: Lang) -> Response {
 pub(crate) fn check(outcome: Option<Result<PaperCheck, String>>, lang: Lang) -> Response {
     let body = html! {
         (DOCTYPE)
-        html lang=(code(lang)) {
+        html lang=(lang_code(lang)) {
             head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1"; title { (t(lang, "check")) } style { (PreEscaped(CSS)) } }
             body { main {
-                p { a href={ "/?lang=" (code(lang)) } { (t(lang, "results")) } }
+                p { a href={ "/?lang=" (lang_code(lang)) } { (t(lang, "results")) } }
                 h1 { (t(lang, "check")) }
                 @if let Some(o) = &outcome {
                     @match o {
@@ -584,12 +580,12 @@ pub(crate) fn check(outcome: Option<Result<PaperCheck, String>>, lang: Lang) -> 
                                 PaperStatus::Absent => ("bad", t(lang, "absent")),
                                 _ => ("bad", t(lang, "altered")),
                             };
-                            div class=(class) #verdict { strong { (what) } @if !c.table.is_empty() { " — " (t(lang, "table")) " " a href={ "/table/" (c.table) "?lang=" (code(lang)) } { (c.table) } } p { (c.detail) } }
+                            div class=(class) #verdict { strong { (what) } @if !c.table.is_empty() { " — " (t(lang, "table")) " " a href={ "/table/" (c.table) "?lang=" (lang_code(lang)) } { (c.table) } } p { (c.detail) } }
                         }
                         Err(e) => { div.bad #verdict { strong { (t(lang, "unreadable")) } p { (e) } } }
                     }
                 }
-                form method="post" enctype="multipart/form-data" action={ "/check?lang=" (code(lang)) } {
+                form method="post" enctype="multipart/form-data" action={ "/check?lang=" (lang_code(lang)) } {
                     p { (t(lang, "paste")) }
                     textarea name="text" rows="8" style="width:100%" {}
                     p { input type="file" name="photo" accept="image/png"; }

@@ -1,8 +1,21 @@
-//! Audits (SYSTEM.md §11). This first part is the sample: Rivest's
-//! consistent sampler (R. L. Rivest, "Consistent Sampling with
+//! Audits (SYSTEM.md §11): the sample that says which tables or ballot
+//! records are checked, and the risk arithmetic that says when the checks
+//! suffice. Pure, no I/O. The parts:
+//! - this module: Rivest's consistent sampler (below), which draws ids with
+//!   or without replacement, every id equally likely;
+//! - [`ppeb`]: draws with replacement and probability proportional to an
+//!   integer error bound (PPEB, Aslam, Popa & Rivest 2008), the sample of a
+//!   MACRO batch-comparison audit; specified in `docs/ppeb.md`;
+//! - [`rivest2011`]: Rivest's 2011 `sampler.py` (integers in a range), kept
+//!   to re-derive samples published with it;
+//! - [`risk`]: BRAVO, Kaplan–Markov (with Arlo's first-round estimate),
+//!   MACRO, and SHANGRLA's ALPHA test supermartingale with its assorters
+//!   (Stark 2020, 2023).
+//!
+//! The consistent sampler (R. L. Rivest, "Consistent Sampling with
 //! Replacement", arXiv:1808.10016; the reference is
-//! `ron-rivest/consistent_sampler`, MIT, which Arlo uses), so that anyone
-//! can re-derive, from the public seed and the canonical ids, exactly the
+//! `ron-rivest/consistent_sampler`, MIT, which Arlo uses) lets anyone
+//! re-derive, from the public seed and the canonical ids, exactly the
 //! tables or ballot records drawn, in order.
 //!
 //! The algorithm, as the reference computes it:
@@ -22,7 +35,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ppeb;
 pub mod risk;
+pub mod rivest2011;
+pub mod workflow;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -36,6 +52,12 @@ pub enum Error {
     /// The same id appears twice in the list sampled from.
     #[error("id {0:?} is listed twice")]
     DuplicateId(String),
+    /// A PPEB draw cannot be made over these weights.
+    #[error("PPEB: {0}")]
+    Ppeb(String),
+    /// An audit step cannot be derived or is not due.
+    #[error("{0}")]
+    Workflow(String),
     /// An id that is empty or has a line break or surrounding spaces.
     #[error("line {line}: {what}")]
     BadId {
@@ -43,6 +65,99 @@ pub enum Error {
         line: usize,
         /// What is wrong.
         what: &'static str,
+    },
+    /// A parameter of a risk computation is outside its domain.
+    #[error("{test}: {name} = {value} is invalid: {why}")]
+    BadParameter {
+        /// The computation (`"ALPHA"`, `"Kaplan–Markov"`, …).
+        test: &'static str,
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The domain it must lie in.
+        why: &'static str,
+    },
+    /// A draw given to a risk computation is outside `[0, u]`.
+    #[error("{test}: draw {index} is {value}, outside [0, {u}]")]
+    DrawOutOfRange {
+        /// The computation.
+        test: &'static str,
+        /// 1-based position of the draw in the sequence.
+        index: usize,
+        /// The draw.
+        value: f64,
+        /// The upper bound `u`.
+        u: f64,
+    },
+    /// More draws without replacement than the population has.
+    #[error("{test}: {draws} draws without replacement from a population of {population}")]
+    SampleExceedsPopulation {
+        /// The computation.
+        test: &'static str,
+        /// Draws given.
+        draws: usize,
+        /// The population size `N`.
+        population: u64,
+    },
+    /// The range of Rivest's 2011 sampler is empty (`a > b`).
+    #[error("rivest2011: the range {a}..={b} is empty")]
+    EmptyRange {
+        /// Lower end.
+        a: u64,
+        /// Upper end.
+        b: u64,
+    },
+    /// More distinct values asked for than a range holds.
+    #[error("rivest2011: {count} draws without replacement from {a}..={b}, which holds fewer")]
+    RangeTooSmall {
+        /// Draws asked for.
+        count: u64,
+        /// Lower end.
+        a: u64,
+        /// Upper end.
+        b: u64,
+    },
+    /// A PPEB stream name that is empty or not printable ASCII without
+    /// spaces.
+    #[error("ppeb: stream {0:?} must be non-empty printable ASCII without spaces")]
+    BadStream(String),
+    /// PPEB ids out of order: each must come strictly after the one before
+    /// it in byte order.
+    #[error("ppeb: line {line}: id {id:?} does not come strictly after {previous:?} (ids must be strictly increasing in byte order)")]
+    UnorderedId {
+        /// 1-based position of the offending id in the list.
+        line: usize,
+        /// The id.
+        id: String,
+        /// The id before it.
+        previous: String,
+    },
+    /// The PPEB weights sum past `u64::MAX`.
+    #[error(
+        "ppeb: line {line}: adding the weight {weight} of id {id:?} overflows the total (u64)"
+    )]
+    WeightOverflow {
+        /// 1-based position of the id whose weight overflows the sum.
+        line: usize,
+        /// The id.
+        id: String,
+        /// Its weight.
+        weight: u64,
+    },
+    /// Every PPEB weight is 0 (or the list is empty): nothing can be drawn.
+    #[error("ppeb: the weights of the {ids} ids sum to 0, so nothing can be drawn")]
+    NoWeight {
+        /// How many ids were listed.
+        ids: usize,
+    },
+    /// Draw numbers past `u64::MAX` were asked for.
+    #[error("ppeb: draws {drop} + {take} run past the last draw number (u64)")]
+    DrawNumberOverflow {
+        /// Draws skipped.
+        drop: u64,
+        /// Draws asked for.
+        take: u64,
     },
 }
 

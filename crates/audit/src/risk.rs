@@ -1,8 +1,13 @@
 //! Risk measurement: the formulas of the three audits the system runs, as
-//! their papers and the reference tools state them (the known answers in
-//! `tests/risk.rs` come from Arlo, rlacalc, SHANGRLA and published audits).
-//! Pure arithmetic; which audit runs when, and on what, is decided by the
-//! caller.
+//! their papers and the reference tools state them, and SHANGRLA's general
+//! engine, the ALPHA test supermartingale over assorters ([`alpha`],
+//! [`assorter`]), of which they are closed-form relatives (the known
+//! answers in `tests/risk.rs` and `tests/alpha.rs` come from Arlo, rlacalc,
+//! SHANGRLA and published audits). Pure arithmetic; which audit runs when,
+//! and on what, is decided by the caller.
+
+pub mod alpha;
+pub mod assorter;
 
 /// BRAVO ballot polling (Lindeman, Stark & Yates, EVT/WOTE 2012), for one
 /// winner–loser pair.
@@ -73,6 +78,57 @@ pub mod kaplan_markov {
             + d.u1 as f64 * (1.0 + 1.0 / (2.0 * g)).ln()
             + d.u2 as f64 * (1.0 + 1.0 / g).ln();
         (-2.0 * g * s / mu).ceil() as u64
+    }
+
+    /// The one-vote discrepancy rate Arlo assumes for a first round.
+    pub const ASSUMED_ONE_VOTE_RATE: f64 = 0.001;
+    /// The two-vote discrepancy rate Arlo assumes for a first round.
+    pub const ASSUMED_TWO_VOTE_RATE: f64 = 0.0001;
+
+    /// The first-round sample size as Arlo estimates it (`supersimple.py`;
+    /// research notes §2.3 "Arlo's first round"), allowing for the
+    /// discrepancies a sample of that size would meet at the assumed rates
+    /// ([`ASSUMED_ONE_VOTE_RATE`] for one-vote, [`ASSUMED_TWO_VOTE_RATE`]
+    /// for two-vote over- and understatements):
+    /// 1. `n₀ = ⌈ln α / (ln(1 − μ/2γ) − r₁ ln(1 − 1/2γ) − r₂ ln(1 − 1/γ) −
+    ///    r₁ ln(1 + 1/2γ) − r₂ ln(1 + 1/γ))⌉`, the size at which the
+    ///    expected log p-value per ballot reaches `ln α`;
+    /// 2. `o1 = u1 = ⌈r₁ n₀⌉`, `o2 = u2 = round(r₂ n₀)` (ties to even, as
+    ///    Python's `round`);
+    /// 3. the [`stopping_size`] with those discrepancies.
+    ///
+    /// `None` when the assumed discrepancies cost more per ballot than the
+    /// margin gains (the bracket in step 1 is not negative: at γ =
+    /// [`GAMMA`], margins below about 0.109 %), or `μ` is not in `(0, 2γ)`:
+    /// no sample size reaches α at those rates.
+    ///
+    /// (Arlo's last step, counting negative errors as 0, concerns the risk
+    /// measured after the round, not this estimate.)
+    pub fn first_round(alpha: f64, gamma: f64, mu: f64) -> Option<u64> {
+        let g = gamma;
+        let (r1, r2) = (ASSUMED_ONE_VOTE_RATE, ASSUMED_TWO_VOTE_RATE);
+        let per_ballot = (1.0 - mu / (2.0 * g)).ln()
+            - r1 * (1.0 - 1.0 / (2.0 * g)).ln()
+            - r2 * (1.0 - 1.0 / g).ln()
+            - r1 * (1.0 + 1.0 / (2.0 * g)).ln()
+            - r2 * (1.0 + 1.0 / g).ln();
+        if !(mu > 0.0 && mu < 2.0 * g && per_ballot < 0.0) {
+            return None;
+        }
+        let n0 = (alpha.ln() / per_ballot).ceil();
+        let one = (r1 * n0).ceil() as u64;
+        let two = (r2 * n0).round_ties_even() as u64;
+        Some(stopping_size(
+            alpha,
+            gamma,
+            mu,
+            Discrepancies {
+                o1: one,
+                o2: two,
+                u1: one,
+                u2: two,
+            },
+        ))
     }
 }
 

@@ -50,6 +50,57 @@ fn kaplan_markov_matches_stark_arlo_and_colorado() {
     );
 }
 
+/// Arlo's `test_supersimple.py` sizes "from Stark's tool" (α = 10%) are
+/// first-round sizes that allow for the assumed discrepancy rates, not
+/// stopping sizes without errors (which are rlacalc's 24/48/32/36).
+#[test]
+fn arlos_first_round_matches_starks_tool() {
+    let none = Discrepancies::default();
+    for (mu, first, clean) in [
+        (0.2, 27, 24),
+        (0.1, 54, 48),
+        (0.15, 36, 32),
+        (2.0 / 15.0, 40, 36),
+    ] {
+        assert_eq!(
+            kaplan_markov::first_round(0.10, GAMMA, mu),
+            Some(first),
+            "first round μ={mu}"
+        );
+        assert_eq!(
+            kaplan_markov::stopping_size(0.10, GAMMA, mu, none),
+            clean,
+            "no errors μ={mu}"
+        );
+    }
+    // The assumed rates round to one 1-vote over- and understatement and
+    // no 2-vote ones at these sizes: the stopping size with exactly those.
+    let one_each = Discrepancies {
+        o1: 1,
+        u1: 1,
+        ..none
+    };
+    assert_eq!(kaplan_markov::stopping_size(0.10, GAMMA, 0.2, one_each), 27);
+    // Not published; computed here and by an independent script from the
+    // same steps: μ = 1% gives n₀ = 536, o1 = u1 = 1, o2 = u2 = 0 → 534;
+    // μ = 0.2% gives n₀ = 5,248, o1 = u1 = 6, o2 = u2 = 1 → 6,744.
+    assert_eq!(kaplan_markov::first_round(0.10, GAMMA, 0.01), Some(534));
+    assert_eq!(kaplan_markov::first_round(0.10, GAMMA, 0.002), Some(6744));
+    let at_rates = Discrepancies {
+        o1: 6,
+        o2: 1,
+        u1: 6,
+        u2: 1,
+    };
+    assert_eq!(
+        kaplan_markov::stopping_size(0.10, GAMMA, 0.002, at_rates),
+        6744
+    );
+    // Below about 0.109 % the assumed errors outweigh the margin.
+    assert_eq!(kaplan_markov::first_round(0.10, GAMMA, 0.001), None);
+    assert_eq!(kaplan_markov::first_round(0.10, GAMMA, 0.0), None);
+}
+
 #[test]
 fn macro_matches_arlos_tests() {
     // 60,000 vs 54,000 over 200 tables of 400 (200/180) and 200 of 200 (100/90).

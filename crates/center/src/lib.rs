@@ -162,7 +162,7 @@ impl LogState {
     ) {
         let index = self.tree.append(leaf);
         self.bodies.insert(body, index);
-        if kind != EntryKind::Announcement {
+        if matches!(kind, EntryKind::Acta | EntryKind::Zero) {
             self.first.entry((kind, table.to_string())).or_insert(index);
         }
     }
@@ -250,7 +250,7 @@ impl Center {
     /// sequenced, committed and witnessed; answered with its receipt.
     pub async fn submit(&self, note: &[u8], kind: EntryKind) -> Result<Submitted, Error> {
         match EntryKind::of(note) {
-            Some(k) if k == kind && kind != EntryKind::Announcement => {}
+            Some(k) if k == kind && matches!(kind, EntryKind::Acta | EntryKind::Zero) => {}
             _ => {
                 return Err(Error::WrongKind(format!(
                     "this route takes {} notes only",
@@ -331,6 +331,84 @@ impl Center {
                 receipt: done.receipt,
             },
         ))
+    }
+
+    /// Appends a step of an audit, signed with the center's key by the
+    /// authority's audit tool: sequenced, committed and witnessed like any
+    /// entry, answered with its receipt. Refused unless it is an authentic
+    /// `acta-audit/v1` note and, for every step after the manifest, the
+    /// manifest it names is already in the log (a seed is never drawn
+    /// before the commitment exists) and, for a seed, no seed follows that
+    /// manifest yet. Whether each step is the one due is for the audit
+    /// tool and every observer to re-derive (`acta_audit::workflow`).
+    pub async fn append_audit(&self, note: &[u8]) -> Result<Submitted, Error> {
+        if EntryKind::of(note) != Some(EntryKind::Audit) {
+            return Err(Error::WrongKind(format!(
+                "only {} notes are audit steps",
+                EntryKind::Audit.first_line()
+            )));
+        }
+        let entry = Entry::open(note, &self.0.election)?;
+        let acta_sheet::Content::Audit(step) = &entry.content else {
+            unreachable!("opened as an audit note")
+        };
+        if let Some(s) = self.already_logged(&entry).await? {
+            return Ok(s);
+        }
+        let logged: Vec<(acta_sheet::AuditNote, [u8; 32])> = self
+            .entries_with(EntryKind::Audit, None)
+            .await?
+            .into_iter()
+            .filter_map(|e| {
+                let n = acta_note::Note::parse(e.note.as_bytes()).ok()?;
+                let hash = acta_sheet::body_hash(n.text);
+                Some((acta_sheet::AuditNote::parse(n.text).ok()?, hash))
+            })
+            .collect();
+        let refuse = |m: String| Err(Error::WrongKind(m));
+        match step.step.commitment() {
+            None => {
+                if logged.iter().any(|(n, _)| {
+                    n.audit == step.audit && matches!(n.step, acta_sheet::AuditStep::Commit(_))
+                }) {
+                    return refuse(format!("audit {} is already committed", step.audit));
+                }
+            }
+            Some(c) => {
+                if !logged.iter().any(|(n, h)| {
+                    *h == c
+                        && n.audit == step.audit
+                        && matches!(n.step, acta_sheet::AuditStep::Commit(_))
+                }) {
+                    return refuse(format!(
+                        "no manifest of audit {} with that commitment is in the log: commit first",
+                        step.audit
+                    ));
+                }
+                if matches!(step.step, acta_sheet::AuditStep::Seed { .. })
+                    && logged.iter().any(|(n, _)| {
+                        n.step.commitment() == Some(c)
+                            && matches!(n.step, acta_sheet::AuditStep::Seed { .. })
+                    })
+                {
+                    return refuse(format!("audit {} already has its seed", step.audit));
+                }
+            }
+        }
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .pool
+            .send(sequencer::Pending {
+                work: sequencer::Work::Note(Box::new(entry)),
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Stopped)?;
+        let done = answer.await.map_err(|_| Error::Stopped)??;
+        Ok(Submitted {
+            outcome: done.outcome,
+            receipt: done.receipt,
+        })
     }
 
     /// The latest checkpoint cosigned by the package's witness quorum (the

@@ -1,8 +1,24 @@
-//! `acta audit …`: audits. For now, the sample.
+//! `acta audit …`: the post-election audit, each step a signed note in the
+//! log — commit the manifest, record the public seed, draw a round, record
+//! the hand counts, measure the risk — and the sample on its own.
+//!
+//! The authority's tool derives every step from the log, exactly as an
+//! observer re-derives it (`acta_audit::workflow`), signs it with the
+//! center key and appends it through the center.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use acta_audit::workflow::{self, Next};
+use acta_election::Election;
+use acta_note::Signer;
+use acta_observer::verify::Ledger;
+use acta_sheet::audit::{
+    fraction_text, parse_fraction, risk_text, AuditNote, AuditStep, HandCount, Verdict,
+};
+use acta_tlog::{Checkpoint, Tree};
+use anyhow::{bail, Context, Result};
+
+use crate::center::Open;
 
 #[derive(clap::Subcommand)]
 pub enum AuditCmd {
@@ -29,30 +45,851 @@ pub enum AuditCmd {
         #[arg(long, default_value_t = 9)]
         digits: usize,
     },
+    /// Commit the audit manifest: the counted actas at the latest public
+    /// checkpoint, the contests and the risk limit, signed and logged
+    /// before any seed exists.
+    Commit {
+        #[command(flatten)]
+        open: Open,
+        /// The audit's name (a code, e.g. POST-1).
+        #[arg(long)]
+        audit: String,
+        /// The risk limit α, e.g. 0.05.
+        #[arg(long, default_value = "0.05")]
+        risk_limit: String,
+        /// Contests to audit (all contests of the package if none given).
+        #[arg(long)]
+        contest: Vec<String>,
+        /// Rounds of sampling before a full hand count is required.
+        #[arg(long, default_value_t = 4)]
+        max_rounds: u32,
+    },
+    /// Record the public seed: each party's dice digits, read out in order
+    /// (refused while no manifest is logged).
+    Seed {
+        #[command(flatten)]
+        open: Open,
+        #[arg(long)]
+        audit: String,
+        /// One party's digits, as PARTY=DIGITS; give it once per party, in
+        /// the order they were read out.
+        #[arg(long, required = true)]
+        contribution: Vec<String>,
+    },
+    /// Draw the next round and log it; prints the tables whose receipt
+    /// boxes are to be counted by hand.
+    Round {
+        #[command(flatten)]
+        open: Open,
+        #[arg(long)]
+        audit: String,
+    },
+    /// Record the hand count of one drawn table.
+    Record {
+        #[command(flatten)]
+        open: Open,
+        #[arg(long)]
+        audit: String,
+        /// The table counted.
+        #[arg(long)]
+        table: String,
+        /// The board's tally: `receipts N`, then per contest `contest ID`,
+        /// `votes CODE N` for each choice of the acta, `blank N`, `null N`.
+        #[arg(long, conflicts_with = "records")]
+        count: Option<PathBuf>,
+        /// Or the ballot records of the receipts in the box (as the
+        /// station's receipts carry them), tallied here.
+        #[arg(long)]
+        records: Option<PathBuf>,
+    },
+    /// Measure the risk of the round just counted and log it: confirmed,
+    /// escalate, or full hand count.
+    Risk {
+        #[command(flatten)]
+        open: Open,
+        #[arg(long)]
+        audit: String,
+    },
+    /// Where an audit stands, re-derived from the log.
+    Status {
+        #[command(flatten)]
+        open: Open,
+        #[arg(long)]
+        audit: String,
+    },
 }
 
-pub fn run(cmd: AuditCmd) -> Result<()> {
-    let AuditCmd::Sample {
-        seed,
-        ids,
-        with_replacement,
-        take,
-        drop,
-        digits,
-    } = cmd;
-    let text =
-        std::fs::read_to_string(&ids).with_context(|| format!("reading {}", ids.display()))?;
-    let ids = acta_audit::parse_ids(&text).with_context(|| format!("{}", ids.display()))?;
-    let take = take.unwrap_or(ids.len());
-    let mut out = String::new();
-    for d in acta_audit::sample(&seed, &ids, with_replacement, drop, take)? {
-        out.push_str(&format!(
-            "{} {} {}\n",
-            acta_audit::print_ticket(&d.ticket, digits),
-            d.id,
-            d.generation
+/// The authority's audit desk: the center, read as an observer reads it,
+/// and the key its steps are signed with.
+pub struct Desk {
+    /// The center (its database, opened directly).
+    pub center: acta_center::Center,
+    /// The center key.
+    pub key: Signer,
+}
+
+/// The log as the desk reads it.
+pub struct Logged {
+    ledger: Ledger,
+    tree: Tree,
+}
+
+impl Desk {
+    pub async fn open(open: &Open) -> Result<Desk> {
+        Ok(Desk {
+            center: acta_center::Center::open(open.config()?).await?,
+            key: open.key()?,
+        })
+    }
+
+    fn election(&self) -> &Election {
+        self.center.election()
+    }
+
+    /// Folds the whole log, as an observer would.
+    pub async fn read(&self) -> Result<Logged> {
+        let election = self.election();
+        let size = self.center.size().await;
+        let mut ledger = Ledger::new(election);
+        let mut tree = Tree::new();
+        let mut at = 0;
+        while at < size {
+            let page = self.center.entries(at, size).await?;
+            if page.is_empty() {
+                bail!("the log has {size} entries but {at}.. could not be read");
+            }
+            let notes: Vec<&[u8]> = page.iter().map(|e| e.note.as_bytes()).collect();
+            for (note, opened) in notes
+                .iter()
+                .zip(acta_observer::verify::ledger::open_all(election, &notes))
+            {
+                tree.append(acta_tlog::leaf_hash(note));
+                ledger.apply(election, note, opened, None);
+            }
+            at += page.len() as u64;
+        }
+        Ok(Logged { ledger, tree })
+    }
+
+    /// An audit replayed from the log; refuses if any of its steps is
+    /// disputed (the log then needs an observer, not another step).
+    pub async fn audit(&self, name: &str) -> Result<(Logged, workflow::Audit)> {
+        let logged = self.read().await?;
+        let (replay, _) =
+            acta_observer::verify::audit::replay(self.election(), &logged.ledger, |n| {
+                logged.tree.root_at(n).ok()
+            });
+        if let Some(d) = replay.disputes.iter().find(|d| d.audit == name) {
+            bail!(
+                "audit {name}: the {} step at log entry {} is disputed: {}",
+                d.step,
+                d.index,
+                d.what
+            );
+        }
+        let Some(a) = replay.audits.get(name).cloned() else {
+            bail!("audit {name} has no manifest in the log: run `acta audit commit` first");
+        };
+        Ok((logged, a))
+    }
+
+    /// Signs and appends a step; returns its log index.
+    pub async fn append(&self, name: &str, step: AuditStep) -> Result<u64> {
+        let note = AuditNote {
+            election: self.election().id.clone(),
+            audit: name.to_string(),
+            step,
+        }
+        .sign(&self.key);
+        let s = self.center.append_audit(note.as_bytes()).await?;
+        Ok(s.outcome.index())
+    }
+
+    /// Commits the manifest at the latest public checkpoint.
+    pub async fn commit(
+        &self,
+        name: &str,
+        risk_limit: u32,
+        max_rounds: u32,
+        contests: &[String],
+    ) -> Result<(u64, AuditNote)> {
+        let election = self.election();
+        let key: acta_note::Verifier = election.center_key.parse()?;
+        let cp = Checkpoint::open(self.center.checkpoint().await?.as_bytes(), &key)?;
+        let logged = self.read().await?;
+        let population =
+            acta_observer::verify::audit::population(election, &logged.ledger, cp.size);
+        let note = workflow::commit(
+            election,
+            &population,
+            cp,
+            name,
+            risk_limit,
+            max_rounds,
+            contests,
+        )?;
+        let index = self.append(name, note.step.clone()).await?;
+        Ok((index, note))
+    }
+
+    /// Records the seed.
+    pub async fn seed(&self, name: &str, contributions: Vec<(String, String)>) -> Result<u64> {
+        let (_, a) = self.audit(name).await?;
+        if a.next() != Next::Seed {
+            bail!("audit {name} already has its seed");
+        }
+        let seed: String = contributions.iter().map(|(_, d)| d.as_str()).collect();
+        let step = AuditStep::Seed {
+            commitment: a.commitment,
+            contributions,
+            seed,
+        };
+        let mut check = a.clone();
+        check
+            .apply(self.election(), &step)
+            .map_err(|e| anyhow::anyhow!("audit {name}: {e}"))?;
+        self.append(name, step).await
+    }
+
+    /// Draws and logs the next round; returns its tables.
+    pub async fn round(&self, name: &str) -> Result<(u64, AuditStep)> {
+        let (_, a) = self.audit(name).await?;
+        let step = a.derive_round().with_context(|| format!("audit {name}"))?;
+        Ok((self.append(name, step.clone()).await?, step))
+    }
+
+    /// Records a table's hand count.
+    pub async fn record(
+        &self,
+        name: &str,
+        table: &str,
+        receipts: u64,
+        contests: Vec<HandCount>,
+    ) -> Result<u64> {
+        let (_, a) = self.audit(name).await?;
+        let step = AuditStep::Count {
+            commitment: a.commitment,
+            table: table.to_string(),
+            receipts,
+            contests,
+        };
+        let mut check = a.clone();
+        check
+            .apply(self.election(), &step)
+            .map_err(|e| anyhow::anyhow!("audit {name}: {e}"))?;
+        self.append(name, step).await
+    }
+
+    /// Measures and logs the risk of the round counted.
+    pub async fn risk(&self, name: &str) -> Result<(u64, AuditStep)> {
+        let (_, a) = self.audit(name).await?;
+        let step = a
+            .derive_risk(self.election())
+            .with_context(|| format!("audit {name}"))?;
+        Ok((self.append(name, step.clone()).await?, step))
+    }
+}
+
+/// Tallies the ballot records of a receipt box, as a board counts it.
+pub fn tally_records(
+    election: &Election,
+    table: &str,
+    text: &str,
+) -> Result<(u64, Vec<HandCount>)> {
+    let mut marks = Vec::new();
+    for (i, record) in split_records(text).into_iter().enumerate() {
+        let r = acta_export::cvr::parse_record(election, table, i + 1, record)?;
+        let mut one = Vec::with_capacity(r.marks.len());
+        for (contest, m) in r.marks {
+            one.push(match m {
+                acta_export::cvr::Mark::Blank => Some(vec![]),
+                acta_export::cvr::Mark::Null => None,
+                acta_export::cvr::Mark::Choices(cs) => Some(cs),
+                other => bail!(
+                    "record {}: contest {contest}: a mark this tally does not know: {other:?}",
+                    i + 1
+                ),
+            });
+        }
+        marks.push(one);
+    }
+    Ok((marks.len() as u64, workflow::tally(election, table, &marks)))
+}
+
+/// Splits concatenated ballot records at each `ballot/v1` line.
+fn split_records(text: &str) -> Vec<&str> {
+    let mut starts: Vec<usize> = text
+        .match_indices("ballot/v1\n")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || text.as_bytes()[i - 1] == b'\n')
+        .collect();
+    if starts.first() != Some(&0) && !text.is_empty() {
+        starts.insert(0, 0);
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| &text[s..starts.get(k + 1).copied().unwrap_or(text.len())])
+        .collect()
+}
+
+fn print_round(step: &AuditStep, index: u64) {
+    let AuditStep::Round {
+        round,
+        draws,
+        tables,
+        ..
+    } = step
+    else {
+        return;
+    };
+    println!("round {round} logged at entry {index}");
+    for (c, from, to) in draws {
+        println!("  contest {c}: draws {from}..{to}");
+    }
+    println!("  {} tables to count by hand:", tables.len());
+    for t in tables {
+        println!("    {t}");
+    }
+}
+
+fn print_risk(step: &AuditStep, index: u64, alpha: &str) {
+    let AuditStep::Risk {
+        round,
+        contests,
+        outcome,
+        ..
+    } = step
+    else {
+        return;
+    };
+    let headline = match outcome {
+        Verdict::Confirmed => format!("outcome confirmed at risk limit {alpha}"),
+        Verdict::FullHandCount => "FULL HAND COUNT REQUIRED".to_string(),
+        Verdict::Escalate(n) => format!(
+            "escalate: round {} draws up to {n} more per contest",
+            round + 1
+        ),
+    };
+    println!("round {round}: {headline} (logged at entry {index})");
+    println!("  {:<12} {:>10}  verdict", "contest", "risk");
+    for c in contests {
+        let v = match c.verdict {
+            Verdict::Confirmed => "confirmed".to_string(),
+            Verdict::FullHandCount => "full hand count".to_string(),
+            Verdict::Escalate(n) => format!("escalate by {n}"),
+        };
+        println!("  {:<12} {:>10}  {v}", c.contest, risk_text(c.risk));
+    }
+}
+
+fn contributions(given: &[String]) -> Result<Vec<(String, String)>> {
+    given
+        .iter()
+        .map(|c| {
+            let (who, digits) = c
+                .split_once('=')
+                .with_context(|| format!("--contribution {c:?}: write PARTY=DIGITS"))?;
+            Ok((who.to_string(), digits.to_string()))
+        })
+        .collect()
+}
+
+pub async fn run(cmd: AuditCmd) -> Result<()> {
+    match cmd {
+        AuditCmd::Sample {
+            seed,
+            ids,
+            with_replacement,
+            take,
+            drop,
+            digits,
+        } => {
+            let text = std::fs::read_to_string(&ids)
+                .with_context(|| format!("reading {}", ids.display()))?;
+            let ids = acta_audit::parse_ids(&text).with_context(|| format!("{}", ids.display()))?;
+            let take = take.unwrap_or(ids.len());
+            let mut out = String::new();
+            for d in acta_audit::sample(&seed, &ids, with_replacement, drop, take)? {
+                out.push_str(&format!(
+                    "{} {} {}\n",
+                    acta_audit::print_ticket(&d.ticket, digits),
+                    d.id,
+                    d.generation
+                ));
+            }
+            print!("{out}");
+        }
+        AuditCmd::Commit {
+            open,
+            audit,
+            risk_limit,
+            contest,
+            max_rounds,
+        } => {
+            let alpha = parse_fraction(&risk_limit).with_context(|| {
+                format!("--risk-limit {risk_limit:?}: write a fraction such as 0.05")
+            })?;
+            let desk = Desk::open(&open).await?;
+            let (index, note) = desk.commit(&audit, alpha, max_rounds, &contest).await?;
+            print!("{}", note.to_text());
+            eprintln!("manifest of audit {audit} committed at log entry {index}; now roll the dice and run `acta audit seed`");
+        }
+        AuditCmd::Seed {
+            open,
+            audit,
+            contribution,
+        } => {
+            let desk = Desk::open(&open).await?;
+            let c = contributions(&contribution)?;
+            let index = desk.seed(&audit, c).await?;
+            println!("seed of audit {audit} logged at entry {index}");
+        }
+        AuditCmd::Round { open, audit } => {
+            let desk = Desk::open(&open).await?;
+            let (index, step) = desk.round(&audit).await?;
+            print_round(&step, index);
+        }
+        AuditCmd::Record {
+            open,
+            audit,
+            table,
+            count,
+            records,
+        } => {
+            let desk = Desk::open(&open).await?;
+            let (receipts, contests) = match (count, records) {
+                (Some(f), None) => {
+                    let text = std::fs::read_to_string(&f)
+                        .with_context(|| format!("reading {}", f.display()))?;
+                    acta_sheet::audit::parse_hand_count(&text)
+                        .with_context(|| format!("{}", f.display()))?
+                }
+                (None, Some(f)) => {
+                    let text = std::fs::read_to_string(&f)
+                        .with_context(|| format!("reading {}", f.display()))?;
+                    tally_records(desk.election(), &table, &text)
+                        .with_context(|| format!("{}", f.display()))?
+                }
+                _ => bail!("give the hand count with --count FILE or --records FILE"),
+            };
+            let index = desk.record(&audit, &table, receipts, contests).await?;
+            println!("hand count of {table} ({receipts} receipts) logged at entry {index}");
+        }
+        AuditCmd::Risk { open, audit } => {
+            let desk = Desk::open(&open).await?;
+            let (_, a) = desk.audit(&audit).await?;
+            let (index, step) = desk.risk(&audit).await?;
+            print_risk(&step, index, &fraction_text(a.commit.risk_limit));
+        }
+        AuditCmd::Status { open, audit } => {
+            let desk = Desk::open(&open).await?;
+            let (_, a) = desk.audit(&audit).await?;
+            println!(
+                "audit {audit}: manifest at log entry {} over checkpoint {} ({} counted tables, {} missing), risk limit {}",
+                a.index,
+                a.commit.checkpoint.size,
+                a.commit.tables,
+                a.commit.missing,
+                fraction_text(a.commit.risk_limit)
+            );
+            println!(
+                "  rounds {}, tables drawn {}, counted {}",
+                a.rounds.len(),
+                a.drawn().len(),
+                a.counts.len()
+            );
+            println!("  next: {}", workflow::describe(&a.next()));
+        }
+    }
+    Ok(())
+}
+
+/// The demo's audit: the national contests at risk limit 0.05; the dice of
+/// two parties and a mission, from the operating system's randomness once
+/// the manifest is logged; hand counts from the receipts in each drawn
+/// table's box. Prints each round; returns how it ended.
+pub async fn demo(
+    center: &acta_center::Center,
+    g: &acta_synth::Ceremony,
+    days: &[acta_synth::simulate::TableDay],
+) -> Result<Verdict> {
+    let desk = Desk {
+        center: center.clone(),
+        key: g.center.clone(),
+    };
+    let election = &g.election;
+    let name = "POST-1";
+    let national: Vec<String> = election
+        .contests
+        .iter()
+        .filter(|c| c.scope.is_empty())
+        .map(|c| c.id.clone())
+        .collect();
+    let (index, note) = desk.commit(name, 50_000, 4, &national).await?;
+    let AuditStep::Commit(c) = &note.step else {
+        unreachable!("commit() makes a commit step")
+    };
+    eprintln!(
+        "      manifest at log entry {index}: {} counted tables, {} without a counted acta, contests {}",
+        c.tables,
+        c.missing,
+        national.join(" ")
+    );
+    let mut dice = Vec::new();
+    for party in ["PARTY-A", "PARTY-B", "MISSION"] {
+        let mut b = [0u8; 8];
+        getrandom::getrandom(&mut b).context("the operating system's randomness")?;
+        dice.push((
+            party.to_string(),
+            format!("{:08}", u64::from_le_bytes(b) % 100_000_000),
         ));
     }
-    print!("{out}");
+    let seeded = desk.seed(name, dice.clone()).await?;
+    eprintln!(
+        "      seed at log entry {seeded}: {}",
+        dice.iter()
+            .map(|(p, d)| format!("{p} rolled {d}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    loop {
+        let (_, round) = desk.round(name).await?;
+        let AuditStep::Round {
+            round: k, tables, ..
+        } = &round
+        else {
+            unreachable!("round() makes a round step")
+        };
+        let bar = indicatif::ProgressBar::new(tables.len() as u64)
+            .with_message(format!("round {k}: hand-counting receipt boxes"));
+        for t in tables {
+            let i = election
+                .tables
+                .binary_search_by(|x| x.id.as_str().cmp(t))
+                .map_err(|_| anyhow::anyhow!("table {t} is not in the package"))?;
+            let (receipts, counts) = tally_records(election, t, &days[i].records.concat())?;
+            desk.record(name, t, receipts, counts).await?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let (_, risk) = desk.risk(name).await?;
+        let AuditStep::Risk {
+            contests, outcome, ..
+        } = &risk
+        else {
+            unreachable!("risk() makes a risk step")
+        };
+        let per: Vec<String> = contests
+            .iter()
+            .map(|c| {
+                let v = match c.verdict {
+                    Verdict::Confirmed => "confirmed".to_string(),
+                    Verdict::FullHandCount => "full hand count".to_string(),
+                    Verdict::Escalate(n) => format!("escalate by {n}"),
+                };
+                format!("{} risk {} {v}", c.contest, risk_text(c.risk))
+            })
+            .collect();
+        eprintln!(
+            "      round {k}: {} tables drawn and counted; {}",
+            tables.len(),
+            per.join("; ")
+        );
+        if !matches!(outcome, Verdict::Escalate(_)) {
+            let (_, a) = desk.audit(name).await?;
+            eprintln!(
+                "      audit {name}: {} after {} tables counted by hand",
+                match outcome {
+                    Verdict::Confirmed => "OUTCOME CONFIRMED at risk limit 0.05".to_string(),
+                    _ => "FULL HAND COUNT REQUIRED".to_string(),
+                },
+                a.counts.len()
+            );
+            return Ok(*outcome);
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// Tables in the synthetic election.
+    #[arg(long, default_value_t = 1000)]
+    tables: usize,
+    /// Audits per scenario, each from its own seed.
+    #[arg(long, default_value_t = 2000)]
+    trials: u64,
+    /// The risk limit.
+    #[arg(long, default_value = "0.05")]
+    risk_limit: String,
+}
+
+/// One scenario's figures.
+struct Outcome {
+    confirmed: u64,
+    tables: u64,
+    rounds: u64,
+}
+
+/// Runs one audit to its end with the hand counts `truth` gives.
+fn simulate_one(
+    election: &Election,
+    start: &workflow::Audit,
+    seed: String,
+    truth: &std::collections::BTreeMap<String, Vec<HandCount>>,
+) -> Result<(bool, u64, u64)> {
+    let mut a = start.clone();
+    let commitment = a.commitment;
+    let step = |a: &mut workflow::Audit, s: AuditStep| {
+        a.apply(election, &s)
+            .map_err(|e| anyhow::anyhow!("simulated audit: {e}"))
+    };
+    step(
+        &mut a,
+        AuditStep::Seed {
+            commitment,
+            contributions: vec![
+                ("SIM-A".into(), seed[..12].to_string()),
+                ("SIM-B".into(), seed[12..].to_string()),
+            ],
+            seed,
+        },
+    )?;
+    loop {
+        match a.next() {
+            Next::Round(_) => {
+                let s = a.derive_round()?;
+                step(&mut a, s)?;
+            }
+            Next::Count(tables) => {
+                for t in tables {
+                    let s = AuditStep::Count {
+                        commitment,
+                        receipts: 0,
+                        contests: truth[&t].clone(),
+                        table: t,
+                    };
+                    step(&mut a, s)?;
+                }
+            }
+            Next::Risk(_) => {
+                let s = a.derive_risk(election)?;
+                step(&mut a, s)?;
+            }
+            Next::Done(v) => {
+                return Ok((
+                    v == Verdict::Confirmed,
+                    a.counts.len() as u64,
+                    a.rounds.len() as u64,
+                ))
+            }
+            Next::Seed => bail!("seeded above"),
+        }
+    }
+}
+
+/// `acta bench audit`: the audit's risk, measured.
+pub fn simulate(args: SimArgs) -> Result<()> {
+    use rayon::prelude::*;
+    use sha2::Digest as _;
+    let alpha = parse_fraction(&args.risk_limit)
+        .with_context(|| format!("--risk-limit {:?}", args.risk_limit))?;
+    eprintln!("making a synthetic election of {} tables…", args.tables);
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 2026,
+        tables: args.tables,
+    });
+    let election = &g.election;
+    let contest = election
+        .contests
+        .iter()
+        .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality && c.seats == 1)
+        .context("the synthetic election has no national single-winner contest")?;
+    let mut population = workflow::Population::default();
+    let mut reported: std::collections::BTreeMap<String, Vec<HandCount>> = Default::default();
+    for signed in acta_synth::direct::actas(&g, 1) {
+        let o = acta_sheet::Acta::open(signed.as_bytes(), election)?;
+        let counts: Vec<HandCount> = o
+            .acta
+            .contests
+            .iter()
+            .map(|c| HandCount {
+                contest: c.contest.clone(),
+                votes: c
+                    .votes
+                    .iter()
+                    .map(|(k, n)| (k.clone(), u64::from(*n)))
+                    .collect(),
+                blank: u64::from(c.blank),
+                null: u64::from(c.null),
+            })
+            .collect();
+        population.counted.push(workflow::Reported {
+            table: o.acta.table.clone(),
+            acta: o.body_hash,
+            ballots: u64::from(o.acta.ballots),
+            votes: counts
+                .iter()
+                .map(|h| (h.contest.clone(), h.votes.iter().cloned().collect()))
+                .collect(),
+        });
+        reported.insert(o.acta.table.clone(), counts);
+    }
+    let checkpoint = Checkpoint {
+        origin: election.log_origin.clone(),
+        size: args.tables as u64,
+        root: [0; 32],
+    };
+    let commit = workflow::commit(
+        election,
+        &population,
+        checkpoint,
+        "SIM",
+        alpha,
+        4,
+        std::slice::from_ref(&contest.id),
+    )?;
+    let hash = acta_sheet::body_hash(&commit.to_text());
+    let start = workflow::Audit::start(election, args.tables as u64, hash, &commit, population)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let plan = &start.plans[0];
+    let (w, l) = (&plan.assertions[0].winner, &plan.assertions[0].loser);
+    let margin = plan.margins[0];
+    eprintln!(
+        "contest {}: {} announced winner by {} votes over {}; total error bound U = {:.1}",
+        contest.id,
+        w,
+        margin,
+        l,
+        plan.total_bound()
+    );
+
+    // The truth the receipts tell when the announced outcome is wrong:
+    // votes of the winner's cards given to the runner-up's first card, just
+    // enough in all (margin/2 + 1) to make the runner-up the true winner —
+    // either at as few tables as it takes, or spread thin over every table.
+    let need = u64::try_from(margin / 2 + 1).context("a positive margin")?;
+    let wrong = |spread: bool| -> std::collections::BTreeMap<String, Vec<HandCount>> {
+        let mut truth = reported.clone();
+        let winner_votes = |h: &HandCount| -> u64 {
+            h.votes
+                .iter()
+                .filter(|(k, _)| acta_election::candidate_of(k) == w)
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let of = |cs: &Vec<HandCount>| {
+            cs.iter()
+                .filter(|h| h.contest == contest.id)
+                .map(winner_votes)
+                .sum::<u64>()
+        };
+        let total: u64 = truth.values().map(of).sum();
+        let mut order: Vec<String> = truth.keys().cloned().collect();
+        if !spread {
+            order.sort_by_key(|t| std::cmp::Reverse(of(&truth[t])));
+        }
+        let mut left = need;
+        for t in order {
+            if left == 0 {
+                break;
+            }
+            let Some(h) = truth
+                .get_mut(&t)
+                .and_then(|cs| cs.iter_mut().find(|h| h.contest == contest.id))
+            else {
+                continue;
+            };
+            let have = winner_votes(h);
+            let mut take = if spread {
+                (have * need).div_ceil(total.max(1))
+            } else {
+                have
+            }
+            .min(left);
+            left -= take;
+            let Some(to) = h
+                .votes
+                .iter()
+                .position(|(k, _)| acta_election::candidate_of(k) == l)
+            else {
+                continue;
+            };
+            let mut moved = 0;
+            for v in h.votes.iter_mut() {
+                if acta_election::candidate_of(&v.0) == w {
+                    let m = v.1.min(take);
+                    v.1 -= m;
+                    take -= m;
+                    moved += m;
+                }
+            }
+            h.votes[to].1 += moved;
+        }
+        truth
+    };
+    let scenarios = [
+        ("clean: receipts agree with every acta", reported.clone()),
+        ("wrong outcome, errors at the fewest tables", wrong(false)),
+        ("wrong outcome, errors spread over every table", wrong(true)),
+    ];
+    let mut rows = Vec::new();
+    for (name, truth) in &scenarios {
+        let bar = indicatif::ProgressBar::new(args.trials).with_message(name.to_string());
+        let results: Vec<(bool, u64, u64)> = (0..args.trials)
+            .into_par_iter()
+            .map(|k| {
+                // 24 digits per trial, as the parties' dice would give.
+                let d = sha2::Sha256::digest(format!("trial {k}").as_bytes());
+                let seed: String = d
+                    .iter()
+                    .take(24)
+                    .map(|b| char::from(b'0' + b % 10))
+                    .collect();
+                let r = simulate_one(election, &start, seed, truth);
+                bar.inc(1);
+                r
+            })
+            .collect::<Result<_>>()?;
+        bar.finish_and_clear();
+        rows.push((
+            *name,
+            Outcome {
+                confirmed: results.iter().filter(|r| r.0).count() as u64,
+                tables: results.iter().map(|r| r.1).sum(),
+                rounds: results.iter().map(|r| r.2).sum(),
+            },
+        ));
+    }
+    let a = f64::from(alpha) / 1e6;
+    println!(
+        "audit simulation: {} tables, contest {}, announced margin {} votes, risk limit {}, {} audits per scenario (MACRO, PPEB, up to 4 rounds)",
+        args.tables,
+        contest.id,
+        margin,
+        fraction_text(alpha),
+        args.trials
+    );
+    println!(
+        "{:<48} {:>10} {:>10} {:>12} {:>8}",
+        "scenario", "confirmed", "rate", "tables/audit", "rounds"
+    );
+    for (name, o) in &rows {
+        println!(
+            "{:<48} {:>10} {:>10.4} {:>12.1} {:>8.2}",
+            name,
+            o.confirmed,
+            o.confirmed as f64 / args.trials as f64,
+            o.tables as f64 / args.trials as f64,
+            o.rounds as f64 / args.trials as f64
+        );
+    }
+    for (name, o) in rows.iter().skip(1) {
+        let rate = o.confirmed as f64 / args.trials as f64;
+        println!(
+            "measured risk ({name}): {rate:.4} {} the risk limit {a}",
+            if rate <= a { "≤" } else { "EXCEEDS" }
+        );
+    }
     Ok(())
 }

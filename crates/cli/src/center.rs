@@ -59,7 +59,12 @@ pub struct Open {
 }
 
 impl Open {
-    fn config(&self) -> Result<acta_center::Config> {
+    /// The center's signing key, for the authority's tools that sign with it.
+    pub fn key(&self) -> Result<acta_note::Signer> {
+        read_key(&self.key)
+    }
+
+    pub fn config(&self) -> Result<acta_center::Config> {
         Ok(acta_center::Config::new(
             &self.db,
             std::fs::read(&self.package)

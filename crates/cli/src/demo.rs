@@ -78,7 +78,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let out = args.out.canonicalize()?;
 
     eprintln!(
-        "[1/6] key ceremony: two party witnesses and {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
+        "[1/7] key ceremony: two party witnesses and {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
         args.tables,
         ceremony::AUDITORS,
         args.seed
@@ -123,7 +123,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         .db
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", out.join("center.db").display()));
-    eprintln!("[2/6] starting the center on loopback (store {db}), witnessed by two parties");
+    eprintln!("[2/7] starting the center on loopback (store {db}), witnessed by two parties");
     let center = acta_center::Center::open(acta_center::Config::new(
         &db,
         g.package.clone().into_bytes(),
@@ -143,7 +143,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     }
     write(&out.join("center-url.txt"), format!("{url}\n"))?;
 
-    eprintln!("[3/6] election day at {} tables", args.tables);
+    eprintln!("[3/7] election day at {} tables", args.tables);
     let days = {
         let g = g.clone();
         tokio::task::spawn_blocking(move || -> Vec<acta_synth::simulate::TableDay> {
@@ -163,8 +163,25 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         })
         .await?
     };
+    let mut days = days;
+    if args.tamper == Some(Lie::Miscount) {
+        let mut actas: Vec<String> = days.iter().map(|d| d.acta.clone()).collect();
+        let altered = dishonest::miscount(&g, &mut actas)?;
+        for (d, a) in days.iter_mut().zip(actas) {
+            d.acta = a;
+        }
+        eprintln!(
+            "      COMPROMISED MACHINES: {} tables sign actas that give the leader's votes to the runner-up; their receipts stay true (first: {})",
+            altered.len(),
+            altered.first().map(String::as_str).unwrap_or("-")
+        );
+    }
     for (t, day) in g.election.tables.iter().zip(&days) {
         write(&out.join("actas").join(format!("{}.note", t.id)), &day.acta)?;
+        write(
+            &out.join("boxes").join(format!("{}.records", t.id)),
+            day.records.concat(),
+        )?;
         write(&out.join("zero").join(format!("{}.note", t.id)), &day.zero)?;
     }
     let first = &g.election.tables[0].id;
@@ -178,7 +195,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     )?;
 
     eprintln!(
-        "[4/6] transmitting {} zero reports and actas over HTTP to {url}; each station keeps its receipt",
+        "[4/7] transmitting {} zero reports and actas over HTTP to {url}; each station keeps its receipt",
         days.len()
     );
     let intercepted: std::collections::BTreeSet<String> = args
@@ -259,7 +276,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         dishonest::tell(&authority, lie).await?;
     }
 
-    eprintln!("[5/6] the authority announces the totals: signed once, appended to the log");
+    eprintln!("[5/7] the authority announces the totals: signed once, appended to the log");
     let (announcement, receipt) = center.announce().await?;
     write(&out.join("announcement.note"), &announcement)?;
     write(&out.join("announcement.tlog-proof"), &receipt.receipt)?;
@@ -277,9 +294,11 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             }
         }
     }
+    eprintln!("[6/7] post-election audit of the national contests: manifest logged, then the parties' dice, then rounds of hand counts of the drawn tables' receipts against their actas");
+    let audited = crate::audit::demo(&center, &g, &days).await?;
     write(&out.join("checkpoint.note"), center.checkpoint().await?)?;
 
-    eprintln!("[6/6] independent observer: mirror, verify, re-add, compare");
+    eprintln!("[7/7] independent observer: mirror, verify, re-add, compare");
     let proxy = match &args.tamper {
         Some(lie) => dishonest::proxy(&url, &authority, lie).await?,
         None => None,
@@ -384,8 +403,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         "browse the results, down to each table's acta: acta results serve --dir {0} --trust {0}/trust.txt",
         out.display()
     );
+    if audited != acta_sheet::audit::Verdict::Confirmed {
+        println!("the post-election audit did not confirm the announced outcome: a full hand count of the receipts is required");
+    }
     Ok(
-        if report.verdict == acta_observer::verify::Verdict::Consistent {
+        if report.verdict == acta_observer::verify::Verdict::Consistent
+            && audited == acta_sheet::audit::Verdict::Confirmed
+        {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

@@ -61,7 +61,8 @@ enum Command {
     /// Mirror a center, verify everything, re-add, and give a verdict.
     /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
     Observe(observe::ObserveArgs),
-    /// Audits: the public sample.
+    /// Post-election audits, each step a signed note in the log: commit,
+    /// seed, round, record, risk, status; and the public sample on its own.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
     /// The results site: totals, drill-down to each table's signed acta and
@@ -214,7 +215,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(cmd) => bench::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Observe(args) => observe::run(args).await,
         Command::Results(cmd) => results::run(cmd).await.map(|_| ExitCode::SUCCESS),
-        Command::Audit(cmd) => audit::run(cmd).map(|_| ExitCode::SUCCESS),
+        Command::Audit(cmd) => audit::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Evidence(cmd) => observe::evidence(cmd).await,
         Command::VerifyActa(args) => {
             let e = acta_election::Election::open(

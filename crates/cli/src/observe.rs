@@ -56,6 +56,9 @@ pub struct ObserveArgs {
     peak_memory: bool,
 }
 
+// Parsed once per process from the command line: the size of the larger
+// variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(clap::Subcommand)]
 pub enum EvidenceCmd {
     /// Observe a center and write everything behind the verdict into one

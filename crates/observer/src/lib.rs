@@ -484,6 +484,14 @@ async fn observe_all(
         ));
     }
 
+    let mut audits = Vec::new();
+    if !ledger.audits.is_empty() {
+        step("re-deriving every audit step in the log: manifest, seed, draws, risk");
+        let (replayed, found) = acta_verify::audit::replay(&election, &ledger, root_at);
+        audits = acta_verify::audit::summaries(&replayed);
+        findings.extend(found);
+    }
+
     let mut paper_checks = Vec::new();
     if !opts.paper.is_empty() || !opts.receipts.is_empty() {
         step("checking the paper actas and receipts");
@@ -549,6 +557,7 @@ async fn observe_all(
         paper: paper_checks,
         unchecked,
         notes,
+        audits,
         groups: Vec::new(),
         findings,
     };
@@ -622,6 +631,7 @@ fn package_report(package: &[u8], e: acta_election::Error) -> Report {
         paper: Vec::new(),
         unchecked: Vec::new(),
         notes: Vec::new(),
+        audits: Vec::new(),
         groups: Vec::new(),
         findings: vec![Finding {
             kind: FindingKind::Package,

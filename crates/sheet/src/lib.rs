@@ -17,6 +17,7 @@
 
 mod acta;
 mod announcement;
+pub mod audit;
 mod entry;
 pub mod journal;
 pub mod qr;
@@ -27,6 +28,7 @@ pub use acta::{
     body_hash, Acta, Alarm, ContestCount, Hold, OpenedActa, ALARMS, LATE_CLOSE_SECONDS,
 };
 pub use announcement::{Announcement, Tally, ANNOUNCEMENT_FORMAT};
+pub use audit::{AuditNote, AuditStep, AUDIT_FORMAT};
 pub use entry::{Content, Entry, EntryKind};
 pub use zero::ZeroReport;
 

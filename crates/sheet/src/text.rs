@@ -81,6 +81,22 @@ impl<'a> Lines<'a> {
         Ok(vals)
     }
 
+    /// Consumes a line that must start with `key`, whatever its values.
+    pub(crate) fn field_any(&mut self, key: &str) -> Result<Vec<&'a str>, Error> {
+        let line = self.line_no();
+        let l = self
+            .lines
+            .get(self.pos)
+            .ok_or_else(|| syntax(line, format!("missing line '{key}'")))?;
+        let mut parts = l.split(' ');
+        let k = parts.next().unwrap_or("");
+        if k != key {
+            return Err(syntax(line, format!("expected '{key}', found '{k}'")));
+        }
+        self.pos += 1;
+        Ok(parts.collect())
+    }
+
     /// Consumes a `key value` line.
     pub(crate) fn one(&mut self, key: &str) -> Result<&'a str, Error> {
         Ok(self.field(key, 1)?[0])

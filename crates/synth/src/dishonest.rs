@@ -84,6 +84,13 @@ pub enum Lie {
     /// with the center key, moves a seat between parties (or gives a
     /// plurality win to the runner-up); appended to the log in the database.
     WrongSeats,
+    /// `miscount`: the machines of as few tables as it takes are
+    /// compromised — each prints true receipts but signs an acta that moves
+    /// the votes of the leading candidate of a national plurality contest to
+    /// the runner-up, so the runner-up is announced the winner. Every acta
+    /// is authentic and every published figure adds up: only a hand count
+    /// of the receipts against the actas (`acta audit`) can find it.
+    Miscount,
     /// `area-figure`: a proxy adds 50 ballots (and 50 votes to one choice)
     /// to one municipality's published totals, on its results page and in
     /// the list of every area's totals.
@@ -91,7 +98,7 @@ pub enum Lie {
 }
 
 /// Every lie's name, as typed.
-pub const NAMES: &str = "inflate-turnout=N, alter-votes, drop-tables=N, phantom-table, wrong-machine, conflicting-acta, swap-package, fork-log, hide-alarms, wrong-seats, area-figure";
+pub const NAMES: &str = "inflate-turnout=N, alter-votes, drop-tables=N, phantom-table, wrong-machine, conflicting-acta, swap-package, fork-log, hide-alarms, wrong-seats, area-figure, miscount";
 
 impl std::str::FromStr for Lie {
     type Err = String;
@@ -118,6 +125,7 @@ impl std::str::FromStr for Lie {
                 "hide-alarms" => Lie::HideAlarms,
                 "wrong-seats" => Lie::WrongSeats,
                 "area-figure" => Lie::AreaFigure,
+                "miscount" => Lie::Miscount,
                 _ => return Err(format!("unknown lie {s:?}; known: {NAMES}")),
             },
         })
@@ -138,6 +146,7 @@ impl std::fmt::Display for Lie {
             Lie::HideAlarms => f.write_str("hide-alarms"),
             Lie::WrongSeats => f.write_str("wrong-seats"),
             Lie::AreaFigure => f.write_str("area-figure"),
+            Lie::Miscount => f.write_str("miscount"),
         }
     }
 }
@@ -1116,6 +1125,95 @@ impl Proxy {
             ),
         }
     }
+}
+
+/// Tells `miscount` at the machines, before anything is transmitted: in the
+/// first national single-winner plurality contest, the actas of the tables
+/// where the leader has most votes are re-signed by their own machines with
+/// all of the leader's votes moved to the runner-up's first card, table
+/// after table, until the runner-up leads by at least one vote more than a
+/// fiftieth of the old margin. Ballots, turnout and the records root stay
+/// as counted, so the actas still add up. Returns the tables altered.
+pub fn miscount(g: &Ceremony, actas: &mut [String]) -> Result<Vec<String>, Error> {
+    let e = &g.election;
+    let contest = e
+        .contests
+        .iter()
+        .find(|c| c.scope.is_empty() && c.kind == Kind::Plurality && c.seats == 1)
+        .ok_or_else(|| Error::Nothing("no national single-winner plurality contest".into()))?;
+    let mut parsed: Vec<Acta> = actas
+        .iter()
+        .map(|a| parse_acta(a))
+        .collect::<Result<_, _>>()?;
+    let candidate_votes = |a: &Acta, who: &str| -> u64 {
+        a.contests
+            .iter()
+            .filter(|c| c.contest == contest.id)
+            .flat_map(|c| c.votes.iter())
+            .filter(|(code, _)| acta_election::candidate_of(code) == who)
+            .map(|(_, n)| u64::from(*n))
+            .sum()
+    };
+    let mut totals: Vec<(u64, &str)> = contest
+        .candidates
+        .iter()
+        .map(|c| {
+            (
+                parsed.iter().map(|a| candidate_votes(a, &c.id)).sum(),
+                c.id.as_str(),
+            )
+        })
+        .collect();
+    totals.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let [(tw, w), (tl, l), ..] = totals[..] else {
+        return Err(Error::Nothing(
+            "the contest has fewer than two candidates".into(),
+        ));
+    };
+    let (w, l) = (w.to_string(), l.to_string());
+    let mut order: Vec<usize> = (0..parsed.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(candidate_votes(&parsed[i], &w)));
+    let mut lead = i128::from(tw) - i128::from(tl);
+    let target = -(i128::from(tw - tl) / 50 + 1);
+    let mut altered = Vec::new();
+    for i in order {
+        if lead <= target {
+            break;
+        }
+        let a = &mut parsed[i];
+        let Some(c) = a.contests.iter_mut().find(|c| c.contest == contest.id) else {
+            continue;
+        };
+        let moved: u32 = c
+            .votes
+            .iter()
+            .filter(|(code, _)| acta_election::candidate_of(code) == w)
+            .map(|(_, n)| *n)
+            .sum();
+        let Some(to) = c
+            .votes
+            .iter()
+            .position(|(code, _)| acta_election::candidate_of(code) == l)
+        else {
+            continue;
+        };
+        if moved == 0 {
+            continue;
+        }
+        for v in c.votes.iter_mut() {
+            if acta_election::candidate_of(&v.0) == w {
+                v.1 = 0;
+            }
+        }
+        c.votes[to].1 += moved;
+        lead -= 2 * i128::from(moved);
+        actas[i] = a.sign(&g.machines[i]);
+        altered.push(a.table.clone());
+    }
+    if lead > 0 {
+        return Err(Error::Nothing("not enough votes to move".into()));
+    }
+    Ok(altered)
 }
 
 #[cfg(test)]

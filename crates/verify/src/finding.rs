@@ -52,6 +52,10 @@ pub enum FindingKind {
     LogRoot,
     /// The public checkpoint lacks the witness cosignatures the package requires.
     Cosignatures,
+    /// A logged audit step is not what the log before it gives: a manifest
+    /// that is not the counted actas at its checkpoint, a seed before the
+    /// commitment, draws or a risk the seed and the hand counts do not give.
+    Audit,
 }
 
 impl FindingKind {
@@ -76,6 +80,7 @@ impl FindingKind {
             FindingKind::EntryStatus => "entry-status",
             FindingKind::LogRoot => "log-root",
             FindingKind::Cosignatures => "cosignatures",
+            FindingKind::Audit => "audit",
         }
     }
 
@@ -108,6 +113,7 @@ impl FindingKind {
             FindingKind::EntryStatus => "an entry's status differs from what its acta says",
             FindingKind::LogRoot => "the log served does not match its signed root",
             FindingKind::Cosignatures => "the checkpoint lacks the witness cosignatures required",
+            FindingKind::Audit => "a logged audit step is not what the log before it gives",
         }
     }
 }

@@ -145,6 +145,9 @@ pub struct Ledger {
     pub held: Vec<HeldActa>,
     /// Every announcement in the log: index and signed note.
     pub announcements: Vec<(u64, String)>,
+    /// Every audit step in the log: index and signed note.
+    #[serde(default)]
+    pub audits: Vec<(u64, String)>,
     /// Log indices of conflicting actas (second bodies of a machine).
     #[serde(default)]
     pub conflicting_actas: Vec<u64>,
@@ -163,6 +166,7 @@ impl Ledger {
             tables: vec![TableFacts::default(); election.tables.len()],
             held: Vec::new(),
             announcements: Vec::new(),
+            audits: Vec::new(),
             conflicting_actas: Vec::new(),
             findings: Vec::new(),
             exhibits: BTreeMap::new(),
@@ -234,6 +238,11 @@ impl Ledger {
 
     fn fold(&mut self, election: &Election, i: u64, note: &[u8], e: Entry) -> Status {
         let kind = e.kind();
+        if let Content::Audit(_) = e.content {
+            self.audits
+                .push((i, String::from_utf8_lossy(note).into_owned()));
+            return Status::Logged;
+        }
         let Some(t) = e.table().and_then(|id| table_index(election, id)) else {
             self.announcements
                 .push((i, String::from_utf8_lossy(note).into_owned()));

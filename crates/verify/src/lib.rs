@@ -10,10 +10,12 @@
 //! - [`checkpoints`]: signed checkpoints seen earlier or elsewhere against
 //!   the log verified now (forks and split views);
 //! - [`paper`]: actas and receipts held on paper against the log;
+//! - [`audit`]: the audits in the log, re-derived step by step;
 //! - [`report`]: the verdict, headline first.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod checkpoints;
 pub mod compare;
 pub mod finding;

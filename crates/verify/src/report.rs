@@ -77,6 +77,9 @@ pub struct Report {
     /// Remarks that do not limit the verdict (a state set aside).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The audits in the log, as re-derived from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audits: Vec<crate::audit::AuditSummary>,
     /// Findings grouped by kind, most serious first.
     pub groups: Vec<Group>,
     /// Every discrepancy, most serious kind first.
@@ -131,6 +134,9 @@ impl Report {
                     thousands(self.unreported.len() as u64),
                     thousands(self.tables_total)
                 ));
+            }
+            for a in &self.audits {
+                s.push_str(&format!("; audit {}: {}", a.audit, a.status));
             }
             return s;
         };

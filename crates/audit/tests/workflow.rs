@@ -1,0 +1,388 @@
+//! The audit workflow over a synthetic election: an honest audit is
+//! re-derived step by step and confirmed; every step a dishonest authority
+//! could log out of turn or bent — a seed before the manifest, a manifest
+//! that is not the log's, hand-picked tables, a risk the counts do not give
+//! — is disputed by the replay, naming the step.
+
+use std::collections::BTreeMap;
+
+use acta_audit::workflow::{self, Next, Population, Reported};
+use acta_election::Election;
+use acta_sheet::audit::{AuditNote, AuditStep, HandCount, Verdict};
+use acta_sheet::Acta;
+use acta_tlog::Checkpoint;
+
+struct Fixture {
+    election: Election,
+    population: Population,
+    actas: BTreeMap<String, Acta>,
+    checkpoint: Checkpoint,
+}
+
+fn fixture(tables: usize) -> Fixture {
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 7, tables });
+    let election = g.election.clone();
+    let mut population = Population::default();
+    let mut actas = BTreeMap::new();
+    for signed in acta_synth::direct::actas(&g, 11) {
+        let o = Acta::open(signed.as_bytes(), &election).unwrap();
+        let votes = o
+            .acta
+            .contests
+            .iter()
+            .map(|c| {
+                (
+                    c.contest.clone(),
+                    c.votes
+                        .iter()
+                        .map(|(k, n)| (k.clone(), u64::from(*n)))
+                        .collect(),
+                )
+            })
+            .collect();
+        population.counted.push(Reported {
+            table: o.acta.table.clone(),
+            acta: o.body_hash,
+            ballots: u64::from(o.acta.ballots),
+            votes,
+        });
+        actas.insert(o.acta.table.clone(), o.acta);
+    }
+    population.counted.sort_by(|a, b| a.table.cmp(&b.table));
+    let checkpoint = Checkpoint {
+        origin: election.log_origin.clone(),
+        size: 2 * tables as u64,
+        root: [7; 32],
+    };
+    Fixture {
+        election,
+        population,
+        actas,
+        checkpoint,
+    }
+}
+
+/// The hand count that agrees with the acta.
+fn honest(acta: &Acta) -> (u64, Vec<HandCount>) {
+    (
+        u64::from(acta.ballots),
+        acta.contests
+            .iter()
+            .map(|c| HandCount {
+                contest: c.contest.clone(),
+                votes: c
+                    .votes
+                    .iter()
+                    .map(|(k, n)| (k.clone(), u64::from(*n)))
+                    .collect(),
+                blank: u64::from(c.blank),
+                null: u64::from(c.null),
+            })
+            .collect(),
+    )
+}
+
+fn note(e: &Election, step: AuditStep) -> AuditNote {
+    AuditNote {
+        election: e.id.clone(),
+        audit: "POST-1".into(),
+        step,
+    }
+}
+
+/// Runs an audit to its end, logging every step as the authority's tool
+/// derives it; `count` gives each drawn table's hand count.
+fn run(
+    f: &Fixture,
+    contests: &[String],
+    count: impl Fn(&Acta) -> (u64, Vec<HandCount>),
+) -> (Vec<(u64, [u8; 32], AuditNote)>, workflow::Audit) {
+    let e = &f.election;
+    let commit = workflow::commit(
+        e,
+        &f.population,
+        f.checkpoint.clone(),
+        "POST-1",
+        50_000,
+        3,
+        contests,
+    )
+    .unwrap();
+    let hash = acta_sheet::body_hash(&commit.to_text());
+    let mut log = vec![(f.checkpoint.size, hash, commit.clone())];
+    let mut a =
+        workflow::Audit::start(e, f.checkpoint.size, hash, &commit, f.population.clone()).unwrap();
+    let mut push = |a: &mut workflow::Audit, step: AuditStep| {
+        a.apply(e, &step).unwrap();
+        let n = note(e, step);
+        let h = acta_sheet::body_hash(&n.to_text());
+        log.push((log.len() as u64 + f.checkpoint.size, h, n));
+    };
+    push(
+        &mut a,
+        AuditStep::Seed {
+            commitment: hash,
+            contributions: vec![
+                ("PARTY-A".into(), "31415926535".into()),
+                ("PARTY-B".into(), "27182818284".into()),
+            ],
+            seed: "3141592653527182818284".into(),
+        },
+    );
+    loop {
+        match a.next() {
+            Next::Round(_) => {
+                let s = a.derive_round().unwrap();
+                push(&mut a, s);
+            }
+            Next::Count(tables) => {
+                for t in tables {
+                    let (receipts, contests) = count(&f.actas[&t]);
+                    push(
+                        &mut a,
+                        AuditStep::Count {
+                            commitment: hash,
+                            table: t,
+                            receipts,
+                            contests,
+                        },
+                    );
+                }
+            }
+            Next::Risk(_) => {
+                let s = a.derive_risk(e).unwrap();
+                push(&mut a, s);
+            }
+            Next::Done(_) => break,
+            Next::Seed => unreachable!("seeded above"),
+        }
+    }
+    (log, a)
+}
+
+fn plurality(e: &Election) -> String {
+    e.contests
+        .iter()
+        .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
+        .unwrap()
+        .id
+        .clone()
+}
+
+fn replay(f: &Fixture, log: &[(u64, [u8; 32], AuditNote)]) -> workflow::Replay {
+    workflow::replay(&f.election, log, |cp| {
+        if *cp == f.checkpoint {
+            Ok(f.population.clone())
+        } else {
+            Err("not this log's checkpoint".into())
+        }
+    })
+}
+
+#[test]
+fn an_honest_audit_is_confirmed_in_one_round_and_replays_without_dispute() {
+    let f = fixture(40);
+    let c = plurality(&f.election);
+    let (log, a) = run(&f, std::slice::from_ref(&c), honest);
+    assert_eq!(a.next(), Next::Done(Verdict::Confirmed));
+    assert_eq!(a.rounds.len(), 1, "clean counts confirm in the first round");
+    // Within the expected number of tables: no more than round 1's draws.
+    let plan = &a.plans[0];
+    let n0 = workflow::first_round(0.05, plan.total_bound());
+    assert!(
+        a.counts.len() as u64 <= n0,
+        "{} tables for {n0} draws",
+        a.counts.len()
+    );
+    let AuditStep::Risk { contests, .. } = &log.last().unwrap().2.step else {
+        panic!("the audit ends with its risk")
+    };
+    assert!(
+        contests[0].risk <= 50_000,
+        "risk {} over the limit",
+        contests[0].risk
+    );
+    let r = replay(&f, &log);
+    assert!(r.disputes.is_empty(), "{:?}", r.disputes);
+    assert_eq!(r.audits["POST-1"].next(), Next::Done(Verdict::Confirmed));
+    // Every step's text parses back to itself.
+    for (_, _, n) in &log {
+        assert_eq!(AuditNote::parse(&n.to_text()).unwrap(), *n);
+    }
+}
+
+#[test]
+fn receipts_that_contradict_the_actas_end_in_a_full_hand_count() {
+    let f = fixture(40);
+    let c = plurality(&f.election);
+    // Every box holds receipts for the runner-up where the acta says the
+    // winner: the hand count gives all of the winner's votes to the loser.
+    let plan = workflow::plan(&f.election, &f.population, &c).unwrap();
+    let (w, l) = (
+        plan.assertions[0].winner.clone(),
+        plan.assertions[0].loser.clone(),
+    );
+    let (log, a) = run(&f, std::slice::from_ref(&c), |acta| {
+        let (n, mut cs) = honest(acta);
+        for h in cs.iter_mut().filter(|h| h.contest == c) {
+            let moved: u64 = h
+                .votes
+                .iter_mut()
+                .filter(|(k, _)| acta_election::candidate_of(k) == w)
+                .map(|(_, n)| std::mem::take(n))
+                .sum();
+            let to = h
+                .votes
+                .iter()
+                .position(|(k, _)| acta_election::candidate_of(k) == l)
+                .unwrap();
+            h.votes[to].1 += moved;
+        }
+        (n, cs)
+    });
+    assert_eq!(a.next(), Next::Done(Verdict::FullHandCount));
+    assert!(replay(&f, &log).disputes.is_empty());
+}
+
+#[test]
+fn steps_out_of_turn_or_bent_are_disputed() {
+    let f = fixture(30);
+    let c = plurality(&f.election);
+    let (log, _) = run(&f, std::slice::from_ref(&c), honest);
+    let seed_at = 1;
+    let round_at = 2;
+    let risk_at = log.len() - 1;
+    let dispute_of = |log: &[(u64, [u8; 32], AuditNote)]| {
+        let r = replay(&f, log);
+        assert!(!r.disputes.is_empty(), "a bent log must be disputed");
+        r.disputes[0].clone()
+    };
+
+    // A seed logged before the manifest.
+    let mut bent = log.clone();
+    bent.swap(0, seed_at);
+    let d = dispute_of(&bent);
+    assert_eq!(d.step, "seed");
+    assert!(d.what.contains("no manifest"), "{}", d.what);
+
+    // A manifest that leaves a table out.
+    let mut bent = log.clone();
+    let AuditStep::Commit(cm) = &mut bent[0].2.step else {
+        panic!()
+    };
+    cm.tables -= 1;
+    let d = dispute_of(&bent);
+    assert_eq!(d.step, "commit");
+    assert!(d.what.contains("counted"), "{}", d.what);
+
+    // A round whose tables were hand-picked instead of drawn.
+    let mut bent = log.clone();
+    let AuditStep::Round { tables, .. } = &mut bent[round_at].2.step else {
+        panic!()
+    };
+    let picked = f
+        .population
+        .counted
+        .iter()
+        .map(|r| r.table.clone())
+        .find(|t| !tables.contains(t))
+        .unwrap();
+    tables[0] = picked;
+    tables.sort();
+    let d = dispute_of(&bent);
+    assert_eq!((d.step.as_str(), d.index), ("round", bent[round_at].0));
+
+    // A risk that says confirmed at a lower risk than the counts give.
+    let mut bent = log.clone();
+    let AuditStep::Risk { contests, .. } = &mut bent[risk_at].2.step else {
+        panic!()
+    };
+    contests[0].risk = contests[0].risk.saturating_sub(1).max(1) / 2;
+    let d = dispute_of(&bent);
+    assert_eq!(d.step, "risk");
+
+    // A seed of one party's digits only.
+    let mut bent = log.clone();
+    if let AuditStep::Seed {
+        contributions,
+        seed,
+        ..
+    } = &mut bent[seed_at].2.step
+    {
+        contributions.truncate(1);
+        *seed = contributions[0].1.clone();
+    }
+    let d = dispute_of(&bent);
+    assert!(d.what.contains("at least 2 parties"), "{}", d.what);
+
+    // A hand count of a table nobody drew.
+    let mut bent = log.clone();
+    let count_at = bent
+        .iter()
+        .position(|(_, _, n)| matches!(n.step, AuditStep::Count { .. }))
+        .unwrap();
+    let AuditStep::Count { table, .. } = &mut bent[count_at].2.step else {
+        panic!()
+    };
+    *table = picked_not_drawn(&f, &log);
+    let d = dispute_of(&bent);
+    assert_eq!(d.step, "count");
+
+    // A manifest at a checkpoint that is not the log's.
+    let mut bent = log.clone();
+    let AuditStep::Commit(cm) = &mut bent[0].2.step else {
+        panic!()
+    };
+    cm.checkpoint.root = [8; 32];
+    let d = dispute_of(&bent);
+    assert_eq!(d.step, "commit");
+    // …and everything after it follows a disputed manifest.
+    assert_eq!(replay(&f, &bent).disputes.len(), bent.len());
+}
+
+fn picked_not_drawn(f: &Fixture, log: &[(u64, [u8; 32], AuditNote)]) -> String {
+    let drawn: Vec<&String> = log
+        .iter()
+        .filter_map(|(_, _, n)| match &n.step {
+            AuditStep::Round { tables, .. } => Some(tables),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    f.population
+        .counted
+        .iter()
+        .map(|r| r.table.clone())
+        .find(|t| !drawn.contains(&t))
+        .unwrap()
+}
+
+#[test]
+fn every_contest_kind_has_assertions_whose_margins_are_the_reported_ones() {
+    let f = fixture(30);
+    for c in &f.election.contests {
+        let p = workflow::plan(&f.election, &f.population, &c.id).unwrap();
+        if p.total == 0 {
+            continue;
+        }
+        assert!(!p.assertions.is_empty(), "{}", c.id);
+        assert!(p.margins.iter().all(|&v| v > 0), "{}", c.id);
+        // U ≥ 1: the error bounds cover at least the margin.
+        assert!(p.total_bound() >= 1.0, "{} U = {}", c.id, p.total_bound());
+    }
+}
+
+#[test]
+fn missing_tables_count_against_the_winner() {
+    let mut f = fixture(30);
+    let c = plurality(&f.election);
+    let full = workflow::plan(&f.election, &f.population, &c).unwrap();
+    let gone = f.population.counted.remove(3);
+    f.population.missing.push((gone.table.clone(), 1_000_000));
+    let p = workflow::plan(&f.election, &f.population, &c).unwrap();
+    assert_eq!(
+        p.total, 0,
+        "a million voters missing can overturn any margin"
+    );
+    assert!(full.total > 0);
+}

@@ -27,3 +27,343 @@ fn the_sample_prints_the_reference_lines() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("\"ab-1\" is listed twice"));
 }
+
+/// An election on a live center (SQLite, loopback HTTP), its actas logged;
+/// the authority's audit desk is the `acta audit` binary on the same
+/// database; the boxes hold each table's true ballot records.
+struct Live {
+    dir: tempfile::TempDir,
+    g: acta_synth::ceremony::Ceremony,
+    center: acta_center::Center,
+    url: String,
+    db: String,
+}
+
+async fn live(tables: usize, miscount: bool) -> Live {
+    let dir = tempfile::tempdir().unwrap();
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options { seed: 12, tables });
+    let p = dir.path();
+    std::fs::write(p.join("package.note"), &g.package).unwrap();
+    std::fs::write(p.join("trust.txt"), g.trust.to_text()).unwrap();
+    std::fs::write(p.join("center.key"), g.center.to_private_key() + "\n").unwrap();
+    std::fs::create_dir_all(p.join("boxes")).unwrap();
+    let db = format!("sqlite://{}", p.join("center.db").display());
+    let center = acta_center::Center::open(acta_center::Config::new(
+        &db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    ))
+    .await
+    .unwrap();
+    let mut actas = Vec::new();
+    for i in 0..tables {
+        let d = g.day(i, 3);
+        std::fs::write(
+            p.join("boxes")
+                .join(format!("{}.records", g.election.tables[i].id)),
+            d.records.concat(),
+        )
+        .unwrap();
+        actas.push(d.acta);
+    }
+    if miscount {
+        let altered = acta_synth::dishonest::miscount(&g, &mut actas).unwrap();
+        assert!(!altered.is_empty());
+    }
+    for a in &actas {
+        center
+            .submit(a.as_bytes(), acta_sheet::EntryKind::Acta)
+            .await
+            .unwrap();
+    }
+    center.announce().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = acta_center::router(center.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Live {
+        dir,
+        g,
+        center,
+        url,
+        db,
+    }
+}
+
+impl Live {
+    /// `acta audit <cmd> --package … --trust … --key … --db … <args>`.
+    fn audit(&self, cmd: &str, args: &[&str]) -> (bool, String, String) {
+        let p = self.dir.path();
+        let o = Command::new(env!("CARGO_BIN_EXE_acta"))
+            .args(["audit", cmd, "--package"])
+            .arg(p.join("package.note"))
+            .arg("--trust")
+            .arg(p.join("trust.txt"))
+            .arg("--key")
+            .arg(p.join("center.key"))
+            .args(["--db", &self.db])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    /// Commits, seeds and runs rounds with hand counts from the boxes until
+    /// the audit ends; returns the risk steps' output.
+    fn run_to_end(&self, name: &str, contest: &str) -> Vec<String> {
+        let (ok, out, err) = self.audit("commit", &["--audit", name, "--contest", contest]);
+        assert!(ok, "{out}{err}");
+        assert!(out.starts_with("acta-audit/v1\n"), "{out}");
+        let (ok, _, err) = self.audit(
+            "seed",
+            &[
+                "--audit",
+                name,
+                "--contribution",
+                "PARTY-A=8412990137",
+                "--contribution",
+                "MISSION=5571202468",
+            ],
+        );
+        assert!(ok, "{err}");
+        let mut risks = Vec::new();
+        for _ in 0..5 {
+            let (ok, out, err) = self.audit("round", &["--audit", name]);
+            assert!(ok, "{out}{err}");
+            let tables: Vec<String> = out
+                .lines()
+                .skip_while(|l| !l.contains("tables to count by hand"))
+                .skip(1)
+                .map(|l| l.trim().to_string())
+                .collect();
+            for t in &tables {
+                let records = self.dir.path().join("boxes").join(format!("{t}.records"));
+                let (ok, out, err) = self.audit(
+                    "record",
+                    &[
+                        "--audit",
+                        name,
+                        "--table",
+                        t,
+                        "--records",
+                        records.to_str().unwrap(),
+                    ],
+                );
+                assert!(ok, "{t}: {out}{err}");
+            }
+            let (ok, out, err) = self.audit("risk", &["--audit", name]);
+            assert!(ok, "{out}{err}");
+            let ended = !out.contains("escalate:");
+            risks.push(out);
+            if ended {
+                return risks;
+            }
+        }
+        panic!("the audit did not end in 5 rounds: {risks:?}");
+    }
+
+    async fn observe(&self) -> acta_observer::verify::Report {
+        acta_observer::observe(
+            &acta_observer::Source::Center(acta_api::Client::new(&self.url)),
+            &acta_observer::Options::new(self.g.trust.clone()),
+            &|_| {},
+        )
+        .await
+        .unwrap()
+    }
+}
+
+/// The whole audit through the binary against a live log: steps out of
+/// turn are refused; a clean election is confirmed in one round; the
+/// observer re-derives every step over HTTP and agrees; a step the
+/// authority bends with its own key is named by the observer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clean_election_is_confirmed_and_the_observer_agrees() {
+    let l = live(30, false).await;
+    let plurality =
+        l.g.election
+            .contests
+            .iter()
+            .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
+            .unwrap()
+            .id
+            .clone();
+
+    // No seed, no round, before a manifest is logged.
+    let (ok, _, err) = l.audit(
+        "seed",
+        &[
+            "--audit",
+            "EARLY",
+            "--contribution",
+            "A=1234567890",
+            "--contribution",
+            "B=1234567890",
+        ],
+    );
+    assert!(!ok && err.contains("no manifest"), "{err}");
+    let (ok, _, err) = l.audit("commit", &["--audit", "EARLY", "--contest", &plurality]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = l.audit("round", &["--audit", "EARLY"]);
+    assert!(!ok && err.contains("needs its seed"), "{err}");
+    // One party's dice are not a public seed.
+    let (ok, _, err) = l.audit(
+        "seed",
+        &[
+            "--audit",
+            "EARLY",
+            "--contribution",
+            "A=123456789012345678901234",
+        ],
+    );
+    assert!(!ok && err.contains("at least 2 parties"), "{err}");
+    // A second manifest under the same name is refused by the center.
+    let (ok, _, err) = l.audit("commit", &["--audit", "EARLY", "--contest", &plurality]);
+    assert!(!ok && err.contains("already committed"), "{err}");
+
+    let risks = l.run_to_end("POST-1", &plurality);
+    assert_eq!(
+        risks.len(),
+        1,
+        "clean counts confirm in the first round: {risks:?}"
+    );
+    assert!(
+        risks[0].contains("outcome confirmed at risk limit 0.05"),
+        "{}",
+        risks[0]
+    );
+    let (ok, out, _) = l.audit("status", &["--audit", "POST-1"]);
+    assert!(ok && out.contains("it ended, outcome confirmed"), "{out}");
+    // The seed cannot be rolled again once the audit has it.
+    let (ok, _, err) = l.audit(
+        "seed",
+        &[
+            "--audit",
+            "POST-1",
+            "--contribution",
+            "A=1234567890",
+            "--contribution",
+            "B=1234567890",
+        ],
+    );
+    assert!(!ok && err.contains("already has its seed"), "{err}");
+
+    let report = l.observe().await;
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    let post = report.audits.iter().find(|a| a.audit == "POST-1").unwrap();
+    assert_eq!(post.status, "outcome confirmed at risk limit 0.05");
+    assert!(post.tables_counted > 0 && post.tables_counted == post.tables_drawn);
+    assert!(
+        report.headline.contains("audit POST-1: outcome confirmed"),
+        "{}",
+        report.headline
+    );
+
+    // The authority, holding the center key, logs a round of tables it
+    // picked itself for the EARLY audit once seeded.
+    let (ok, _, err) = l.audit(
+        "seed",
+        &[
+            "--audit",
+            "EARLY",
+            "--contribution",
+            "A=99999999999",
+            "--contribution",
+            "B=88888888888",
+        ],
+    );
+    assert!(ok, "{err}");
+    let early = report.audits.iter().find(|a| a.audit == "EARLY").unwrap();
+    assert_eq!(early.status, "in progress: needs its seed");
+    let logged = l
+        .center
+        .entries_with(acta_sheet::EntryKind::Audit, None)
+        .await
+        .unwrap();
+    let commit = logged
+        .iter()
+        .map(|e| {
+            acta_note::Note::parse(e.note.as_bytes())
+                .unwrap()
+                .text
+                .to_string()
+        })
+        .find(|t| t.contains("audit EARLY\nstep commit"))
+        .unwrap();
+    let picked = acta_sheet::AuditNote {
+        election: l.g.election.id.clone(),
+        audit: "EARLY".into(),
+        step: acta_sheet::AuditStep::Round {
+            commitment: acta_sheet::body_hash(&commit),
+            round: 1,
+            draws: vec![(plurality.clone(), 1, 3)],
+            tables: vec![l.g.election.tables[0].id.clone()],
+        },
+    }
+    .sign(&l.g.center);
+    l.center.append_audit(picked.as_bytes()).await.unwrap();
+    let report = l.observe().await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.kind == acta_observer::verify::FindingKind::Audit)
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert_eq!(f.place, "audit EARLY");
+    assert!(f.figure.starts_with("round step"), "{}", f.figure);
+    assert!(
+        f.machines
+            .contains("not the one the seed and the manifest give"),
+        "{}",
+        f.machines
+    );
+
+    // A seed for a manifest that is not in the log never reaches it.
+    let orphan = acta_sheet::AuditNote {
+        election: l.g.election.id.clone(),
+        audit: "GHOST".into(),
+        step: acta_sheet::AuditStep::Seed {
+            commitment: [9; 32],
+            contributions: vec![
+                ("A".into(), "1234567890".into()),
+                ("B".into(), "1234567890".into()),
+            ],
+            seed: "12345678901234567890".into(),
+        },
+    }
+    .sign(&l.g.center);
+    let size = l.center.size().await;
+    let e = l.center.append_audit(orphan.as_bytes()).await.unwrap_err();
+    assert!(e.to_string().contains("commit first"), "{e}");
+    assert_eq!(l.center.size().await, size);
+}
+
+/// Compromised machines sign actas that make the runner-up the winner
+/// while the receipts stay true: every published figure adds up and the
+/// observer finds nothing, but the audit of the receipts escalates to a
+/// full hand count — and the observer re-derives that too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_outcome_escalates_to_a_full_hand_count() {
+    let l = live(30, true).await;
+    let plurality = l
+        .g
+        .election
+        .contests
+        .iter()
+        .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality && c.seats == 1)
+        .unwrap()
+        .id
+        .clone();
+    let risks = l.run_to_end("POST-1", &plurality);
+    assert!(
+        risks.last().unwrap().contains("FULL HAND COUNT REQUIRED"),
+        "{risks:?}"
+    );
+    let report = l.observe().await;
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    assert_eq!(report.audits[0].status, "full hand count required");
+}

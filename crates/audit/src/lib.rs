@@ -10,7 +10,11 @@
 //!   to re-derive samples published with it;
 //! - [`risk`]: BRAVO, Kaplan–Markov (with Arlo's first-round estimate),
 //!   MACRO, and SHANGRLA's ALPHA test supermartingale with its assorters
-//!   (Stark 2020, 2023).
+//!   (Stark 2020, 2023);
+//! - [`workflow`]: the audit as the log records it — the manifest of the
+//!   counted actas, the seed, PPEB rounds, hand counts and MACRO risk, each
+//!   step derived from the ones before, so the authority's tool and every
+//!   observer derive the same steps; and the election-night citizen check.
 //!
 //! The consistent sampler (R. L. Rivest, "Consistent Sampling with
 //! Replacement", arXiv:1808.10016; the reference is
@@ -52,9 +56,6 @@ pub enum Error {
     /// The same id appears twice in the list sampled from.
     #[error("id {0:?} is listed twice")]
     DuplicateId(String),
-    /// A PPEB draw cannot be made over these weights.
-    #[error("PPEB: {0}")]
-    Ppeb(String),
     /// An audit step cannot be derived or is not due.
     #[error("{0}")]
     Workflow(String),

@@ -1101,3 +1101,63 @@ pub fn tally(
     }
     out
 }
+
+/// What the election-night citizen check limits: the receipts of `k` of
+/// the contest's `N` tables, drawn uniformly without replacement, counted
+/// and compared with their actas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CitizenCheck {
+    /// Tables that vote on the contest (with a counted acta).
+    pub tables: u64,
+    /// Tables checked.
+    pub checked: u64,
+    /// The fewest tables whose actas must be wrong for the announced
+    /// outcome to be wrong: the largest error bounds first, until they
+    /// cover the margin (`None` when no number of tables can, or the
+    /// margin is not positive).
+    pub fewest_wrong: Option<u64>,
+    /// The chance that a check of `checked` uniformly drawn tables misses
+    /// every one of `fewest_wrong` altered tables:
+    /// `C(N − m, k)/C(N, k) = ∏_{i<k} (N − m − i)/(N − i)` — the risk the
+    /// check limits, if a compared table always shows its error.
+    pub risk: f64,
+}
+
+/// The risk a citizen check of `checked` tables limits for a contest.
+pub fn citizen_check(plan: &ContestPlan, checked: u64) -> CitizenCheck {
+    let n = plan.weights.len() as u64;
+    let k = checked.min(n);
+    let mut bounds: Vec<u64> = plan.weights.iter().map(|(_, w)| *w).collect();
+    bounds.sort_unstable_by(|a, b| b.cmp(a));
+    let mut fewest = None;
+    if plan.total > 0 {
+        let mut sum: u128 = 0;
+        for (i, w) in bounds.iter().enumerate() {
+            sum += u128::from(*w);
+            if sum >= u128::from(SCALE) {
+                fewest = Some(i as u64 + 1);
+                break;
+            }
+        }
+    }
+    let risk = match fewest {
+        None => 1.0,
+        Some(m) => {
+            let mut p = 1.0f64;
+            for i in 0..k {
+                if n - i <= m {
+                    p = 0.0;
+                    break;
+                }
+                p *= (n - m - i) as f64 / (n - i) as f64;
+            }
+            p
+        }
+    };
+    CitizenCheck {
+        tables: n,
+        checked: k,
+        fewest_wrong: fewest,
+        risk,
+    }
+}

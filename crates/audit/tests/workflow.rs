@@ -386,3 +386,28 @@ fn missing_tables_count_against_the_winner() {
     );
     assert!(full.total > 0);
 }
+
+#[test]
+fn the_citizen_check_risk_is_the_chance_of_missing_every_table_that_could_overturn() {
+    let f = fixture(40);
+    let c = plurality(&f.election);
+    let p = workflow::plan(&f.election, &f.population, &c).unwrap();
+    let none = workflow::citizen_check(&p, 0);
+    assert_eq!(none.risk, 1.0, "checking nothing limits nothing");
+    let all = workflow::citizen_check(&p, 40);
+    assert_eq!(all.risk, 0.0, "checking every table leaves no risk");
+    let m = all.fewest_wrong.unwrap();
+    // The m largest bounds cover the margin; m − 1 do not.
+    let mut b: Vec<u64> = p.weights.iter().map(|(_, w)| *w).collect();
+    b.sort_unstable_by(|x, y| y.cmp(x));
+    assert!(b[..m as usize].iter().sum::<u64>() >= workflow::SCALE);
+    assert!(b[..m as usize - 1].iter().sum::<u64>() < workflow::SCALE);
+    // Hypergeometric: missing all m of N in k draws.
+    let half = workflow::citizen_check(&p, 20);
+    let mut want = 1.0;
+    for i in 0..20u64 {
+        want *= (40 - m - i) as f64 / (40 - i) as f64;
+    }
+    assert!((half.risk - want).abs() < 1e-12);
+    assert!(half.risk < none.risk && half.risk > all.risk);
+}

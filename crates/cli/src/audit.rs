@@ -110,6 +110,25 @@ pub enum AuditCmd {
         #[arg(long)]
         audit: String,
     },
+    /// The election-night citizen check: the share of tables whose
+    /// receipts are counted at closing and compared with their actas —
+    /// which tables (Rivest's consistent sampler, without replacement, from
+    /// a public seed) and what risk that actually limits for the margins
+    /// announced at the latest public checkpoint.
+    CitizenCheck {
+        #[command(flatten)]
+        open: Open,
+        /// The share of tables checked, e.g. 0.54.
+        #[arg(long)]
+        share: String,
+        /// The public seed: draw the tables (else report the risk for any
+        /// draw of that share).
+        #[arg(long)]
+        seed: Option<String>,
+        /// Contests (all of the package if none given).
+        #[arg(long)]
+        contest: Vec<String>,
+    },
     /// Where an audit stands, re-derived from the log.
     Status {
         #[command(flatten)]
@@ -481,6 +500,73 @@ pub async fn run(cmd: AuditCmd) -> Result<()> {
             let (_, a) = desk.audit(&audit).await?;
             let (index, step) = desk.risk(&audit).await?;
             print_risk(&step, index, &fraction_text(a.commit.risk_limit));
+        }
+        AuditCmd::CitizenCheck {
+            open,
+            share,
+            seed,
+            contest,
+        } => {
+            let share = parse_fraction(&share)
+                .with_context(|| format!("--share {share:?}: write a fraction such as 0.54"))?;
+            let desk = Desk::open(&open).await?;
+            let election = desk.election();
+            let key: acta_note::Verifier = election.center_key.parse()?;
+            let cp = Checkpoint::open(desk.center.checkpoint().await?.as_bytes(), &key)?;
+            let logged = desk.read().await?;
+            let population =
+                acta_observer::verify::audit::population(election, &logged.ledger, cp.size);
+            let ids: Vec<String> = population.counted.iter().map(|r| r.table.clone()).collect();
+            let take = (ids.len() as u64 * u64::from(share)).div_ceil(1_000_000) as usize;
+            let drawn: Option<std::collections::BTreeSet<String>> = match &seed {
+                Some(seed) => Some(
+                    acta_audit::sample(seed, &ids, false, 0, take)?
+                        .into_iter()
+                        .map(|d| d.id)
+                        .collect(),
+                ),
+                None => None,
+            };
+            let contests: Vec<String> = if contest.is_empty() {
+                election.contests.iter().map(|c| c.id.clone()).collect()
+            } else {
+                contest
+            };
+            println!(
+                "citizen check of {} of {} tables with a counted acta at checkpoint {} (share {})",
+                take,
+                ids.len(),
+                cp.size,
+                fraction_text(share)
+            );
+            println!(
+                "  {:<12} {:>8} {:>8} {:>14} {:>12}",
+                "contest", "tables", "checked", "fewest wrong", "risk"
+            );
+            for c in &contests {
+                let plan = workflow::plan(election, &population, c)?;
+                let k = match &drawn {
+                    Some(d) => plan.weights.iter().filter(|(t, _)| d.contains(t)).count() as u64,
+                    None => (plan.weights.len() as u64 * u64::from(share)).div_ceil(1_000_000),
+                };
+                let r = workflow::citizen_check(&plan, k);
+                println!(
+                    "  {:<12} {:>8} {:>8} {:>14} {:>12.6}",
+                    c,
+                    r.tables,
+                    r.checked,
+                    r.fewest_wrong
+                        .map_or("no margin".to_string(), |m| m.to_string()),
+                    r.risk
+                );
+            }
+            println!("  (risk: the chance that the check misses every table of the fewest whose actas could overturn the outcome)");
+            if let Some(d) = drawn {
+                println!("tables to check:");
+                for t in d {
+                    println!("  {t}");
+                }
+            }
         }
         AuditCmd::Status { open, audit } => {
             let desk = Desk::open(&open).await?;

@@ -369,6 +369,12 @@ impl AuditNote {
         let audit = l.code("audit")?.to_string();
         let line = l.line_no();
         let step_name = l.one("step")?;
+        if !["commit", "seed", "round", "count", "risk"].contains(&step_name) {
+            return Err(syntax(
+                line,
+                format!("unknown step '{step_name}': commit, seed, round, count or risk"),
+            ));
+        }
         let commitment = if step_name == "commit" {
             None
         } else {

@@ -332,6 +332,22 @@ pub fn print_report(r: &Report) {
     for n in &r.notes {
         println!("  note: {n}");
     }
+    for a in &r.audits {
+        println!(
+            "\n  audit {} (manifest at log entry {}, checkpoint {}, risk limit {}): {} — {} rounds, {} of {} drawn tables hand-counted",
+            a.audit,
+            a.manifest_index,
+            thousands(a.checkpoint),
+            a.risk_limit,
+            a.status,
+            a.rounds,
+            a.tables_counted,
+            a.tables_drawn
+        );
+        for c in &a.contests {
+            println!("    {:<12} risk {}  {}", c.contest, c.risk, c.verdict);
+        }
+    }
     if !r.groups.is_empty() {
         println!("\n  {:<22} {:>7}  meaning", "finding", "count");
         for g in &r.groups {
@@ -423,66 +439,78 @@ pub fn write_html(r: &Report, path: &Path) -> Result<()> {
     use maud::{html, DOCTYPE};
     let consistent = r.verdict == Verdict::Consistent;
     let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "acta observer — " (r.election) }
-                style { (maud::PreEscaped(CSS)) }
-            }
-            body {
-                h1 class=(if consistent { "ok" } else { "bad" }) {
-                    @if consistent { "Consistent" } @else { "Discrepancies found (" (r.findings.len()) ")" }
-                }
-                p class="headline" { (r.headline) }
-                p {
-                    "Election " (r.election) ": log of " (thousands(r.log_size)) " entries, root " code { (r.log_root) } "; "
-                    (thousands(r.actas_verified)) " signed entries and " (thousands(r.proofs_verified)) " tiles verified; "
-                    (thousands(r.tables_reported)) " of " (thousands(r.tables_total)) " tables counted."
-                }
-                @if !r.groups.is_empty() {
-                    h2 { "Findings by kind" }
-                    table class="sortable" {
-                        thead { tr { th { "kind" } th { "count" } th { "meaning" } } }
-                        tbody { @for g in &r.groups { tr { td { (g.kind.as_str()) } td class="n" { (g.count) } td { (g.meaning) } } } }
-                    }
-                    h2 { "Discrepancies" }
-                    table class="sortable" {
-                        thead { tr { th { "kind" } th { "where" } th { "figure" } th { "center says" } th { "signed evidence says" } th { "evidence" } } }
-                        tbody {
-                            @for f in &r.findings {
-                                tr { td { (f.kind.as_str()) } td { (f.place) } td { (f.figure) } td class="n" { (f.center) } td class="n" { (f.machines) } td { (f.evidence) } }
-                            }
-                        }
-                    }
-                }
-                @if !r.unreported.is_empty() {
-                    h2 { "Tables with no counted acta in the log (" (r.unreported.len()) ")" }
-                    p { "The witnesses of these tables should bring their paper actas." }
-                    table class="sortable" {
-                        thead { tr { th { "table" } th { "registered" } th { "the log holds" } } }
-                        tbody { @for u in &r.unreported { tr { td { (u.table) } td class="n" { (u.registered) } td { (u.log) } } } }
-                    }
-                }
-                @if !r.paper.is_empty() {
-                    h2 { "Paper in hand" }
-                    table class="sortable" {
-                        thead { tr { th { "file" } th { "table" } th { "status" } th { "detail" } } }
-                        tbody { @for p in &r.paper { tr { td { (p.source) } td { (p.table) } td { (format!("{:?}", p.status)) } td { (p.detail) } } } }
-                    }
-                }
-                @if !r.held.is_empty() {
-                    h2 { "Held actas" }
-                    table class="sortable" {
-                        thead { tr { th { "table" } th { "log entry" } th { "reasons" } } }
-                        tbody { @for h in &r.held { tr { td { (h.table) } td class="n" { (h.index) } td { (h.reasons.join("; ")) } } } }
-                    }
-                }
-                script { (maud::PreEscaped(SORT)) }
-            }
-        }
-    };
+           (DOCTYPE)
+           html lang="en" {
+               head {
+                   meta charset="utf-8";
+                   meta name="viewport" content="width=device-width, initial-scale=1";
+                   title { "acta observer — " (r.election) }
+                   style { (maud::PreEscaped(CSS)) }
+               }
+               body {
+                   h1 class=(if consistent { "ok" } else { "bad" }) {
+                       @if consistent { "Consistent" } @else { "Discrepancies found (" (r.findings.len()) ")" }
+                   }
+                   p class="headline" { (r.headline) }
+                   p {
+                       "Election " (r.election) ": log of " (thousands(r.log_size)) " entries, root " code { (r.log_root) } "; "
+                       (thousands(r.actas_verified)) " signed entries and " (thousands(r.proofs_verified)) " tiles verified; "
+                       (thousands(r.tables_reported)) " of " (thousands(r.tables_total)) " tables counted."
+                   }
+                   @if !r.groups.is_empty() {
+                       h2 { "Findings by kind" }
+                       table class="sortable" {
+                           thead { tr { th { "kind" } th { "count" } th { "meaning" } } }
+                           tbody { @for g in &r.groups { tr { td { (g.kind.as_str()) } td class="n" { (g.count) } td { (g.meaning) } } } }
+                       }
+                       h2 { "Discrepancies" }
+                       table class="sortable" {
+                           thead { tr { th { "kind" } th { "where" } th { "figure" } th { "center says" } th { "signed evidence says" } th { "evidence" } } }
+                           tbody {
+                               @for f in &r.findings {
+                                   tr { td { (f.kind.as_str()) } td { (f.place) } td { (f.figure) } td class="n" { (f.center) } td class="n" { (f.machines) } td { (f.evidence) } }
+                               }
+                           }
+                       }
+                   }
+    @for a in &r.audits {
+                       h2 { "Audit " (a.audit) ": " (a.status) }
+                       p {
+                           "Manifest at log entry " (a.manifest_index) " over checkpoint " (thousands(a.checkpoint))
+                           "; risk limit " (a.risk_limit) "; seed " (a.seed.as_deref().unwrap_or("not yet rolled"))
+                           "; " (a.rounds) " rounds; " (a.tables_counted) " of " (a.tables_drawn) " drawn tables hand-counted. Every step re-derived from the log."
+                       }
+                       table class="sortable" {
+                           thead { tr { th { "contest" } th { "risk" } th { "verdict" } } }
+                           tbody { @for c in &a.contests { tr { td { (c.contest) } td class="n" { (c.risk) } td { (c.verdict) } } } }
+                       }
+                   }
+                   @if !r.unreported.is_empty() {
+                       h2 { "Tables with no counted acta in the log (" (r.unreported.len()) ")" }
+                       p { "The witnesses of these tables should bring their paper actas." }
+                       table class="sortable" {
+                           thead { tr { th { "table" } th { "registered" } th { "the log holds" } } }
+                           tbody { @for u in &r.unreported { tr { td { (u.table) } td class="n" { (u.registered) } td { (u.log) } } } }
+                       }
+                   }
+                   @if !r.paper.is_empty() {
+                       h2 { "Paper in hand" }
+                       table class="sortable" {
+                           thead { tr { th { "file" } th { "table" } th { "status" } th { "detail" } } }
+                           tbody { @for p in &r.paper { tr { td { (p.source) } td { (p.table) } td { (format!("{:?}", p.status)) } td { (p.detail) } } } }
+                       }
+                   }
+                   @if !r.held.is_empty() {
+                       h2 { "Held actas" }
+                       table class="sortable" {
+                           thead { tr { th { "table" } th { "log entry" } th { "reasons" } } }
+                           tbody { @for h in &r.held { tr { td { (h.table) } td class="n" { (h.index) } td { (h.reasons.join("; ")) } } } }
+                       }
+                   }
+                   script { (maud::PreEscaped(SORT)) }
+               }
+           }
+       };
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
     }

@@ -162,6 +162,31 @@ fn from_the_country_down_to_one_table_and_its_paper() {
         b.text("#verdict")
     );
     b.screenshot(&shots, "results-11-paper-altered");
+
+    // The demo's audit, re-derived by the site from the log: its status,
+    // and a hand-counted table's receipts beside its acta.
+    b.goto(&format!("{base}/audit?lang=en"));
+    assert!(
+        b.text(".audit-status")
+            .contains("outcome confirmed at risk limit 0.05"),
+        "{}",
+        b.text("main")
+    );
+    b.screenshot(&shots, "results-12-audit");
+    let counted =
+        b.eval("document.querySelector('main p a[href^=\"/table/\"]').getAttribute('href')");
+    b.goto(&format!("{base}{}", counted.as_str().unwrap()));
+    assert!(
+        b.text("#hand-count").contains("Hand count of the receipts"),
+        "{}",
+        b.text("main")
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('table.hand tr.bad').length"),
+        0,
+        "a clean box matches its acta"
+    );
+    b.screenshot(&shots, "results-13-hand-count");
     drop(site);
 
     // An announcement above the actas' sum.

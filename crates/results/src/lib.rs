@@ -68,6 +68,17 @@ pub struct Announced {
     pub differences: Vec<String>,
 }
 
+/// One table's hand count in an audit.
+#[derive(Debug, Clone)]
+pub struct HandCounted {
+    /// The audit's name.
+    pub audit: String,
+    /// Receipts in the box.
+    pub receipts: u64,
+    /// Per contest, as the board counted.
+    pub contests: Vec<acta_sheet::audit::HandCount>,
+}
+
 /// Everything the site shows, as of one verified checkpoint.
 pub struct Snapshot {
     /// The election package.
@@ -86,6 +97,13 @@ pub struct Snapshot {
     pub sums: HashMap<String, Sums>,
     /// The announcements, each held against the log.
     pub announcements: Vec<Announced>,
+    /// The audits in the log, re-derived step by step.
+    pub audits: Vec<acta_verify::audit::AuditSummary>,
+    /// Audit steps that are not what the log before them gives.
+    pub audit_disputes: Vec<String>,
+    /// Hand counts logged by the audits, per table: audit name, receipts
+    /// counted and per contest.
+    pub hand_counts: std::collections::BTreeMap<String, Vec<HandCounted>>,
     tree: Tree,
     bundle: PathBuf,
 }
@@ -187,6 +205,26 @@ impl Snapshot {
                 .collect(),
             })
             .collect();
+        let (replayed, disputes) = acta_verify::audit::replay(&election, &ledger, root_at);
+        let audits = acta_verify::audit::summaries(&replayed);
+        let audit_disputes = disputes
+            .iter()
+            .map(|f| format!("{} — {}: {}", f.place, f.figure, f.machines))
+            .collect();
+        let mut hand_counts: std::collections::BTreeMap<String, Vec<HandCounted>> =
+            Default::default();
+        for a in replayed.audits.values() {
+            for (table, (receipts, contests)) in &a.counts {
+                hand_counts
+                    .entry(table.clone())
+                    .or_default()
+                    .push(HandCounted {
+                        audit: a.name.clone(),
+                        receipts: *receipts,
+                        contests: contests.clone(),
+                    });
+            }
+        }
         Ok(Snapshot {
             election,
             checkpoint_note: saved.checkpoint,
@@ -196,6 +234,9 @@ impl Snapshot {
             ledger,
             sums,
             announcements,
+            audits,
+            audit_disputes,
+            hand_counts,
             tree,
             bundle: bundle.to_path_buf(),
         })
@@ -434,12 +475,20 @@ pub fn router(site: Site) -> Router {
         .route("/table/{id}/acta.png", get(acta_png))
         .route("/table/{id}/acta.note", get(acta_note))
         .route("/log", get(log))
+        .route("/audit", get(audit))
         .route("/search", get(search))
         .route("/check", get(check_form).post(check))
         .route("/size", get(size))
         .route("/export/{file}", get(export))
         .layer(axum::extract::DefaultBodyLimit::max(8 << 20))
         .with_state(site)
+}
+
+async fn audit(State(site): State<Site>, Query(q): Query<Q>) -> Response {
+    site.cached(format!("/audit?{:?}", q.lang), move |s| {
+        html(pages::audit(s, q.lang))
+    })
+    .await
 }
 
 async fn national(State(site): State<Site>, Query(q): Query<Q>) -> Response {

@@ -100,6 +100,22 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "unreadable" => ("No se pudo leer", "Could not be read"),
         "other-lang" => ("English", "Español"),
         "none" => ("ninguno", "none"),
+        "audit" => ("Auditoría", "Audit"),
+        "no-audit" => ("Ninguna auditoría en el registro", "No audit in the log"),
+        "hand-count" => ("Conteo manual de los comprobantes", "Hand count of the receipts"),
+        "receipts" => ("comprobantes", "receipts"),
+        "acta-says" => ("Acta", "Acta"),
+        "hand" => ("Conteo manual", "Hand count"),
+        "difference" => ("Diferencia", "Difference"),
+        "disputed" => ("Pasos de auditoría que el registro no respalda", "Audit steps the log does not bear out"),
+        "risk" => ("Riesgo medido", "Measured risk"),
+        "verdict" => ("Resultado", "Verdict"),
+        "contest" => ("Contienda", "Contest"),
+        "seed" => ("Semilla pública", "Public seed"),
+        "rederived" => (
+            "Cada paso (manifiesto, semilla, sorteo, conteos, riesgo) fue recalculado a partir del registro por este sitio",
+            "Every step (manifest, seed, draws, counts, risk) was re-derived from the log by this site",
+        ),
         _ => ("?", "?"),
     };
     match lang {
@@ -159,6 +175,7 @@ fn layout(s: &Snapshot, lang: Lang, title: &str, here: &str, body: Markup) -> Ma
                     nav style="display:inline" {
                         a href={ "/?lang=" (lang_code(lang)) } { (t(lang, "results")) }
                         a href={ "/log?lang=" (lang_code(lang)) } { (t(lang, "log")) }
+                        a href={ "/audit?lang=" (lang_code(lang)) } { (t(lang, "audit")) }
                         a href={ "/check?lang=" (lang_code(lang)) } { (t(lang, "check")) }
                         a href="/export/err.json" title="NIST SP 1500-100" { "JSON" }
                         a href="/export/err.xml" title="NIST SP 1500-100" { "XML" }
@@ -485,6 +502,25 @@ pub(crate) fn table(s: &Snapshot, i: usize, lang: Lang) -> Markup {
                         }
                     }
                 }
+                @if let Some(counts) = s.hand_counts.get(&tb.id) {
+                    @for h in counts {
+                        h2 #hand-count { (t(lang, "hand-count")) " — " (t(lang, "audit")) " " (h.audit) " (" (h.receipts) " " (t(lang, "receipts")) ")" }
+                        table.hand {
+                            tr { th { } th { (t(lang, "acta-says")) } th { (t(lang, "hand")) } th { (t(lang, "difference")) } }
+                            @for hc in &h.contests {
+                                @if let (Some(c), Some(cc)) = (e.contest(&hc.contest), opened.acta.contests.iter().find(|x| x.contest == hc.contest)) {
+                                    tr { th colspan="4" { (c.name) } }
+                                    @for (ch, n) in &hc.votes {
+                                        @let a = cc.votes.iter().find(|(k, _)| k == ch).map_or(0, |(_, v)| u64::from(*v));
+                                        tr class=(if a == *n { "" } else { "bad" }) { td { (label(e, c, ch)) } td.n { (a) } td.n { (n) } td.n { (*n as i64 - a as i64) } }
+                                    }
+                                    tr { td { (t(lang, "blank")) } td.n { (cc.blank) } td.n { (hc.blank) } td.n { (hc.blank as i64 - i64::from(cc.blank)) } }
+                                    tr { td { (t(lang, "null")) } td.n { (cc.null) } td.n { (hc.null) } td.n { (hc.null as i64 - i64::from(cc.null)) } }
+                                }
+                            }
+                        }
+                    }
+                }
                 pre #acta-text { (String::from_utf8_lossy(bytes)) }
                 h2 { (t(lang, "printed")) }
                 p { a href={ "/table/" (tb.id) "/acta.note" } { "acta.note" } }
@@ -525,6 +561,45 @@ pub(crate) fn log(s: &Snapshot, lang: Lang) -> Markup {
         }
     };
     layout(s, lang, t(lang, "log"), "/log", body)
+}
+
+/// The audits in the log, each re-derived from it: status, per-contest
+/// risk, the public seed, and every step the log does not bear out.
+pub(crate) fn audit(s: &Snapshot, lang: Lang) -> Markup {
+    let body = html! {
+        h1 { (t(lang, "audit")) }
+        @if !s.audit_disputes.is_empty() {
+            div.bad #disputes { strong { (t(lang, "disputed")) } ul { @for d in &s.audit_disputes { li { (d) } } } }
+        }
+        @if s.audits.is_empty() { p #no-audit { (t(lang, "no-audit")) } }
+        @for a in &s.audits {
+            h2 { (t(lang, "audit")) " " (a.audit) }
+            @let confirmed = a.status.starts_with("outcome confirmed");
+            @let ended = confirmed || a.status.starts_with("full hand count");
+            div class={ (if confirmed { "ok" } else if ended { "bad" } else { "warn" }) " audit-status" } { strong { (a.status) } }
+            p {
+                (t(lang, "checkpoint")) " " (a.checkpoint) " · " (t(lang, "index")) " " (a.manifest_index)
+                " · α = " (a.risk_limit)
+                " · " (t(lang, "seed")) ": " code { (a.seed.as_deref().unwrap_or("—")) }
+                " · " (a.rounds) " × · " (a.tables_counted) "/" (a.tables_drawn) " " (t(lang, "tables"))
+            }
+            table {
+                tr { th { (t(lang, "contest")) } th { (t(lang, "risk")) } th { (t(lang, "verdict")) } }
+                @for c in &a.contests {
+                    tr { td { (s.election.contest(&c.contest).map_or(c.contest.as_str(), |k| k.name.as_str())) } td.n { (c.risk) } td { (c.verdict) } }
+                }
+            }
+            p { small { (t(lang, "rederived")) "." } }
+            p {
+                @for (table, hs) in &s.hand_counts {
+                    @if hs.iter().any(|h| h.audit == a.audit) {
+                        a href={ "/table/" (table) "?lang=" (lang_code(lang)) "#hand-count" } { (table) } " "
+                    }
+                }
+            }
+        }
+    };
+    layout(s, lang, t(lang, "audit"), "/audit", body)
 }
 
 /// Search by table id or area / voting-center name.

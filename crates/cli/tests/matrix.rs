@@ -229,6 +229,52 @@ fn conflicting_acta_is_named() {
         .exists());
 }
 
+/// Compromised machines that sign wrong actas while printing true
+/// receipts leave nothing for the observer to find — every figure the
+/// center publishes is what the signed actas say — and that is exactly
+/// what the audit is for: the demo's audit escalates to a full hand count,
+/// and the observer (online and from the evidence bundle, offline)
+/// re-derives that outcome from the log.
+#[test]
+fn miscount_is_consistent_in_the_log_and_caught_by_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = acta(&[
+        "demo",
+        "--tables",
+        TABLES,
+        "--tamper",
+        "miscount",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("COMPROMISED MACHINES"), "{stderr}");
+    assert!(stdout.contains("VERDICT: consistent"), "{stdout}");
+    assert!(
+        stdout.contains("a full hand count of the receipts is required"),
+        "{stdout}"
+    );
+    let report: Report =
+        serde_json::from_slice(&std::fs::read(out.join("observer-report.json")).unwrap()).unwrap();
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    assert_eq!(report.audits.len(), 1);
+    assert_eq!(report.audits[0].status, "full hand count required");
+    let v = acta(&[
+        "evidence",
+        "verify",
+        out.join("evidence").to_str().unwrap(),
+        "--trust",
+        out.join("trust.txt").to_str().unwrap(),
+        "--json",
+    ]);
+    let offline: Report = serde_json::from_slice(&v.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
+    assert_eq!(offline.audits, report.audits, "offline, the same audit");
+}
+
 #[test]
 fn swapped_package_is_refused_as_a_finding() {
     let d = demo("swap-package");

@@ -52,7 +52,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use acta_election::{Contest, Election, Kind, Method};
 use acta_sheet::audit::{
-    AuditNote, AuditStep, Commitment, ContestRisk, HandCount, Verdict, MILLION,
+    AuditMethod, AuditNote, AuditStep, Commitment, ContestRisk, HandCount, Mark, Receipt, Verdict,
+    MILLION,
 };
 use acta_tlog::Checkpoint;
 use sha2::{Digest, Sha256};
@@ -251,6 +252,11 @@ pub struct ContestPlan {
     /// `W = Σ weights`; 0 when some margin is not positive (no sample can
     /// confirm the outcome).
     pub total: u64,
+    /// Ballots at the counted tables that vote on the contest.
+    pub ballots: u64,
+    /// Registered voters at the tables without a counted acta that vote on
+    /// it, assumed lost for every winner.
+    pub lost: u64,
 }
 
 impl ContestPlan {
@@ -322,6 +328,8 @@ pub fn plan(election: &Election, population: &Population, id: &str) -> Result<Co
             margins: vec![],
             weights: vec![],
             total: 0,
+            ballots: tables.iter().map(|(r, _)| r.ballots).sum(),
+            lost,
         });
     };
     let grouped_totals = grouped(contest, &totals);
@@ -361,15 +369,102 @@ pub fn plan(election: &Election, population: &Population, id: &str) -> Result<Co
         margins,
         weights,
         total,
+        ballots: tables.iter().map(|(r, _)| r.ballots).sum(),
+        lost,
     })
 }
 
+/// Plans a contest for ballot polling: the same assertions and margins,
+/// each table weighted by its ballots, so that a PPEB draw is a ballot
+/// drawn uniformly from every ballot of the contest.
+pub fn plan_polling(
+    election: &Election,
+    population: &Population,
+    id: &str,
+) -> Result<ContestPlan, Error> {
+    let mut p = plan(election, population, id)?;
+    let auditable = p.total > 0;
+    p.weights = population
+        .counted
+        .iter()
+        .filter(|r| r.votes.contains_key(id))
+        .map(|r| (r.table.clone(), r.ballots))
+        .collect();
+    p.total = if auditable { p.ballots } else { 0 };
+    Ok(p)
+}
+
+/// The plan of a contest for an audit of `method`.
+pub fn plan_for(
+    method: AuditMethod,
+    election: &Election,
+    population: &Population,
+    id: &str,
+) -> Result<ContestPlan, Error> {
+    match method {
+        AuditMethod::Polling => plan_polling(election, population, id),
+        _ => plan(election, population, id),
+    }
+}
+
+/// A polling assertion as an ALPHA test (SHANGRLA's assorter for a linear
+/// assertion): a receipt with `x = a·[winner] − b·[loser]` scores
+/// `(x + b)/(2b)` in `[0, u]`, `u = (a + b)/(2b)`; the null mean is
+/// `1/2 + lost/(2·ballots)` (the tables without a counted acta assumed
+/// lost); the reported mean is `1/2 + (a·V_w − b·V_l)/(2b·ballots)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollingTest {
+    /// Upper bound of the assorter.
+    pub u: f64,
+    /// Null mean.
+    pub t: f64,
+    /// Reported mean.
+    pub eta: f64,
+}
+
+impl ContestPlan {
+    /// The ALPHA test of assertion `i` in a polling audit.
+    pub fn polling_test(&self, i: usize) -> PollingTest {
+        let a = &self.assertions[i];
+        let (af, bf, n) = (a.a as f64, a.b as f64, self.ballots.max(1) as f64);
+        let reported = self.margins[i] + i128::from(a.b) * i128::from(self.lost);
+        PollingTest {
+            u: (af + bf) / (2.0 * bf),
+            t: 0.5 + self.lost as f64 / (2.0 * n),
+            eta: 0.5 + reported as f64 / (2.0 * bf * n),
+        }
+    }
+
+    /// The assorter of one receipt's mark for assertion `i`.
+    pub fn assort(&self, contest: &Contest, i: usize, mark: Option<&Mark>) -> f64 {
+        let a = &self.assertions[i];
+        let marked = |who: &str| match mark {
+            Some(Mark::Choices(cs)) => cs.iter().any(|c| {
+                (match contest.kind {
+                    Kind::Plurality => acta_election::candidate_of(c),
+                    _ => c.as_str(),
+                }) == who
+            }),
+            _ => false,
+        };
+        let x = a.a as f64 * f64::from(u8::from(marked(&a.winner)))
+            - a.b as f64 * f64::from(u8::from(marked(&a.loser)));
+        // A receipt that cannot be found or read scores as the loser's.
+        if mark.is_none() {
+            return 0.0;
+        }
+        (x + a.b as f64) / (2.0 * a.b as f64)
+    }
+}
+
 /// The commit step: the manifest of `population` at `checkpoint`.
+#[allow(clippy::too_many_arguments)]
 pub fn commit(
     election: &Election,
     population: &Population,
     checkpoint: Checkpoint,
     audit: &str,
+    method: AuditMethod,
     risk_limit: u32,
     max_rounds: u32,
     contests: &[String],
@@ -394,7 +489,10 @@ pub fn commit(
     };
     let mut planned = Vec::new();
     for id in ids {
-        planned.push((id.to_string(), plan(election, population, id)?.total));
+        planned.push((
+            id.to_string(),
+            plan_for(method, election, population, id)?.total,
+        ));
     }
     Ok(AuditNote {
         election: election.id.clone(),
@@ -403,6 +501,7 @@ pub fn commit(
             checkpoint,
             risk_limit,
             max_rounds,
+            method,
             tables: population.counted.len() as u64,
             missing: population.missing.len() as u64,
             manifest: population.digest(),
@@ -418,6 +517,9 @@ pub struct Round {
     pub draws: Vec<(String, u64, u64)>,
     /// Tables the round added.
     pub tables: Vec<String>,
+    /// Polling: the receipts the round drew, by table (positions in the
+    /// box, derived from the seed; empty for a batch audit).
+    pub positions: BTreeMap<String, BTreeSet<u64>>,
 }
 
 /// What the audit needs next.
@@ -456,8 +558,12 @@ pub struct Audit {
     pub contributions: Vec<(String, String)>,
     /// Rounds drawn.
     pub rounds: Vec<Round>,
-    /// Hand counts, by table: receipts and per contest.
+    /// Hand counts, by table: receipts and per contest (batch).
     pub counts: BTreeMap<String, (u64, Vec<HandCount>)>,
+    /// Receipts read, by table and position (polling).
+    pub readings: BTreeMap<String, BTreeMap<u64, Vec<(String, Mark)>>>,
+    /// Receipts drawn and not yet read, by table (polling).
+    pub unread: BTreeMap<String, BTreeSet<u64>>,
     /// The risk after each measured round.
     pub risks: Vec<(Vec<ContestRisk>, Verdict)>,
 }
@@ -499,6 +605,7 @@ impl Audit {
             &population,
             c.checkpoint.clone(),
             &note.audit,
+            c.method,
             c.risk_limit,
             c.max_rounds,
             &contests,
@@ -537,7 +644,7 @@ impl Audit {
         }
         let plans = contests
             .iter()
-            .map(|id| plan(election, &population, id))
+            .map(|id| plan_for(c.method, election, &population, id))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
         Ok(Audit {
@@ -555,6 +662,8 @@ impl Audit {
             contributions: vec![],
             rounds: vec![],
             counts: BTreeMap::new(),
+            readings: BTreeMap::new(),
+            unread: BTreeMap::new(),
             risks: vec![],
         })
     }
@@ -583,8 +692,12 @@ impl Audit {
         }
     }
 
-    /// Tables drawn and not yet counted.
+    /// Tables drawn and not yet counted (batch), or with receipts drawn
+    /// and not yet read (polling).
     pub fn pending(&self) -> Vec<String> {
+        if self.commit.method == AuditMethod::Polling {
+            return self.unread.keys().cloned().collect();
+        }
         self.rounds
             .iter()
             .flat_map(|r| r.tables.iter())
@@ -593,6 +706,46 @@ impl Audit {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()
+    }
+
+    /// Polling: every receipt drawn so far, by table.
+    pub fn positions(&self) -> BTreeMap<String, BTreeSet<u64>> {
+        let mut out: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+        for r in &self.rounds {
+            for (t, ps) in &r.positions {
+                out.entry(t.clone()).or_default().extend(ps);
+            }
+        }
+        out
+    }
+
+    /// Polling: the receipts of a contest's draws `from..=to`, in draw
+    /// order: the PPEB position `r` (uniform over every ballot of the
+    /// contest) is the table's ballot `r − (ballots of the tables before
+    /// it) + 1`.
+    pub fn ballot_draws(
+        &self,
+        plan: &ContestPlan,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(String, u64)>, Error> {
+        let seed = self
+            .seed
+            .as_deref()
+            .ok_or_else(|| Error::Workflow("no seed yet".into()))?;
+        let cum = crate::ppeb::cumulative(&plan.weights)?;
+        let total = cum.last().copied().unwrap_or(0);
+        Ok(
+            crate::ppeb::draws(seed, &plan.contest, &plan.weights, from - 1, to - from + 1)?
+                .into_iter()
+                .map(|d| {
+                    let r = crate::ppeb::scale(&d.ticket, total);
+                    let i = cum.partition_point(|&c| c <= r);
+                    let before = if i == 0 { 0 } else { cum[i - 1] };
+                    (d.id, r - before + 1)
+                })
+                .collect(),
+        )
     }
 
     /// Every table drawn so far.
@@ -637,13 +790,18 @@ impl Audit {
             )));
         };
         let alpha = self.alpha();
+        let polling = self.commit.method == AuditMethod::Polling;
         let mut draws = Vec::new();
         for p in &self.plans {
             let n = if k == 1 {
                 if p.total == 0 {
                     continue;
                 }
-                first_round(alpha, p.total_bound())
+                if polling {
+                    first_round_polling(alpha, p)?
+                } else {
+                    first_round(alpha, p.total_bound())
+                }
             } else {
                 let Some(Verdict::Escalate(n)) = self
                     .risks
@@ -658,13 +816,25 @@ impl Audit {
             let from = self.drawn_to(&p.contest) + 1;
             draws.push((p.contest.clone(), from, from + n - 1));
         }
-        let before = self.drawn();
         let mut tables = BTreeSet::new();
-        for (c, from, to) in &draws {
-            let p = self.plan(c).expect("drawn contests are planned");
-            for t in self.draws(p, *from, *to)? {
-                if !before.contains(t.as_str()) {
-                    tables.insert(t);
+        if polling {
+            let before = self.positions();
+            for (c, from, to) in &draws {
+                let p = self.plan(c).expect("drawn contests are planned");
+                for (t, k) in self.ballot_draws(p, *from, *to)? {
+                    if !before.get(&t).is_some_and(|ps| ps.contains(&k)) {
+                        tables.insert(t);
+                    }
+                }
+            }
+        } else {
+            let before = self.drawn();
+            for (c, from, to) in &draws {
+                let p = self.plan(c).expect("drawn contests are planned");
+                for t in self.draws(p, *from, *to)? {
+                    if !before.contains(t.as_str()) {
+                        tables.insert(t);
+                    }
                 }
             }
         }
@@ -711,6 +881,10 @@ impl Audit {
                 Error::Workflow(format!("contest {} left the package", p.contest))
             })?;
             let to = self.drawn_to(&p.contest);
+            if self.commit.method == AuditMethod::Polling {
+                out.push(self.polling_risk(contest, p, k, to)?);
+                continue;
+            }
             let mut taints = Vec::with_capacity(to as usize);
             for t in self.draws(p, 1, to)? {
                 let r = self
@@ -773,6 +947,53 @@ impl Audit {
             round: k,
             contests: out,
             outcome,
+        })
+    }
+
+    /// Polling: the risk of a contest after its draws `1..=to` — for each
+    /// assertion the ALPHA test (shrink-truncate estimator from the
+    /// reported mean, sampling with replacement) of the receipts' assorter
+    /// values in draw order; the contest's risk is its largest.
+    fn polling_risk(
+        &self,
+        contest: &Contest,
+        p: &ContestPlan,
+        k: u32,
+        to: u64,
+    ) -> Result<ContestRisk, Error> {
+        let alpha = self.alpha();
+        let drawn = self.ballot_draws(p, 1, to)?;
+        let mut risk = 0.0f64;
+        for i in 0..p.assertions.len() {
+            let test = p.polling_test(i);
+            let xs: Vec<f64> = drawn
+                .iter()
+                .map(|(t, pos)| {
+                    let mark = self
+                        .readings
+                        .get(t)
+                        .and_then(|r| r.get(pos))
+                        .and_then(|ms| ms.iter().find(|(c, _)| *c == p.contest))
+                        .map(|(_, m)| m);
+                    p.assort(contest, i, mark)
+                })
+                .collect();
+            let mart =
+                crate::risk::alpha::mart(&xs, test.u, None, test.t, &polling_estimator(&test))?;
+            risk = risk.max(mart.p_value);
+        }
+        let verdict = if risk <= alpha {
+            Verdict::Confirmed
+        } else if k >= self.commit.max_rounds || to >= p.ballots {
+            Verdict::FullHandCount
+        } else {
+            // Double the sample: as many more draws as so far.
+            Verdict::Escalate(to.max(1))
+        };
+        Ok(ContestRisk {
+            contest: p.contest.clone(),
+            risk: risk_ppm(risk),
+            verdict,
         })
     }
 
@@ -877,7 +1098,34 @@ impl Audit {
                 let AuditStep::Round { draws, tables, .. } = want else {
                     unreachable!()
                 };
-                self.rounds.push(Round { draws, tables });
+                let mut positions: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+                if self.commit.method == AuditMethod::Polling {
+                    for (c, from, to) in &draws {
+                        let p = self.plan(c).expect("drawn contests are planned");
+                        for (t, k) in self
+                            .ballot_draws(p, *from, *to)
+                            .map_err(|e| e.to_string())?
+                        {
+                            positions.entry(t).or_default().insert(k);
+                        }
+                    }
+                }
+                for (t, ps) in &positions {
+                    let read = self.readings.get(t);
+                    let new: BTreeSet<u64> = ps
+                        .iter()
+                        .copied()
+                        .filter(|k| !read.is_some_and(|r| r.contains_key(k)))
+                        .collect();
+                    if !new.is_empty() {
+                        self.unread.entry(t.clone()).or_default().extend(new);
+                    }
+                }
+                self.rounds.push(Round {
+                    draws,
+                    tables,
+                    positions,
+                });
                 Ok(())
             }
             (
@@ -889,6 +1137,11 @@ impl Audit {
                 },
                 Next::Count(pending),
             ) => {
+                if self.commit.method != AuditMethod::Batch {
+                    return Err(
+                        "a polling audit reads drawn receipts, it does not count boxes".into(),
+                    );
+                }
                 if !pending.contains(table) {
                     return Err(format!(
                         "table {table} was not drawn, or is already counted"
@@ -914,6 +1167,64 @@ impl Audit {
                 Ok(())
             }
             (
+                AuditStep::Receipts {
+                    table, receipts, ..
+                },
+                Next::Count(pending),
+            ) => {
+                if self.commit.method != AuditMethod::Polling {
+                    return Err(
+                        "a batch audit counts whole boxes, it does not read receipts".into(),
+                    );
+                }
+                if !pending.contains(table) {
+                    return Err(format!("no receipt of table {table} is waiting to be read"));
+                }
+                let want: Vec<u64> = self
+                    .unread
+                    .get(table)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .collect();
+                let got: Vec<u64> = receipts.iter().map(|r| r.position).collect();
+                if got != want {
+                    return Err(format!(
+                        "table {table}: the receipts drawn and not yet read are {want:?}; the step reads {got:?}"
+                    ));
+                }
+                let shape = self.count_shape(table).unwrap_or_default();
+                for r in receipts {
+                    let contests: Vec<&String> = r.marks.iter().map(|(c, _)| c).collect();
+                    if contests != shape.iter().map(|(c, _)| c).collect::<Vec<_>>() {
+                        return Err(format!(
+                            "table {table}, receipt {}: its marks are not the contests of the table's ballot",
+                            r.position
+                        ));
+                    }
+                    for ((c, m), (_, choices)) in r.marks.iter().zip(&shape) {
+                        if let Mark::Choices(cs) = m {
+                            let most = election.contest(c).map_or(1, |k| k.max_marks()) as usize;
+                            if cs.is_empty()
+                                || cs.len() > most
+                                || cs.iter().any(|x| !choices.contains(x))
+                            {
+                                return Err(format!(
+                                    "table {table}, receipt {}: contest {c} marks choices the acta does not have, or too many",
+                                    r.position
+                                ));
+                            }
+                        }
+                    }
+                }
+                let entry = self.readings.entry(table.clone()).or_default();
+                for Receipt { position, marks } in receipts {
+                    entry.insert(*position, marks.clone());
+                }
+                self.unread.remove(table);
+                Ok(())
+            }
+            (
                 AuditStep::Risk {
                     contests, outcome, ..
                 },
@@ -936,6 +1247,37 @@ impl Audit {
             )),
         }
     }
+}
+
+/// The estimator a polling test bets with: SHANGRLA's shrink-truncate,
+/// starting from the reported mean.
+pub fn polling_estimator(test: &PollingTest) -> crate::risk::alpha::Estimator {
+    let mut st = crate::risk::alpha::ShrinkTrunc::default_for(test.u, test.t);
+    st.eta0 = test.eta.min(test.u * (1.0 - 1e-9)).max(test.t);
+    st.c = ((st.eta0 - test.t) / 2.0).max(1e-9);
+    crate::risk::alpha::Estimator::ShrinkTrunc(st)
+}
+
+/// Polling round 1's size: for each assertion, the draws after which ALPHA
+/// reaches the risk limit if every receipt scored the reported mean; the
+/// largest over the contest's assertions.
+pub fn first_round_polling(alpha: f64, p: &ContestPlan) -> Result<u64, Error> {
+    let mut n = 1;
+    for i in 0..p.assertions.len() {
+        let test = p.polling_test(i);
+        let need = crate::risk::alpha::sample_size(
+            alpha,
+            test.eta,
+            test.u,
+            None,
+            test.t,
+            &polling_estimator(&test),
+            p.ballots.max(1),
+        )?
+        .unwrap_or(p.ballots.max(1));
+        n = n.max(need);
+    }
+    Ok(n)
 }
 
 /// Round 1's size: where clean draws reach the risk limit.

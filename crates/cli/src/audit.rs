@@ -13,7 +13,8 @@ use acta_election::Election;
 use acta_note::Signer;
 use acta_observer::verify::Ledger;
 use acta_sheet::audit::{
-    fraction_text, parse_fraction, risk_text, AuditNote, AuditStep, HandCount, Verdict,
+    fraction_text, parse_fraction, risk_text, AuditMethod, AuditNote, AuditStep, HandCount, Mark,
+    Receipt, Verdict,
 };
 use acta_tlog::{Checkpoint, Tree};
 use anyhow::{bail, Context, Result};
@@ -63,6 +64,11 @@ pub enum AuditCmd {
         /// Rounds of sampling before a full hand count is required.
         #[arg(long, default_value_t = 4)]
         max_rounds: u32,
+        /// `batch`: draw tables by error bound, count each box by hand
+        /// against its acta (MACRO); `polling`: draw receipts uniformly
+        /// from every box of each contest and read them (ALPHA).
+        #[arg(long, default_value = "batch")]
+        method: String,
     },
     /// Record the public seed: each party's dice digits, read out in order
     /// (refused while no manifest is logged).
@@ -93,12 +99,15 @@ pub enum AuditCmd {
         /// The table counted.
         #[arg(long)]
         table: String,
-        /// The board's tally: `receipts N`, then per contest `contest ID`,
-        /// `votes CODE N` for each choice of the acta, `blank N`, `null N`.
+        /// Batch: the board's tally — `receipts N`, then per contest
+        /// `contest ID`, `votes CODE N` for each choice of the acta, `blank
+        /// N`, `null N`. Polling: the drawn receipts as read — `receipt K`,
+        /// then `mark CONTEST CHOICES|blank|null` per contest.
         #[arg(long, conflicts_with = "records")]
         count: Option<PathBuf>,
-        /// Or the ballot records of the receipts in the box (as the
-        /// station's receipts carry them), tallied here.
+        /// Or the ballot records of the receipts in the box, in box order
+        /// (as the station's receipts carry them): tallied (batch), or the
+        /// drawn positions read from them (polling).
         #[arg(long)]
         records: Option<PathBuf>,
     },
@@ -228,6 +237,7 @@ impl Desk {
     pub async fn commit(
         &self,
         name: &str,
+        method: AuditMethod,
         risk_limit: u32,
         max_rounds: u32,
         contests: &[String],
@@ -243,6 +253,7 @@ impl Desk {
             &population,
             cp,
             name,
+            method,
             risk_limit,
             max_rounds,
             contests,
@@ -275,6 +286,26 @@ impl Desk {
         let (_, a) = self.audit(name).await?;
         let step = a.derive_round().with_context(|| format!("audit {name}"))?;
         Ok((self.append(name, step.clone()).await?, step))
+    }
+
+    /// Records the drawn receipts of a table, as read (polling).
+    pub async fn record_receipts(
+        &self,
+        name: &str,
+        table: &str,
+        receipts: Vec<Receipt>,
+    ) -> Result<u64> {
+        let (_, a) = self.audit(name).await?;
+        let step = AuditStep::Receipts {
+            commitment: a.commitment,
+            table: table.to_string(),
+            receipts,
+        };
+        let mut check = a.clone();
+        check
+            .apply(self.election(), &step)
+            .map_err(|e| anyhow::anyhow!("audit {name}: {e}"))?;
+        self.append(name, step).await
     }
 
     /// Records a table's hand count.
@@ -335,6 +366,42 @@ pub fn tally_records(
     Ok((marks.len() as u64, workflow::tally(election, table, &marks)))
 }
 
+/// Reads the receipts at `positions` (1-based, in box order) from the
+/// ballot records of a box, as a board reads them out.
+pub fn read_records(
+    election: &Election,
+    table: &str,
+    text: &str,
+    positions: &[u64],
+) -> Result<Vec<Receipt>> {
+    let records = split_records(text);
+    let mut out = Vec::with_capacity(positions.len());
+    for &k in positions {
+        let Some(record) = usize::try_from(k - 1).ok().and_then(|i| records.get(i)) else {
+            bail!(
+                "the box of {table} holds {} receipts; receipt {k} was drawn",
+                records.len()
+            );
+        };
+        let r = acta_export::cvr::parse_record(election, table, k as usize, record)?;
+        let mut marks = Vec::with_capacity(r.marks.len());
+        for (contest, m) in r.marks {
+            marks.push((
+                contest.clone(),
+                match m {
+                    acta_export::cvr::Mark::Blank => Mark::Blank,
+                    acta_export::cvr::Mark::Null => Mark::Null,
+                    acta_export::cvr::Mark::Choices(cs) => Mark::Choices(cs),
+                    other => bail!("receipt {k}: contest {contest}: a mark this reader does not know: {other:?}"),
+                },
+            ));
+        }
+        marks.sort_by(|a, b| a.0.cmp(&b.0));
+        out.push(Receipt { position: k, marks });
+    }
+    Ok(out)
+}
+
 /// Splits concatenated ballot records at each `ballot/v1` line.
 fn split_records(text: &str) -> Vec<&str> {
     let mut starts: Vec<usize> = text
@@ -352,7 +419,7 @@ fn split_records(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn print_round(step: &AuditStep, index: u64) {
+fn print_round(step: &AuditStep, index: u64, a: Option<&workflow::Audit>) {
     let AuditStep::Round {
         round,
         draws,
@@ -366,9 +433,29 @@ fn print_round(step: &AuditStep, index: u64) {
     for (c, from, to) in draws {
         println!("  contest {c}: draws {from}..{to}");
     }
-    println!("  {} tables to count by hand:", tables.len());
-    for t in tables {
-        println!("    {t}");
+    match a.filter(|a| a.commit.method == AuditMethod::Polling) {
+        Some(a) => {
+            println!(
+                "  {} boxes to open; the receipts to read, by position in the box:",
+                tables.len()
+            );
+            for t in tables {
+                let want: Vec<String> = a
+                    .unread
+                    .get(t)
+                    .into_iter()
+                    .flatten()
+                    .map(|k| k.to_string())
+                    .collect();
+                println!("    {t}: {}", want.join(" "));
+            }
+        }
+        None => {
+            println!("  {} tables to count by hand:", tables.len());
+            for t in tables {
+                println!("    {t}");
+            }
+        }
     }
 }
 
@@ -445,12 +532,17 @@ pub async fn run(cmd: AuditCmd) -> Result<()> {
             risk_limit,
             contest,
             max_rounds,
+            method,
         } => {
             let alpha = parse_fraction(&risk_limit).with_context(|| {
                 format!("--risk-limit {risk_limit:?}: write a fraction such as 0.05")
             })?;
+            let method = AuditMethod::parse(&method)
+                .with_context(|| format!("--method {method:?}: batch or polling"))?;
             let desk = Desk::open(&open).await?;
-            let (index, note) = desk.commit(&audit, alpha, max_rounds, &contest).await?;
+            let (index, note) = desk
+                .commit(&audit, method, alpha, max_rounds, &contest)
+                .await?;
             print!("{}", note.to_text());
             eprintln!("manifest of audit {audit} committed at log entry {index}; now roll the dice and run `acta audit seed`");
         }
@@ -467,7 +559,8 @@ pub async fn run(cmd: AuditCmd) -> Result<()> {
         AuditCmd::Round { open, audit } => {
             let desk = Desk::open(&open).await?;
             let (index, step) = desk.round(&audit).await?;
-            print_round(&step, index);
+            let (_, a) = desk.audit(&audit).await?;
+            print_round(&step, index, Some(&a));
         }
         AuditCmd::Record {
             open,
@@ -477,23 +570,41 @@ pub async fn run(cmd: AuditCmd) -> Result<()> {
             records,
         } => {
             let desk = Desk::open(&open).await?;
-            let (receipts, contests) = match (count, records) {
-                (Some(f), None) => {
-                    let text = std::fs::read_to_string(&f)
-                        .with_context(|| format!("reading {}", f.display()))?;
-                    acta_sheet::audit::parse_hand_count(&text)
-                        .with_context(|| format!("{}", f.display()))?
-                }
-                (None, Some(f)) => {
-                    let text = std::fs::read_to_string(&f)
-                        .with_context(|| format!("reading {}", f.display()))?;
-                    tally_records(desk.election(), &table, &text)
-                        .with_context(|| format!("{}", f.display()))?
-                }
-                _ => bail!("give the hand count with --count FILE or --records FILE"),
+            let (_, a) = desk.audit(&audit).await?;
+            let read = |f: &PathBuf| {
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))
             };
-            let index = desk.record(&audit, &table, receipts, contests).await?;
-            println!("hand count of {table} ({receipts} receipts) logged at entry {index}");
+            if a.commit.method == AuditMethod::Polling {
+                let receipts = match (count, records) {
+                    (Some(f), None) => acta_sheet::audit::parse_readings(&read(&f)?)
+                        .with_context(|| format!("{}", f.display()))?,
+                    (None, Some(f)) => {
+                        let want: Vec<u64> = a
+                            .unread
+                            .get(&table)
+                            .into_iter()
+                            .flatten()
+                            .copied()
+                            .collect();
+                        read_records(desk.election(), &table, &read(&f)?, &want)
+                            .with_context(|| format!("{}", f.display()))?
+                    }
+                    _ => bail!("give the receipts read with --count FILE or --records FILE"),
+                };
+                let n = receipts.len();
+                let index = desk.record_receipts(&audit, &table, receipts).await?;
+                println!("{n} receipts of {table} read, logged at entry {index}");
+            } else {
+                let (receipts, contests) = match (count, records) {
+                    (Some(f), None) => acta_sheet::audit::parse_hand_count(&read(&f)?)
+                        .with_context(|| format!("{}", f.display()))?,
+                    (None, Some(f)) => tally_records(desk.election(), &table, &read(&f)?)
+                        .with_context(|| format!("{}", f.display()))?,
+                    _ => bail!("give the hand count with --count FILE or --records FILE"),
+                };
+                let index = desk.record(&audit, &table, receipts, contests).await?;
+                println!("hand count of {table} ({receipts} receipts) logged at entry {index}");
+            }
         }
         AuditCmd::Risk { open, audit } => {
             let desk = Desk::open(&open).await?;
@@ -612,7 +723,9 @@ pub async fn demo(
         .filter(|c| c.scope.is_empty())
         .map(|c| c.id.clone())
         .collect();
-    let (index, note) = desk.commit(name, 50_000, 4, &national).await?;
+    let (index, note) = desk
+        .commit(name, AuditMethod::Batch, 50_000, 4, &national)
+        .await?;
     let AuditStep::Commit(c) = &note.step else {
         unreachable!("commit() makes a commit step")
     };
@@ -708,6 +821,9 @@ pub struct SimArgs {
     /// The risk limit.
     #[arg(long, default_value = "0.05")]
     risk_limit: String,
+    /// `batch` (MACRO, boxes) or `polling` (ALPHA, receipts).
+    #[arg(long, default_value = "batch")]
+    method: String,
     /// The announced margin of the contest, as a share of its ballots: the
     /// synthetic actas are moved, table by table in proportion, from the
     /// leader to the runner-up until the leader's lead is this share.
@@ -720,6 +836,30 @@ struct Outcome {
     confirmed: u64,
     tables: u64,
     rounds: u64,
+}
+
+/// Receipt `k` (1-based) of a box whose tallies are `counts`: per contest,
+/// the box holds its choices one receipt each in code order, then blank,
+/// then null (and blank beyond, for a contest with fewer marks).
+fn receipt_of(counts: &[HandCount], k: u64) -> Vec<(String, Mark)> {
+    counts
+        .iter()
+        .map(|h| {
+            let mut left = k - 1;
+            for (code, n) in &h.votes {
+                if left < *n {
+                    return (h.contest.clone(), Mark::Choices(vec![code.clone()]));
+                }
+                left -= n;
+            }
+            let m = if left >= h.blank && left - h.blank < h.null {
+                Mark::Null
+            } else {
+                Mark::Blank
+            };
+            (h.contest.clone(), m)
+        })
+        .collect()
 }
 
 /// Runs one audit to its end with the hand counts `truth` gives.
@@ -752,6 +892,24 @@ fn simulate_one(
                 let s = a.derive_round()?;
                 step(&mut a, s)?;
             }
+            Next::Count(tables) if a.commit.method == AuditMethod::Polling => {
+                for t in tables {
+                    let want: Vec<u64> = a.unread[&t].iter().copied().collect();
+                    let receipts = want
+                        .into_iter()
+                        .map(|k| Receipt {
+                            position: k,
+                            marks: receipt_of(&truth[&t], k),
+                        })
+                        .collect();
+                    let s = AuditStep::Receipts {
+                        commitment,
+                        receipts,
+                        table: t,
+                    };
+                    step(&mut a, s)?;
+                }
+            }
             Next::Count(tables) => {
                 for t in tables {
                     let s = AuditStep::Count {
@@ -768,11 +926,12 @@ fn simulate_one(
                 step(&mut a, s)?;
             }
             Next::Done(v) => {
-                return Ok((
-                    v == Verdict::Confirmed,
-                    a.counts.len() as u64,
-                    a.rounds.len() as u64,
-                ))
+                let work = if a.commit.method == AuditMethod::Polling {
+                    a.readings.values().map(|r| r.len() as u64).sum()
+                } else {
+                    a.counts.len() as u64
+                };
+                return Ok((v == Verdict::Confirmed, work, a.rounds.len() as u64));
             }
             Next::Seed => bail!("seeded above"),
         }
@@ -785,6 +944,8 @@ pub fn simulate(args: SimArgs) -> Result<()> {
     use sha2::Digest as _;
     let alpha = parse_fraction(&args.risk_limit)
         .with_context(|| format!("--risk-limit {:?}", args.risk_limit))?;
+    let method = AuditMethod::parse(&args.method)
+        .with_context(|| format!("--method {:?}: batch or polling", args.method))?;
     eprintln!("making a synthetic election of {} tables…", args.tables);
     let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
         seed: 2026,
@@ -895,6 +1056,7 @@ pub fn simulate(args: SimArgs) -> Result<()> {
         &population,
         checkpoint,
         "SIM",
+        method,
         alpha,
         4,
         std::slice::from_ref(&contest.id),
@@ -913,12 +1075,16 @@ pub fn simulate(args: SimArgs) -> Result<()> {
     );
     let margin = plan.margins[tight];
     eprintln!(
-        "contest {}: {} announced winner by {} votes over {}; total error bound U = {:.1}",
+        "contest {}: {} announced winner by {} votes over {}; {}",
         contest.id,
         w,
         margin,
         l,
-        plan.total_bound()
+        if method == AuditMethod::Polling {
+            format!("{} ballots to draw from", plan.ballots)
+        } else {
+            format!("total error bound U = {:.1}", plan.total_bound())
+        }
     );
 
     // The truth the receipts tell when the announced outcome is wrong:
@@ -1020,17 +1186,30 @@ pub fn simulate(args: SimArgs) -> Result<()> {
     }
     let a = f64::from(alpha) / 1e6;
     println!(
-        "audit simulation: {} tables, contest {}, announced margin {} votes ({:.2} % of its ballots), risk limit {}, {} audits per scenario (MACRO, PPEB, up to 4 rounds)",
+        "audit simulation: {} tables, contest {}, announced margin {} votes ({:.2} % of its ballots), risk limit {}, {} audits per scenario ({}, up to 4 rounds)",
         args.tables,
         contest.id,
         margin,
         100.0 * margin as f64 / ballots.max(1) as f64,
         fraction_text(alpha),
-        args.trials
+        args.trials,
+        if method == AuditMethod::Polling {
+            "ballot polling, ALPHA"
+        } else {
+            "batch comparison, MACRO, PPEB"
+        }
     );
     println!(
         "{:<48} {:>10} {:>10} {:>12} {:>8}",
-        "scenario", "confirmed", "rate", "tables/audit", "rounds"
+        "scenario",
+        "confirmed",
+        "rate",
+        if method == AuditMethod::Polling {
+            "receipts/audit"
+        } else {
+            "tables/audit"
+        },
+        "rounds"
     );
     for (name, o) in &rows {
         println!(

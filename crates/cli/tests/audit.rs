@@ -116,7 +116,14 @@ impl Live {
     /// Commits, seeds and runs rounds with hand counts from the boxes until
     /// the audit ends; returns the risk steps' output.
     fn run_to_end(&self, name: &str, contest: &str) -> Vec<String> {
-        let (ok, out, err) = self.audit("commit", &["--audit", name, "--contest", contest]);
+        self.run_method(name, contest, "batch")
+    }
+
+    fn run_method(&self, name: &str, contest: &str, method: &str) -> Vec<String> {
+        let (ok, out, err) = self.audit(
+            "commit",
+            &["--audit", name, "--contest", contest, "--method", method],
+        );
         assert!(ok, "{out}{err}");
         assert!(out.starts_with("acta-audit/v1\n"), "{out}");
         let (ok, _, err) = self.audit(
@@ -137,9 +144,11 @@ impl Live {
             assert!(ok, "{out}{err}");
             let tables: Vec<String> = out
                 .lines()
-                .skip_while(|l| !l.contains("tables to count by hand"))
+                .skip_while(|l| {
+                    !l.contains("tables to count by hand") && !l.contains("receipts to read")
+                })
                 .skip(1)
-                .map(|l| l.trim().to_string())
+                .map(|l| l.trim().split(':').next().unwrap().to_string())
                 .collect();
             for t in &tables {
                 let records = self.dir.path().join("boxes").join(format!("{t}.records"));
@@ -253,8 +262,22 @@ async fn a_clean_election_is_confirmed_and_the_observer_agrees() {
     );
     assert!(!ok && err.contains("already has its seed"), "{err}");
 
+    // The same contest by ballot polling: receipts drawn uniformly from
+    // every box, read from the boxes' records at the drawn positions.
+    let risks = l.run_method("POLL-1", &plurality, "polling");
+    assert!(
+        risks
+            .last()
+            .unwrap()
+            .contains("outcome confirmed at risk limit 0.05"),
+        "{risks:?}"
+    );
+
     let report = l.observe().await;
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    let poll = report.audits.iter().find(|a| a.audit == "POLL-1").unwrap();
+    assert_eq!(poll.method, "polling");
+    assert!(poll.receipts_read > 0);
     let post = report.audits.iter().find(|a| a.audit == "POST-1").unwrap();
     assert_eq!(post.status, "outcome confirmed at risk limit 0.05");
     assert!(post.tables_counted > 0 && post.tables_counted == post.tables_drawn);

@@ -13,10 +13,11 @@
 //! checkpoint <origin> <size> <base64 root>
 //! risk-limit 0.05
 //! max-rounds 4
+//! method batch                        batch (each table's box against its acta) or polling
 //! tables 298                          tables with a counted acta at the checkpoint
 //! missing 2                           tables of the package without one
 //! manifest <sha256 hex>               of the manifest listing (acta_audit::workflow)
-//! contest PRES 21000000000            per contest audited: its total error bound ×10⁹
+//! contest PRES 21000000000            per contest: total error bound ×10⁹ (batch) or ballots (polling)
 //! ```
 //!
 //! ```text
@@ -45,6 +46,15 @@
 //! …
 //! blank 3
 //! null 1
+//! ```
+//!
+//! ```text
+//! step receipts                       polling: the receipts drawn from one table's box, as read
+//! commitment <hex>
+//! table 01.001.0001-1
+//! receipt 17                          the 17th receipt of the box (1-based)
+//! mark AN PDA                         per contest on the ballot: its choices, blank or null
+//! mark PRES C1/AVZ
 //! ```
 //!
 //! ```text
@@ -85,16 +95,69 @@ pub struct Commitment {
     pub risk_limit: u32,
     /// Rounds before the audit gives up sampling and demands a full hand count.
     pub max_rounds: u32,
+    /// How the receipts are sampled and compared.
+    pub method: AuditMethod,
     /// Tables with a counted acta at the checkpoint.
     pub tables: u64,
     /// Tables of the package with no counted acta at the checkpoint.
     pub missing: u64,
     /// SHA-256 of the manifest listing.
     pub manifest: [u8; 32],
-    /// Contests audited, by id, each with its total error bound ×10⁹ (the
-    /// PPEB stream's total weight; 0 when the reported margin is not
-    /// positive once missing tables are assumed against the winner).
+    /// Contests audited, by id, each with its stream's total weight: for a
+    /// batch audit the total error bound ×10⁹, for polling the ballots of
+    /// its tables; 0 when the reported margin is not positive once missing
+    /// tables are assumed against the winner.
     pub contests: Vec<(String, u64)>,
+}
+
+/// How an audit samples the receipts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditMethod {
+    /// Batch comparison (MACRO): tables drawn by error bound, each box
+    /// counted by hand against its acta.
+    Batch,
+    /// Ballot polling (ALPHA): receipts drawn uniformly from all the
+    /// contest's boxes, each read.
+    Polling,
+}
+
+impl AuditMethod {
+    /// As written: `batch`, `polling`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditMethod::Batch => "batch",
+            AuditMethod::Polling => "polling",
+        }
+    }
+
+    /// Inverse of [`AuditMethod::as_str`].
+    pub fn parse(s: &str) -> Option<AuditMethod> {
+        match s {
+            "batch" => Some(AuditMethod::Batch),
+            "polling" => Some(AuditMethod::Polling),
+            _ => None,
+        }
+    }
+}
+
+/// A contest as marked on one receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mark {
+    /// Nothing marked.
+    Blank,
+    /// Voided.
+    Null,
+    /// The choice codes marked, sorted.
+    Choices(Vec<String>),
+}
+
+/// One receipt drawn from a box, as read: its position and its marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// 1-based position in the box.
+    pub position: u64,
+    /// Per contest on the ballot, sorted by contest id.
+    pub marks: Vec<(String, Mark)>,
 }
 
 /// A hand count of one contest at one table.
@@ -168,6 +231,15 @@ pub enum AuditStep {
         /// Per contest on the table's ballot, sorted by id.
         contests: Vec<HandCount>,
     },
+    /// Polling: the receipts drawn from one box, as read.
+    Receipts {
+        /// The commit note.
+        commitment: [u8; 32],
+        /// Table id.
+        table: String,
+        /// The receipts, by position.
+        receipts: Vec<Receipt>,
+    },
     /// The risk after a round.
     Risk {
         /// The commit note.
@@ -191,6 +263,7 @@ impl AuditStep {
             AuditStep::Seed { .. } => "seed",
             AuditStep::Round { .. } => "round",
             AuditStep::Count { .. } => "count",
+            AuditStep::Receipts { .. } => "receipts",
             AuditStep::Risk { .. } => "risk",
         }
     }
@@ -202,6 +275,7 @@ impl AuditStep {
             AuditStep::Seed { commitment, .. }
             | AuditStep::Round { commitment, .. }
             | AuditStep::Count { commitment, .. }
+            | AuditStep::Receipts { commitment, .. }
             | AuditStep::Risk { commitment, .. } => Some(*commitment),
         }
     }
@@ -290,12 +364,13 @@ impl AuditNote {
                 let cp = &c.checkpoint;
                 let _ = write!(
                     s,
-                    "checkpoint {} {} {}\nrisk-limit {}\nmax-rounds {}\ntables {}\nmissing {}\nmanifest {}\n",
+                    "checkpoint {} {} {}\nrisk-limit {}\nmax-rounds {}\nmethod {}\ntables {}\nmissing {}\nmanifest {}\n",
                     cp.origin,
                     cp.size,
                     B64.encode(cp.root),
                     fraction_text(c.risk_limit),
                     c.max_rounds,
+                    c.method.as_str(),
                     c.tables,
                     c.missing,
                     hex(&c.manifest)
@@ -337,6 +412,12 @@ impl AuditNote {
                 let _ = writeln!(s, "table {table}");
                 s.push_str(&hand_count_text(*receipts, contests));
             }
+            AuditStep::Receipts {
+                table, receipts, ..
+            } => {
+                let _ = writeln!(s, "table {table}");
+                s.push_str(&readings_text(receipts));
+            }
             AuditStep::Risk {
                 round,
                 contests,
@@ -369,10 +450,10 @@ impl AuditNote {
         let audit = l.code("audit")?.to_string();
         let line = l.line_no();
         let step_name = l.one("step")?;
-        if !["commit", "seed", "round", "count", "risk"].contains(&step_name) {
+        if !["commit", "seed", "round", "count", "receipts", "risk"].contains(&step_name) {
             return Err(syntax(
                 line,
-                format!("unknown step '{step_name}': commit, seed, round, count or risk"),
+                format!("unknown step '{step_name}': commit, seed, round, count, receipts or risk"),
             ));
         }
         let commitment = if step_name == "commit" {
@@ -455,6 +536,15 @@ impl AuditNote {
                     table,
                     receipts,
                     contests,
+                }
+            }
+            ("receipts", Some(commitment)) => {
+                let table = l.code("table")?.to_string();
+                let receipts = receipts_section(&mut l)?;
+                AuditStep::Receipts {
+                    commitment,
+                    table,
+                    receipts,
                 }
             }
             ("risk", Some(commitment)) => {
@@ -542,7 +632,7 @@ impl AuditNote {
                 }
             }
         }
-        if let AuditStep::Count { table, .. } = &self.step {
+        if let AuditStep::Count { table, .. } | AuditStep::Receipts { table, .. } = &self.step {
             if election.table(table).is_none() {
                 return Err(Error::Package(format!(
                     "table {table} is not in the election"
@@ -586,6 +676,10 @@ fn commit(l: &mut Lines<'_>) -> Result<Commitment, Error> {
     if max_rounds == 0 {
         return Err(syntax(line, "an audit needs at least one round"));
     }
+    let line = l.line_no();
+    let v = l.one("method")?;
+    let method = AuditMethod::parse(v)
+        .ok_or_else(|| syntax(line, format!("method '{v}' must be batch or polling")))?;
     let tables = l.count64("tables")?;
     let missing = l.count64("missing")?;
     let manifest = l.hash("manifest")?;
@@ -608,6 +702,7 @@ fn commit(l: &mut Lines<'_>) -> Result<Commitment, Error> {
         checkpoint,
         risk_limit,
         max_rounds,
+        method,
         tables,
         missing,
         manifest,
@@ -638,6 +733,81 @@ pub fn parse_hand_count(text: &str) -> Result<(u64, Vec<HandCount>), Error> {
         return Err(syntax(1, "hand count is not in canonical form"));
     }
     Ok(out)
+}
+
+/// Receipts as a board reads them out: `receipt <position>`, then one
+/// `mark <contest> <choices|blank|null>` line per contest — the lines of a
+/// receipts step.
+pub fn readings_text(receipts: &[Receipt]) -> String {
+    let mut s = String::new();
+    for r in receipts {
+        let _ = writeln!(s, "receipt {}", r.position);
+        for (c, m) in &r.marks {
+            let m = match m {
+                Mark::Blank => "blank".to_string(),
+                Mark::Null => "null".to_string(),
+                Mark::Choices(cs) => cs.join(","),
+            };
+            let _ = writeln!(s, "mark {c} {m}");
+        }
+    }
+    s
+}
+
+/// Parses [`readings_text`]; anything else is refused with its line.
+pub fn parse_readings(text: &str) -> Result<Vec<Receipt>, Error> {
+    let mut l = Lines::new(text)?;
+    let out = receipts_section(&mut l)?;
+    l.end()?;
+    if readings_text(&out) != text {
+        return Err(syntax(1, "readings are not in canonical form"));
+    }
+    Ok(out)
+}
+
+fn receipts_section(l: &mut Lines<'_>) -> Result<Vec<Receipt>, Error> {
+    let mut receipts: Vec<Receipt> = Vec::new();
+    while l.peek_key() == Some("receipt") {
+        let line = l.line_no();
+        let v = l.one("receipt")?;
+        let position = number64(v).filter(|&n| n > 0).ok_or_else(|| {
+            syntax(
+                line,
+                "'receipt' takes the receipt's 1-based position in the box",
+            )
+        })?;
+        if receipts.last().is_some_and(|r| r.position >= position) {
+            return Err(syntax(line, "receipts are sorted by position, once each"));
+        }
+        let mut marks: Vec<(String, Mark)> = Vec::new();
+        while l.peek_key() == Some("mark") {
+            let line = l.line_no();
+            let v = l.field("mark", 2)?;
+            if !is_code(v[0]) || marks.last().is_some_and(|(c, _)| c.as_str() >= v[0]) {
+                return Err(syntax(line, "marks are per contest, sorted, once each"));
+            }
+            let m = match v[1] {
+                "blank" => Mark::Blank,
+                "null" => Mark::Null,
+                list => {
+                    let cs: Vec<String> = list.split(',').map(str::to_string).collect();
+                    if cs.iter().any(|c| !is_code(c)) || cs.windows(2).any(|w| w[0] >= w[1]) {
+                        return Err(syntax(
+                            line,
+                            "a mark is blank, null, or choice codes sorted and separated by commas",
+                        ));
+                    }
+                    Mark::Choices(cs)
+                }
+            };
+            marks.push((v[0].to_string(), m));
+        }
+        receipts.push(Receipt { position, marks });
+    }
+    if receipts.is_empty() {
+        return Err(syntax(l.line_no(), "at least one receipt is read"));
+    }
+    Ok(receipts)
 }
 
 fn count_section(l: &mut Lines<'_>) -> Result<(u64, Vec<HandCount>), Error> {

@@ -2,8 +2,8 @@
 //! itself; every other spelling is refused with the line that is wrong.
 
 use acta_sheet::audit::{
-    hand_count_text, parse_hand_count, AuditNote, AuditStep, Commitment, ContestRisk, HandCount,
-    Verdict,
+    hand_count_text, parse_hand_count, AuditMethod, AuditNote, AuditStep, Commitment, ContestRisk,
+    HandCount, Mark, Receipt, Verdict,
 };
 use acta_tlog::Checkpoint;
 use proptest::prelude::*;
@@ -28,6 +28,11 @@ fn steps(n: u64) -> Vec<AuditStep> {
             },
             risk_limit: 50_000,
             max_rounds: 4,
+            method: if n % 2 == 1 {
+                AuditMethod::Batch
+            } else {
+                AuditMethod::Polling
+            },
             tables: n,
             missing: n % 5,
             manifest: [3; 32],
@@ -52,6 +57,24 @@ fn steps(n: u64) -> Vec<AuditStep> {
             table: "01.001.01".into(),
             receipts: n,
             contests: vec![hc],
+        },
+        AuditStep::Receipts {
+            commitment: commitment(2),
+            table: "01.001.01".into(),
+            receipts: vec![
+                Receipt {
+                    position: n + 1,
+                    marks: vec![
+                        ("AN".into(), Mark::Choices(vec!["PDA".into()])),
+                        ("PRES".into(), Mark::Blank),
+                        ("REF".into(), Mark::Null),
+                    ],
+                },
+                Receipt {
+                    position: n + 9,
+                    marks: vec![("X".into(), Mark::Choices(vec!["A/B".into(), "C/D".into()]))],
+                },
+            ],
         },
         AuditStep::Risk {
             commitment: commitment(2),
@@ -88,8 +111,9 @@ fn non_canonical_spellings_are_refused_with_their_line() {
         ("risk-limit 0.05", "risk-limit 0.050", 6),
         ("risk-limit 0.05", "risk-limit 5%", 6),
         ("max-rounds 4", "max-rounds 0", 7),
-        ("tables 5", "tables 05", 8),
-        ("contest AN", "contest an", 11),
+        ("method batch", "method vote", 8),
+        ("tables 5", "tables 05", 9),
+        ("contest AN", "contest an", 12),
     ] {
         let bad = text.replacen(from, to, 1);
         let e = AuditNote::parse(&bad).unwrap_err().to_string();
@@ -106,7 +130,11 @@ fn non_canonical_spellings_are_refused_with_their_line() {
     let e = AuditNote::parse(&text.replacen("step commit", "step pardon", 1)).unwrap_err();
     assert!(e.to_string().starts_with("line 4:"), "{e}");
     // A risk above 1.
-    let risk = note(steps(5).remove(4)).to_text();
+    // Receipts out of order, a choice list unsorted.
+    let receipts = note(steps(5).remove(4)).to_text();
+    assert!(AuditNote::parse(&receipts.replacen("receipt 14", "receipt 5", 1)).is_err());
+    assert!(AuditNote::parse(&receipts.replacen("A/B,C/D", "C/D,A/B", 1)).is_err());
+    let risk = note(steps(5).remove(5)).to_text();
     assert!(AuditNote::parse(&risk.replacen("PRES 0.000000", "PRES 1.000001", 1)).is_err());
     // Trailing bytes.
     assert!(AuditNote::parse(&format!("{text}x\n")).is_err());

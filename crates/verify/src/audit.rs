@@ -111,11 +111,18 @@ pub struct AuditSummary {
     pub checkpoint: u64,
     /// The risk limit, as written (`0.05`).
     pub risk_limit: String,
+    /// `batch` (boxes counted against actas) or `polling` (receipts read).
+    #[serde(default)]
+    pub method: String,
+    /// Polling: receipts drawn and read.
+    #[serde(default)]
+    pub receipts_read: u64,
     /// The public seed, once logged.
     pub seed: Option<String>,
     /// Rounds drawn.
     pub rounds: usize,
-    /// Tables drawn and hand-counted.
+    /// Tables drawn and hand-counted (batch), or whose drawn receipts were
+    /// read (polling).
     pub tables_counted: usize,
     /// Tables drawn in all.
     pub tables_drawn: usize,
@@ -138,9 +145,11 @@ pub fn summaries(r: &Replay) -> Vec<AuditSummary> {
                 manifest_index: a.index,
                 checkpoint: a.commit.checkpoint.size,
                 risk_limit: fraction_text(a.commit.risk_limit),
+                method: a.commit.method.as_str().to_string(),
+                receipts_read: a.readings.values().map(|r| r.len() as u64).sum(),
                 seed: a.seed.clone(),
                 rounds: a.rounds.len(),
-                tables_counted: a.counts.len(),
+                tables_counted: a.counts.len() + a.readings.len(),
                 tables_drawn: a.drawn().len(),
                 status: match a.next() {
                     Next::Done(Verdict::Confirmed) => format!(

@@ -85,35 +85,42 @@ type Code = (usize, (u32, u32, u32, u32));
 /// Each QR code found in a printout: its part number (from the `ACTA-QR/1
 /// i/n` header) and its bounding box (x0, y0, x1, y1).
 fn codes(img: &GrayImage) -> Vec<Code> {
-    let mut prepared = rqrr::PreparedImage::prepare(img.clone());
-    let mut out: Vec<_> = prepared
-        .detect_grids()
-        .into_iter()
-        .map(|g| {
-            let (_, content) = g.decode().unwrap();
-            let part: usize = content
-                .split(' ')
-                .nth(1)
-                .and_then(|s| s.split_once('/'))
-                .unwrap()
-                .0
-                .parse()
-                .unwrap();
-            let xs = g.bounds.iter().map(|p| p.x as u32);
-            let ys = g.bounds.iter().map(|p| p.y as u32);
-            (
-                part,
-                (
-                    xs.clone().min().unwrap(),
-                    ys.clone().min().unwrap(),
-                    xs.max().unwrap(),
-                    ys.max().unwrap(),
-                ),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    // As `decode_png` does: a reading where a code fails is tried again
+    // with the image scaled up (bounds scaled back down).
+    for scale in [1u32, 2, 3] {
+        let scaled = image::imageops::resize(
+            img,
+            img.width() * scale,
+            img.height() * scale,
+            image::imageops::FilterType::Nearest,
+        );
+        let mut prepared = rqrr::PreparedImage::prepare(scaled);
+        let found: Option<Vec<Code>> = prepared
+            .detect_grids()
+            .into_iter()
+            .map(|g| {
+                let (_, content) = g.decode().ok()?;
+                let part: usize = content
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.split_once('/'))?
+                    .0
+                    .parse()
+                    .ok()?;
+                let xs = g.bounds.iter().map(|p| p.x as u32 / scale);
+                let ys = g.bounds.iter().map(|p| p.y as u32 / scale);
+                Some((
+                    part,
+                    (xs.clone().min()?, ys.clone().min()?, xs.max()?, ys.max()?),
+                ))
+            })
+            .collect();
+        if let Some(mut out) = found {
+            out.sort();
+            return out;
+        }
+    }
+    panic!("a printout's codes do not decode at any scale")
 }
 
 /// The contents of the SVG's `<text>` elements, trimmed.
@@ -405,4 +412,33 @@ fn an_altered_printout_is_refused() {
     // And the untouched printouts still read.
     assert_eq!(read_png(&a.png).unwrap(), f.days[0].acta.as_bytes());
     assert_eq!(read_png(&b.png).unwrap(), f.days[1].acta.as_bytes());
+}
+
+/// Every printed acta reads back, whatever its bytes: the same day's acta
+/// with forty different journal heads (so forty different codes), at both
+/// paper widths.
+#[test]
+fn every_printout_reads_back_whatever_its_bytes() {
+    let f = fixture();
+    let e = &f.g.election;
+    let base = Acta::parse(
+        acta_note::Note::parse(f.days[0].acta.as_bytes())
+            .unwrap()
+            .text,
+    )
+    .unwrap();
+    for k in 0..40u8 {
+        let mut a = base.clone();
+        a.journal = [k; 32];
+        a.records = [k.wrapping_mul(37); 32];
+        let signed = a.sign(&f.g.machines[0]);
+        for width in [Width::Mm58, Width::Mm80] {
+            let p = acta(signed.as_bytes(), Some(e), width).unwrap();
+            assert_eq!(
+                read_png(&p.png).unwrap_or_else(|e| panic!("variant {k}, {width:?}: {e}")),
+                signed.as_bytes(),
+                "variant {k}, {width:?}"
+            );
+        }
+    }
 }

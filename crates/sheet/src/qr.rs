@@ -163,10 +163,43 @@ pub fn acta_png(signed: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 /// Finds and decodes every QR code in a PNG (or any format `image` reads).
+///
+/// A printout's modules can be as small as two dots, where the detector's
+/// sampling of a large code sometimes lands on module edges; an image whose
+/// codes do not all decode is read again scaled up two and three times
+/// (every dot becoming a square of pixels, which changes no module), and
+/// the first reading where every code decodes is the answer.
 pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     let img = image::load_from_memory(bytes)
         .map_err(|e| Error::Qr(format!("unreadable image: {e}")))?
         .to_luma8();
+    let mut first_error = None;
+    for scale in [1u32, 2, 3] {
+        let scaled = if scale == 1 {
+            img.clone()
+        } else {
+            image::imageops::resize(
+                &img,
+                img.width() * scale,
+                img.height() * scale,
+                image::imageops::FilterType::Nearest,
+            )
+        };
+        match decode_all(scaled) {
+            Ok(out) => return Ok(out),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+        // Scaling up a large photo costs more than it can help.
+        if u64::from(img.width()) * u64::from(img.height()) > 16_000_000 {
+            break;
+        }
+    }
+    Err(first_error.expect("at least one reading was tried"))
+}
+
+fn decode_all(img: GrayImage) -> Result<Vec<Vec<u8>>, Error> {
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let mut out = Vec::new();
     for grid in prepared.detect_grids() {

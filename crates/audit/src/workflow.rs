@@ -32,11 +32,14 @@
 //! `V_A` is the assertion's reported margin over the counted tables, minus
 //! `b` times the registered voters of the tables with no counted acta (as
 //! if every one of them voted for the loser). A table `p` with reported
-//! contribution `x_pA = a·v_w − b·v_l` and `n_p` ballots can overstate the
-//! margin by at most `x_pA + b·n_p`; its error bound is
+//! contribution `x_pA = a·v_w − b·v_l` and at most `n_p` receipts in its box
+//! (its roll, or its acta's ballots if more: a machine can understate its
+//! own ballots, not the roll) can overstate the margin by at most
+//! `x_pA + b·n_p`; its error bound is
 //! `u_p = max_A (x_pA + b·n_p)/V_A`, stored exactly as the integer weight
 //! `⌈10⁹ u_p⌉` (rounding up keeps it a bound). The hand count gives the
-//! taint `t_p = max_A max(0, x_pA − x'_pA)/V_A ÷ u_p`. With `U = Σ u_p`,
+//! taint `t_p = max_A max(0, x_pA − x'_pA)/V_A ÷ u_p` (a box with more
+//! receipts than `n_p` is a taint of 1). With `U = Σ u_p`,
 //! after draws `p_1 … p_n` the risk is `∏ (1 − 1/U)/(1 − t_{p_i})`; a
 //! taint of 1 or more ends the sampling in a full hand count.
 //!
@@ -71,6 +74,19 @@ pub const MIN_SEED_DIGITS: usize = 20;
 /// The fewest parties that contribute dice to a seed.
 pub const MIN_CONTRIBUTIONS: usize = 2;
 
+/// The largest risk limit an audit may commit to: beyond it a "confirmed"
+/// would say little (the literature's audits run at 5 % or 10 %).
+pub const MAX_RISK_LIMIT: u32 = 100_000;
+
+/// A batch audit draws at most this many times per table that can be drawn:
+/// by then nearly every such table is counted and the complete count
+/// decides; it keeps every reader's work bounded, whatever the margin.
+pub const MOST_DRAWS_PER_TABLE: u64 = 10;
+
+/// A polling audit draws at most this many receipts per contest; past it
+/// the audit ends in a full hand count.
+pub const MOST_POLLING_DRAWS: u64 = 1_000_000;
+
 /// One counted table as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
@@ -80,6 +96,9 @@ pub struct Reported {
     pub acta: [u8; 32],
     /// Ballots on the acta.
     pub ballots: u64,
+    /// Voters on the table's roll (from the package): the most receipts its
+    /// box can hold, whatever its own acta says.
+    pub registered: u64,
     /// contest → choice code → votes, as the acta says (keys that are not
     /// choice codes, such as `(blank)`, are ignored).
     pub votes: BTreeMap<String, BTreeMap<String, u64>>,
@@ -267,7 +286,18 @@ impl ContestPlan {
 
     /// The taint of a table: its largest overstatement of a margin found by
     /// the hand count, relative to its error bound.
-    pub fn taint(&self, contest: &Contest, reported: &Reported, counted: &HandCount) -> f64 {
+    pub fn taint(
+        &self,
+        contest: &Contest,
+        reported: &Reported,
+        receipts: u64,
+        counted: &HandCount,
+    ) -> f64 {
+        // More receipts than the box can hold: the acta understated its
+        // ballots, or the box was stuffed; no bound holds.
+        if receipts > reported.ballots.max(reported.registered) {
+            return f64::INFINITY;
+        }
         let Ok(i) = self
             .weights
             .binary_search_by(|(t, _)| t.as_str().cmp(&reported.table))
@@ -344,7 +374,10 @@ pub fn plan(election: &Election, population: &Population, id: &str) -> Result<Co
         let mut w: u128 = 0;
         if auditable {
             for (a, v) in assertions.iter().zip(&margins) {
-                let bound = a.contribution(g) + i128::from(a.b) * i128::from(r.ballots);
+                // The box may hold more receipts than its acta admits: the
+                // roll bounds them, the acta does not.
+                let most = r.ballots.max(r.registered);
+                let bound = a.contribution(g) + i128::from(a.b) * i128::from(most);
                 if bound > 0 {
                     let n = (bound as u128)
                         .checked_mul(u128::from(SCALE))
@@ -449,8 +482,9 @@ impl ContestPlan {
         };
         let x = a.a as f64 * f64::from(u8::from(marked(&a.winner)))
             - a.b as f64 * f64::from(u8::from(marked(&a.loser)));
-        // A receipt that cannot be found or read scores as the loser's.
-        if mark.is_none() {
+        // A receipt that is not in the box, or cannot be read, scores the
+        // worst for the winner (SHANGRLA's "evil zombie").
+        if matches!(mark, None | Some(Mark::Missing)) {
             return 0.0;
         }
         (x + a.b as f64) / (2.0 * a.b as f64)
@@ -474,10 +508,11 @@ pub fn commit(
             "audit name {audit:?} must use only A-Z, 0-9, '.', '-', '/'"
         )));
     }
-    if risk_limit == 0 || risk_limit >= MILLION {
-        return Err(Error::Workflow(
-            "the risk limit must be between 0 and 1".into(),
-        ));
+    if risk_limit == 0 || risk_limit > MAX_RISK_LIMIT {
+        return Err(Error::Workflow(format!(
+            "the risk limit must be above 0 and at most {}",
+            acta_sheet::audit::fraction_text(MAX_RISK_LIMIT)
+        )));
     }
     if max_rounds == 0 {
         return Err(Error::Workflow("an audit needs at least one round".into()));
@@ -729,10 +764,8 @@ impl Audit {
         from: u64,
         to: u64,
     ) -> Result<Vec<(String, u64)>, Error> {
-        let seed = self
-            .seed
-            .as_deref()
-            .ok_or_else(|| Error::Workflow("no seed yet".into()))?;
+        let seed = self.draw_seed()?;
+        let seed = seed.as_str();
         let cum = crate::ppeb::cumulative(&plan.weights)?;
         let total = cum.last().copied().unwrap_or(0);
         Ok(
@@ -767,12 +800,24 @@ impl Audit {
             .unwrap_or(0)
     }
 
-    /// The tables of a contest's draws `from..=to`, in draw order.
-    pub fn draws(&self, plan: &ContestPlan, from: u64, to: u64) -> Result<Vec<String>, Error> {
+    /// The seed the draws are made from: the commit note's hash and the
+    /// public seed, `<commitment hex>:<seed>` — so that a seed rolled for
+    /// one manifest draws nothing known for any other.
+    pub fn draw_seed(&self) -> Result<String, Error> {
         let seed = self
             .seed
             .as_deref()
             .ok_or_else(|| Error::Workflow("no seed yet".into()))?;
+        Ok(format!(
+            "{}:{seed}",
+            acta_note::canon::to_hex(&self.commitment)
+        ))
+    }
+
+    /// The tables of a contest's draws `from..=to`, in draw order.
+    pub fn draws(&self, plan: &ContestPlan, from: u64, to: u64) -> Result<Vec<String>, Error> {
+        let seed = self.draw_seed()?;
+        let seed = seed.as_str();
         Ok(
             crate::ppeb::draws(seed, &plan.contest, &plan.weights, from - 1, to - from + 1)?
                 .into_iter()
@@ -814,6 +859,12 @@ impl Audit {
                 n
             };
             let from = self.drawn_to(&p.contest) + 1;
+            let most = if polling {
+                MOST_POLLING_DRAWS
+            } else {
+                MOST_DRAWS_PER_TABLE * p.weights.iter().filter(|(_, w)| *w > 0).count() as u64
+            };
+            let n = n.min(most.saturating_sub(from - 1)).max(1);
             draws.push((p.contest.clone(), from, from + n - 1));
         }
         let mut tables = BTreeSet::new();
@@ -891,7 +942,7 @@ impl Audit {
                     .reported
                     .get(&t)
                     .ok_or_else(|| Error::Workflow(format!("table {t} is not in the manifest")))?;
-                let (_, counts) = self
+                let (receipts, counts) = self
                     .counts
                     .get(&t)
                     .ok_or_else(|| Error::Workflow(format!("table {t} is not counted yet")))?;
@@ -900,7 +951,7 @@ impl Audit {
                     .find(|h| h.contest == p.contest)
                     .cloned()
                     .unwrap_or_default();
-                taints.push(p.taint(contest, r, &hc));
+                taints.push(p.taint(contest, r, *receipts, &hc));
             }
             let u = p.total_bound();
             let mut risk = macro_batch::p_value(u, &taints);
@@ -917,7 +968,11 @@ impl Audit {
                 Verdict::FullHandCount
             } else if risk <= alpha {
                 Verdict::Confirmed
-            } else if k >= self.commit.max_rounds {
+            } else if k >= self.commit.max_rounds
+                || to
+                    >= MOST_DRAWS_PER_TABLE
+                        * p.weights.iter().filter(|(_, w)| *w > 0).count() as u64
+            {
                 Verdict::FullHandCount
             } else {
                 Verdict::Escalate(macro_batch::next_round(alpha, u, risk).max(1))
@@ -984,7 +1039,7 @@ impl Audit {
         }
         let verdict = if risk <= alpha {
             Verdict::Confirmed
-        } else if k >= self.commit.max_rounds || to >= p.ballots {
+        } else if k >= self.commit.max_rounds || to >= p.ballots || to >= MOST_POLLING_DRAWS {
             Verdict::FullHandCount
         } else {
             // Double the sample: as many more draws as so far.
@@ -1004,9 +1059,25 @@ impl Audit {
         let mut sums = vec![0i128; p.assertions.len()];
         for (t, w) in &p.weights {
             if *w == 0 {
+                // Never drawn: its error bound is 0, so it reports the
+                // worst its roll allows (every voter for the loser of every
+                // assertion); the truth can be no worse.
+                let r = self.reported.get(t)?;
+                let rep = r
+                    .votes
+                    .get(&p.contest)
+                    .map(|v| grouped(contest, v))
+                    .unwrap_or_default();
+                for (s, a) in sums.iter_mut().zip(&p.assertions) {
+                    *s += a.contribution(&rep);
+                }
                 continue;
             }
-            let (_, counts) = self.counts.get(t)?;
+            let (receipts, counts) = self.counts.get(t)?;
+            let r = self.reported.get(t)?;
+            if *receipts > r.ballots.max(r.registered) {
+                return Some(false);
+            }
             let hand = counts
                 .iter()
                 .find(|h| h.contest == p.contest)
@@ -1351,6 +1422,11 @@ pub fn replay(
 ) -> Replay {
     let mut out = Replay::default();
     let mut disputed: BTreeSet<[u8; 32]> = BTreeSet::new();
+    // Every audit name ever committed (disputed or not), and every seed:
+    // a name committed again, or a seed used twice, is a second try at a
+    // sample — disputed.
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut seeds: BTreeMap<String, String> = BTreeMap::new();
     for (index, hash, note) in steps {
         let dispute = |what: String| Dispute {
             index: *index,
@@ -1360,7 +1436,8 @@ pub fn replay(
         };
         match &note.step {
             AuditStep::Commit(c) => {
-                if out.audits.contains_key(&note.audit) {
+                if !names.insert(note.audit.clone()) {
+                    disputed.insert(*hash);
                     out.disputes.push(dispute(format!(
                         "audit {} is already committed",
                         note.audit
@@ -1397,8 +1474,21 @@ pub fn replay(
                     )));
                     continue;
                 };
-                if let Err(e) = a.apply(election, step) {
-                    out.disputes.push(dispute(e));
+                if let AuditStep::Seed { seed, .. } = step {
+                    if let Some(other) = seeds.get(seed) {
+                        out.disputes.push(dispute(format!(
+                            "the seed was already used by audit {other}: a sample must come from dice rolled for it"
+                        )));
+                        continue;
+                    }
+                }
+                match a.apply(election, step) {
+                    Ok(()) => {
+                        if let AuditStep::Seed { seed, .. } = step {
+                            seeds.insert(seed.clone(), note.audit.clone());
+                        }
+                    }
+                    Err(e) => out.disputes.push(dispute(e)),
                 }
             }
         }

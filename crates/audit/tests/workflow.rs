@@ -44,6 +44,7 @@ fn fixture(tables: usize) -> Fixture {
             table: o.acta.table.clone(),
             acta: o.body_hash,
             ballots: u64::from(o.acta.ballots),
+            registered: u64::from(o.acta.registered),
             votes,
         });
         actas.insert(o.acta.table.clone(), o.acta);
@@ -583,4 +584,150 @@ fn every_national_contest_kind_is_polled_and_replays() {
             _ => assert_eq!(c.verdict, Verdict::FullHandCount, "{}", c.contest),
         }
     }
+}
+
+fn referendum(e: &Election) -> String {
+    e.contests
+        .iter()
+        .find(|c| c.kind == acta_election::Kind::Referendum)
+        .unwrap()
+        .id
+        .clone()
+}
+
+/// A table that reports every voter on its roll for the loser can never be
+/// drawn (its error bound is 0); a complete count of the others must still
+/// count it against the winner. Here the other boxes hold just enough of
+/// the winner's votes for the loser that the outcome is wrong only once
+/// that table is counted: the audit must not confirm.
+#[test]
+fn a_table_that_cannot_be_drawn_still_counts_in_a_complete_count() {
+    let mut f = fixture(6);
+    let c = referendum(&f.election);
+    let plan = workflow::plan(&f.election, &f.population, &c).unwrap();
+    let (w, l) = (
+        plan.assertions[0].winner.clone(),
+        plan.assertions[0].loser.clone(),
+    );
+    // Table 0 reports its whole roll for the loser.
+    let r0 = &mut f.population.counted[0];
+    let roll = r0.registered;
+    r0.ballots = roll;
+    let v = r0.votes.get_mut(&c).unwrap();
+    v.insert(w.clone(), 0);
+    v.insert(l.clone(), roll);
+    let t0 = r0.table.clone();
+    let plan = workflow::plan(&f.election, &f.population, &c).unwrap();
+    assert_eq!(
+        plan.weights.iter().find(|(t, _)| *t == t0).unwrap().1,
+        0,
+        "its error bound is 0"
+    );
+    let margin = plan.margins[0];
+    assert!(margin > 0);
+    // Move S = (margin + roll/2)/2 of the winner's votes to the loser over
+    // the other boxes: the others alone still favour the winner by about
+    // roll/2, the whole election favours the loser.
+    let s = ((margin + i128::from(roll) / 2) / 2) as u64;
+    let others: u64 = f
+        .actas
+        .iter()
+        .filter(|(t, _)| **t != t0)
+        .map(|(_, a)| {
+            a.contests.iter().find(|x| x.contest == c).map_or(0, |x| {
+                x.votes
+                    .iter()
+                    .find(|(k, _)| *k == w)
+                    .map_or(0, |(_, n)| u64::from(*n))
+            })
+        })
+        .sum();
+    let (log, a) = run(&f, std::slice::from_ref(&c), |acta| {
+        let (n, mut cs) = honest(acta);
+        for h in cs.iter_mut().filter(|h| h.contest == c) {
+            let have = h.votes.iter().find(|(k, _)| *k == w).unwrap().1;
+            let moved = have * s / others;
+            h.votes.iter_mut().find(|(k, _)| *k == w).unwrap().1 -= moved;
+            h.votes.iter_mut().find(|(k, _)| *k == l).unwrap().1 += moved;
+        }
+        (n, cs)
+    });
+    assert_ne!(a.next(), Next::Done(Verdict::Confirmed), "{:?}", a.risks);
+    assert!(replay(&f, &log).disputes.is_empty());
+}
+
+/// A box with more receipts than its roll: no error bound holds, so the
+/// audit ends in a full hand count.
+#[test]
+fn more_receipts_than_the_roll_is_a_full_hand_count() {
+    let f = fixture(30);
+    let c = plurality(&f.election);
+    let (_, a) = run(&f, std::slice::from_ref(&c), |acta| {
+        let (_, cs) = honest(acta);
+        (u64::from(acta.registered) + 1, cs)
+    });
+    assert_eq!(a.next(), Next::Done(Verdict::FullHandCount));
+}
+
+/// A seed used again for another manifest, a name committed again after a
+/// disputed manifest, and a risk limit no audit may take are refused or
+/// disputed.
+#[test]
+fn second_tries_at_a_sample_are_disputed() {
+    let f = fixture(30);
+    let c = plurality(&f.election);
+    let (log, _) = run(&f, std::slice::from_ref(&c), honest);
+
+    // POST-2: a new manifest, then POST-1's seed again.
+    let mut again = log.clone();
+    let mut commit = log[0].2.clone();
+    commit.audit = "POST-2".into();
+    let h2 = acta_sheet::body_hash(&commit.to_text());
+    let mut seed = log[1].2.clone();
+    seed.audit = "POST-2".into();
+    if let AuditStep::Seed { commitment, .. } = &mut seed.step {
+        *commitment = h2;
+    }
+    let n = again.len() as u64 + 100;
+    again.push((n, h2, commit));
+    again.push((n + 1, acta_sheet::body_hash(&seed.to_text()), seed));
+    let r = replay(&f, &again);
+    assert_eq!(r.disputes.len(), 1, "{:?}", r.disputes);
+    assert!(
+        r.disputes[0].what.contains("already used by audit POST-1"),
+        "{}",
+        r.disputes[0].what
+    );
+
+    // POST-1 committed with a bent manifest, then committed again.
+    let mut bent = log.clone();
+    let AuditStep::Commit(cm) = &mut bent[0].2.step else {
+        panic!()
+    };
+    cm.tables -= 1;
+    let honest_commit = log[0].clone();
+    bent.insert(1, (honest_commit.0 + 1, honest_commit.1, honest_commit.2));
+    let r = replay(&f, &bent);
+    assert!(
+        r.disputes
+            .iter()
+            .any(|d| d.step == "commit" && d.what.contains("already committed")),
+        "{:?}",
+        r.disputes
+    );
+    assert!(!r.audits.contains_key("POST-1") || r.audits["POST-1"].commitment != log[0].1);
+
+    // A risk limit of 0.5 is no audit.
+    let e = workflow::commit(
+        &f.election,
+        &f.population,
+        f.checkpoint.clone(),
+        "LAX",
+        AuditMethod::Batch,
+        500_000,
+        3,
+        std::slice::from_ref(&c),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("at most 0.1"), "{e}");
 }

@@ -378,10 +378,16 @@ pub fn read_records(
     let mut out = Vec::with_capacity(positions.len());
     for &k in positions {
         let Some(record) = usize::try_from(k - 1).ok().and_then(|i| records.get(i)) else {
-            bail!(
-                "the box of {table} holds {} receipts; receipt {k} was drawn",
-                records.len()
-            );
+            // Not in the box: recorded as missing, the worst for the winner.
+            out.push(Receipt {
+                position: k,
+                marks: election
+                    .ballot(table)
+                    .iter()
+                    .map(|c| (c.id.clone(), Mark::Missing))
+                    .collect(),
+            });
+            continue;
         };
         let r = acta_export::cvr::parse_record(election, table, k as usize, record)?;
         let mut marks = Vec::with_capacity(r.marks.len());
@@ -980,6 +986,7 @@ pub fn simulate(args: SimArgs) -> Result<()> {
             table: o.acta.table.clone(),
             acta: o.body_hash,
             ballots: u64::from(o.acta.ballots),
+            registered: u64::from(o.acta.registered),
             votes: Default::default(),
         });
         reported.insert(o.acta.table.clone(), counts);

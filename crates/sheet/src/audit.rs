@@ -53,7 +53,7 @@
 //! commitment <hex>
 //! table 01.001.0001-1
 //! receipt 17                          the 17th receipt of the box (1-based)
-//! mark AN PDA                         per contest on the ballot: its choices, blank or null
+//! mark AN PDA                         per contest on the ballot: its choices, blank, null or missing
 //! mark PRES C1/AVZ
 //! ```
 //!
@@ -149,6 +149,9 @@ pub enum Mark {
     Null,
     /// The choice codes marked, sorted.
     Choices(Vec<String>),
+    /// The receipt drawn is not in the box (fewer receipts than drawn
+    /// positions), or cannot be read: scored as the worst for the winner.
+    Missing,
 }
 
 /// One receipt drawn from a box, as read: its position and its marks.
@@ -189,7 +192,8 @@ pub enum Verdict {
 pub struct ContestRisk {
     /// Contest id.
     pub contest: String,
-    /// The measured risk (MACRO p-value) in millionths, rounded up.
+    /// The measured risk in millionths, rounded up: the MACRO p-value of a
+    /// batch audit, the largest ALPHA p-value of a polling audit.
     pub risk: u32,
     /// What follows for this contest.
     pub verdict: Verdict,
@@ -746,6 +750,7 @@ pub fn readings_text(receipts: &[Receipt]) -> String {
             let m = match m {
                 Mark::Blank => "blank".to_string(),
                 Mark::Null => "null".to_string(),
+                Mark::Missing => "missing".to_string(),
                 Mark::Choices(cs) => cs.join(","),
             };
             let _ = writeln!(s, "mark {c} {m}");
@@ -789,6 +794,7 @@ fn receipts_section(l: &mut Lines<'_>) -> Result<Vec<Receipt>, Error> {
             let m = match v[1] {
                 "blank" => Mark::Blank,
                 "null" => Mark::Null,
+                "missing" => Mark::Missing,
                 list => {
                     let cs: Vec<String> = list.split(',').map(str::to_string).collect();
                     if cs.iter().any(|c| !is_code(c)) || cs.windows(2).any(|w| w[0] >= w[1]) {

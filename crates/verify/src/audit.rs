@@ -14,20 +14,25 @@ use crate::finding::{Finding, FindingKind};
 use crate::ledger::Ledger;
 
 /// The population at a log size: every table's first counted acta logged
-/// before it, and the tables without one.
+/// before it, and the tables without one — a table whose machine also
+/// signed a different acta before that size is among the latter: its
+/// figures are its machine's word against itself, so it counts as lost for
+/// every winner.
 pub fn population(election: &Election, ledger: &Ledger, size: u64) -> Population {
     let mut p = Population::default();
     for (t, facts) in election.tables.iter().zip(&ledger.tables) {
+        let conflicted = facts.conflicts.iter().any(|(i, _)| *i < size);
         match facts
             .acta
             .as_ref()
-            .filter(|a| a.index < size)
+            .filter(|a| a.index < size && !conflicted)
             .and_then(|a| a.counted.as_ref().map(|f| (a, f)))
         {
             Some((a, f)) => p.counted.push(Reported {
                 table: t.id.clone(),
                 acta: a.body,
                 ballots: f.ballots,
+                registered: u64::from(t.registered),
                 votes: f.votes_map(election, &t.id),
             }),
             None => p.missing.push((t.id.clone(), u64::from(t.registered))),

@@ -264,11 +264,25 @@ impl Desk {
 
     /// Records the seed.
     pub async fn seed(&self, name: &str, contributions: Vec<(String, String)>) -> Result<u64> {
-        let (_, a) = self.audit(name).await?;
+        let (logged, a) = self.audit(name).await?;
         if a.next() != Next::Seed {
             bail!("audit {name} already has its seed");
         }
         let seed: String = contributions.iter().map(|(_, d)| d.as_str()).collect();
+        let (replay, _) =
+            acta_observer::verify::audit::replay(self.election(), &logged.ledger, |n| {
+                logged.tree.root_at(n).ok()
+            });
+        if let Some(other) = replay
+            .audits
+            .values()
+            .find(|o| o.seed.as_deref() == Some(seed.as_str()))
+        {
+            bail!(
+                "audit {} already drew from this seed: roll new dice for audit {name}",
+                other.name
+            );
+        }
         let step = AuditStep::Seed {
             commitment: a.commitment,
             contributions,

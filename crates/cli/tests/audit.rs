@@ -126,6 +126,11 @@ impl Live {
         );
         assert!(ok, "{out}{err}");
         assert!(out.starts_with("acta-audit/v1\n"), "{out}");
+        // Each audit its own dice.
+        let mission = format!(
+            "MISSION={:010}",
+            5_571_202_468u64 + name.bytes().map(u64::from).sum::<u64>()
+        );
         let (ok, _, err) = self.audit(
             "seed",
             &[
@@ -134,7 +139,7 @@ impl Live {
                 "--contribution",
                 "PARTY-A=8412990137",
                 "--contribution",
-                "MISSION=5571202468",
+                &mission,
             ],
         );
         assert!(ok, "{err}");
@@ -301,6 +306,23 @@ async fn a_clean_election_is_confirmed_and_the_observer_agrees() {
         ],
     );
     assert!(ok, "{err}");
+    // The same dice for another manifest: refused before anything is logged.
+    let (ok, _, err) = l.audit("commit", &["--audit", "AGAIN", "--contest", &plurality]);
+    assert!(ok, "{err}");
+    let size = l.center.size().await;
+    let (ok, _, err) = l.audit(
+        "seed",
+        &[
+            "--audit",
+            "AGAIN",
+            "--contribution",
+            "A=99999999999",
+            "--contribution",
+            "B=88888888888",
+        ],
+    );
+    assert!(!ok && err.contains("already drew from this seed"), "{err}");
+    assert_eq!(l.center.size().await, size);
     let early = report.audits.iter().find(|a| a.audit == "EARLY").unwrap();
     assert_eq!(early.status, "in progress: needs its seed");
     let logged = l

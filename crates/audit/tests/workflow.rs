@@ -67,19 +67,7 @@ fn fixture(tables: usize) -> Fixture {
 fn honest(acta: &Acta) -> (u64, Vec<HandCount>) {
     (
         u64::from(acta.ballots),
-        acta.contests
-            .iter()
-            .map(|c| HandCount {
-                contest: c.contest.clone(),
-                votes: c
-                    .votes
-                    .iter()
-                    .map(|(k, n)| (k.clone(), u64::from(*n)))
-                    .collect(),
-                blank: u64::from(c.blank),
-                null: u64::from(c.null),
-            })
-            .collect(),
+        acta.contests.iter().map(HandCount::agreeing).collect(),
     )
 }
 

@@ -882,6 +882,28 @@ fn receipt_of(counts: &[HandCount], k: u64) -> Vec<(String, Mark)> {
         .collect()
 }
 
+/// Moves up to `most` votes of candidate `from`'s cards to candidate `to`'s
+/// first card; returns how many moved.
+fn move_votes(h: &mut HandCount, from: &str, to: &str, most: u64) -> u64 {
+    let Some(dest) = h
+        .votes
+        .iter()
+        .position(|(k, _)| acta_election::candidate_of(k) == to)
+    else {
+        return 0;
+    };
+    let mut moved = 0;
+    for v in h.votes.iter_mut() {
+        if acta_election::candidate_of(&v.0) == from {
+            let m = v.1.min(most - moved);
+            v.1 -= m;
+            moved += m;
+        }
+    }
+    h.votes[dest].1 += moved;
+    moved
+}
+
 /// Runs one audit to its end with the hand counts `truth` gives.
 fn simulate_one(
     election: &Election,
@@ -981,21 +1003,7 @@ pub fn simulate(args: SimArgs) -> Result<()> {
     let mut reported: std::collections::BTreeMap<String, Vec<HandCount>> = Default::default();
     for signed in acta_synth::direct::actas(&g, 1) {
         let o = acta_sheet::Acta::open(signed.as_bytes(), election)?;
-        let counts: Vec<HandCount> = o
-            .acta
-            .contests
-            .iter()
-            .map(|c| HandCount {
-                contest: c.contest.clone(),
-                votes: c
-                    .votes
-                    .iter()
-                    .map(|(k, n)| (k.clone(), u64::from(*n)))
-                    .collect(),
-                blank: u64::from(c.blank),
-                null: u64::from(c.null),
-            })
-            .collect();
+        let counts: Vec<HandCount> = o.acta.contests.iter().map(HandCount::agreeing).collect();
         population.counted.push(workflow::Reported {
             table: o.acta.table.clone(),
             acta: o.body_hash,
@@ -1041,24 +1049,8 @@ pub fn simulate(args: SimArgs) -> Result<()> {
             let Some(h) = cs.iter_mut().find(|h| h.contest == contest.id) else {
                 continue;
             };
-            let mut take = candidate(h, &lw) * shift / from_total;
-            let Some(to) = h
-                .votes
-                .iter()
-                .position(|(k, _)| acta_election::candidate_of(k) == ll)
-            else {
-                continue;
-            };
-            let mut moved = 0;
-            for v in h.votes.iter_mut() {
-                if acta_election::candidate_of(&v.0) == lw {
-                    let m = v.1.min(take);
-                    v.1 -= m;
-                    take -= m;
-                    moved += m;
-                }
-            }
-            h.votes[to].1 += moved;
+            let take = candidate(h, &lw) * shift / from_total;
+            move_votes(h, &lw, &ll, take);
         }
     }
     for r in &mut population.counted {
@@ -1145,30 +1137,13 @@ pub fn simulate(args: SimArgs) -> Result<()> {
                 continue;
             };
             let have = winner_votes(h);
-            let mut take = if spread {
+            let take = if spread {
                 (have * need).div_ceil(total.max(1))
             } else {
                 have
             }
             .min(left);
-            left -= take;
-            let Some(to) = h
-                .votes
-                .iter()
-                .position(|(k, _)| acta_election::candidate_of(k) == l)
-            else {
-                continue;
-            };
-            let mut moved = 0;
-            for v in h.votes.iter_mut() {
-                if acta_election::candidate_of(&v.0) == w {
-                    let m = v.1.min(take);
-                    v.1 -= m;
-                    take -= m;
-                    moved += m;
-                }
-            }
-            h.votes[to].1 += moved;
+            left -= move_votes(h, w, l, take);
         }
         truth
     };

@@ -110,6 +110,22 @@ pub struct Commitment {
     pub contests: Vec<(String, u64)>,
 }
 
+impl HandCount {
+    /// The hand count that agrees with an acta's count of a contest.
+    pub fn agreeing(c: &crate::ContestCount) -> HandCount {
+        HandCount {
+            contest: c.contest.clone(),
+            votes: c
+                .votes
+                .iter()
+                .map(|(k, n)| (k.clone(), u64::from(*n)))
+                .collect(),
+            blank: u64::from(c.blank),
+            null: u64::from(c.null),
+        }
+    }
+}
+
 /// How an audit samples the receipts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditMethod {

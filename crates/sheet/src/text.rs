@@ -61,23 +61,14 @@ impl<'a> Lines<'a> {
     /// Consumes a line that must start with `key` and have `n` values.
     pub(crate) fn field(&mut self, key: &str, n: usize) -> Result<Vec<&'a str>, Error> {
         let line = self.line_no();
-        let l = self
-            .lines
-            .get(self.pos)
-            .ok_or_else(|| syntax(line, format!("missing line '{key}'")))?;
-        let mut parts = l.split(' ');
-        let k = parts.next().unwrap_or("");
-        if k != key {
-            return Err(syntax(line, format!("expected '{key}', found '{k}'")));
-        }
-        let vals: Vec<&str> = parts.collect();
+        let vals = self.field_any(key)?;
         if vals.len() != n {
+            self.pos -= 1;
             return Err(syntax(
                 line,
                 format!("'{key}' takes {n} value(s), found {}", vals.len()),
             ));
         }
-        self.pos += 1;
         Ok(vals)
     }
 

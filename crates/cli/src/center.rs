@@ -59,6 +59,16 @@ pub struct Open {
 }
 
 impl Open {
+    /// The settings of a center process from their files.
+    pub fn new(package: PathBuf, trust: PathBuf, key: PathBuf, db: String) -> Open {
+        Open {
+            package,
+            trust,
+            key,
+            db,
+        }
+    }
+
     /// The center's signing key, for the authority's tools that sign with it.
     pub fn key(&self) -> Result<acta_note::Signer> {
         read_key(&self.key)

@@ -24,6 +24,18 @@ pub enum ResultsCmd {
         every: u64,
         #[arg(long, default_value = "127.0.0.1:8088")]
         listen: String,
+        /// The authority's own site only: the audit desk behind the
+        /// hand-count form at /audit/record — the center's database (the
+        /// package, trust and center key go with it) and a file holding the
+        /// token audit boards type. A mirror has none.
+        #[arg(long, requires_all = ["desk_package", "desk_key", "desk_token_file"])]
+        desk_db: Option<String>,
+        #[arg(long)]
+        desk_package: Option<PathBuf>,
+        #[arg(long)]
+        desk_key: Option<PathBuf>,
+        #[arg(long)]
+        desk_token_file: Option<PathBuf>,
     },
     /// Write the open data of what --dir holds, bound to its checkpoint:
     /// NIST SP 1500-100 results as `err.json` and `err.xml`, and
@@ -39,25 +51,68 @@ pub enum ResultsCmd {
 }
 
 pub async fn run(cmd: ResultsCmd) -> Result<()> {
-    let (dir, trust, center, every, listen) = match cmd {
+    let (dir, trust_file, center, every, listen, desk) = match cmd {
         ResultsCmd::Serve {
             dir,
             trust,
             center,
             every,
             listen,
-        } => (dir, trust, center, every, listen),
+            desk_db,
+            desk_package,
+            desk_key,
+            desk_token_file,
+        } => {
+            let desk = match (desk_db, desk_package, desk_key, desk_token_file) {
+                (Some(db), Some(package), Some(key), Some(token)) => {
+                    Some((db, package, key, token))
+                }
+                _ => None,
+            };
+            (dir, trust, center, every, listen, desk)
+        }
         ResultsCmd::Export { dir, trust, out } => return export(&dir, &trust, &out),
     };
-    let trust = crate::ceremony::read_trust(&trust)?;
+    let trust = crate::ceremony::read_trust(&trust_file)?;
     let (state, bundle) = (dir.join("observer-state"), dir.join("evidence"));
     observe(center.as_deref(), &state, &bundle, &trust)
         .await
         .context("observing the center")?;
-    let site = acta_results::Site::new(
+    let mut site = acta_results::Site::new(
         acta_results::Snapshot::load(&state, &bundle, &trust)
             .with_context(|| format!("loading {}", dir.display()))?,
     );
+    if let Some((db, package, key, token_file)) = desk {
+        let token = std::fs::read_to_string(&token_file)
+            .with_context(|| format!("reading {}", token_file.display()))?
+            .trim()
+            .to_string();
+        anyhow::ensure!(
+            token.len() >= 16,
+            "{}: the audit board's token must have at least 16 characters",
+            token_file.display()
+        );
+        let desk = std::sync::Arc::new(
+            crate::audit::Desk::open(&crate::center::Open::new(
+                package,
+                trust_file.clone(),
+                key,
+                db,
+            ))
+            .await?,
+        );
+        let record: acta_results::RecordHandCount =
+            std::sync::Arc::new(move |audit, table, receipts, counts| {
+                let desk = desk.clone();
+                Box::pin(async move {
+                    desk.record(&audit, &table, receipts, counts)
+                        .await
+                        .map_err(|e| format!("{e:#}"))
+                })
+            });
+        site = site.with_desk(acta_results::Desk { token, record });
+        eprintln!("hand counts of drawn tables are recorded at /audit/record");
+    }
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;

@@ -412,3 +412,166 @@ async fn a_wrong_outcome_escalates_to_a_full_hand_count() {
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     assert_eq!(report.audits[0].status, "full hand count required");
 }
+
+struct Served(std::process::Child, String);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `acta results serve` observing the live center every second, with the
+/// extra arguments given (the desk's, or none for a mirror).
+fn results_site(l: &Live, dir: &std::path::Path, extra: &[&str]) -> Served {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_acta"))
+        .args([
+            "results",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--every",
+            "1",
+            "--dir",
+        ])
+        .arg(dir)
+        .arg("--trust")
+        .arg(l.dir.path().join("trust.txt"))
+        .args(["--center", &l.url])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Served(child, line.trim().to_string())
+}
+
+/// An audit board records a drawn table's hand count through the form of
+/// the authority's own results site, in Chromium: a wrong token changes
+/// nothing; the right one logs the count step, which the site then shows
+/// beside the acta. A mirror has no form.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_board_records_a_hand_count_through_the_authoritys_site() {
+    let l = live(20, false).await;
+    let plurality =
+        l.g.election
+            .contests
+            .iter()
+            .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
+            .unwrap()
+            .id
+            .clone();
+    let (ok, _, err) = l.audit("commit", &["--audit", "FORM-1", "--contest", &plurality]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = l.audit(
+        "seed",
+        &[
+            "--audit",
+            "FORM-1",
+            "--contribution",
+            "A=31415926535",
+            "--contribution",
+            "B=27182818284",
+        ],
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = l.audit("round", &["--audit", "FORM-1"]);
+    assert!(ok, "{err}");
+    let table = out
+        .lines()
+        .skip_while(|x| !x.contains("tables to count by hand"))
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let token = l.dir.path().join("board.token");
+    std::fs::write(&token, "board-secret-0123456789\n").unwrap();
+    let site_dir = l.dir.path().join("site");
+    let p = l.dir.path();
+    let site = results_site(
+        &l,
+        &site_dir,
+        &[
+            "--desk-db",
+            &l.db,
+            "--desk-package",
+            p.join("package.note").to_str().unwrap(),
+            "--desk-key",
+            p.join("center.key").to_str().unwrap(),
+            "--desk-token-file",
+            token.to_str().unwrap(),
+        ],
+    );
+    let base = site.1.clone();
+    let acta = {
+        let e = l.center.table_entries(&table).await.unwrap();
+        let note = e.iter().find(|e| e.kind == "acta").unwrap().note.clone();
+        acta_sheet::Acta::parse(acta_note::Note::parse(note.as_bytes()).unwrap().text).unwrap()
+    };
+    // The figures a board finds in a clean box: the acta's.
+    let mut fill = format!(
+        "document.getElementById('receipts').value = '{}';",
+        acta.ballots
+    );
+    for c in &acta.contests {
+        for (k, n) in &c.votes {
+            fill.push_str(&format!(
+                "document.querySelector('input[name=\"v|{}|{k}\"]').value = '{n}';",
+                c.contest
+            ));
+        }
+        fill.push_str(&format!(
+            "document.querySelector('input[name=\"b|{0}\"]').value = '{1}';document.querySelector('input[name=\"n|{0}\"]').value = '{2}';",
+            c.contest, c.blank, c.null
+        ));
+    }
+    let shots = acta_browser::screenshots();
+    let mut b = acta_browser::Browser::launch();
+    b.goto(&format!("{base}/audit?lang=en"));
+    let link = b.eval(&format!(
+        "Array.from(document.querySelectorAll('#awaiting a')).map(a => a.getAttribute('href')).find(h => h.includes('table={table}'))"
+    ));
+    let link = link
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", b.text("main")))
+        .to_string();
+    b.goto(&format!("{base}{link}"));
+    b.eval(&fill);
+    b.eval("document.getElementById('token').value = 'not-the-token-at-all'");
+    b.screenshot(&shots, "audit-01-hand-count-form");
+    let size = l.center.size().await;
+    b.submit("document.getElementById('record').click()");
+    assert!(
+        b.text("#error").contains("token is not right"),
+        "{}",
+        b.text("main")
+    );
+    assert_eq!(l.center.size().await, size, "a wrong token logs nothing");
+    b.eval(&fill);
+    b.eval("document.getElementById('token').value = 'board-secret-0123456789'");
+    b.submit("document.getElementById('record').click()");
+    assert!(
+        b.text("#recorded")
+            .contains("Count recorded in the public log"),
+        "{}",
+        b.text("main")
+    );
+    b.screenshot(&shots, "audit-02-hand-count-recorded");
+    let (ok, out, _) = l.audit("status", &["--audit", "FORM-1"]);
+    assert!(ok && out.contains("counted 1"), "{out}");
+    drop(site);
+
+    // A mirror of the same log: no form.
+    let mirror = results_site(&l, &l.dir.path().join("mirror"), &[]);
+    let (status, body) = acta_browser::get(
+        mirror.1.trim_start_matches("http://"),
+        &format!("/audit/record?audit=FORM-1&table={table}"),
+    );
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+}

@@ -104,6 +104,9 @@ pub struct Snapshot {
     /// Hand counts logged by the audits, per table: audit name, receipts
     /// counted and per contest.
     pub hand_counts: std::collections::BTreeMap<String, Vec<HandCounted>>,
+    /// Batch audits waiting for hand counts: audit name and the tables drawn
+    /// and not yet counted.
+    pub awaiting: Vec<(String, Vec<String>)>,
     tree: Tree,
     bundle: PathBuf,
 }
@@ -213,6 +216,15 @@ impl Snapshot {
             .collect();
         let mut hand_counts: std::collections::BTreeMap<String, Vec<HandCounted>> =
             Default::default();
+        let awaiting = replayed
+            .audits
+            .values()
+            .filter(|a| a.commit.method == acta_sheet::audit::AuditMethod::Batch)
+            .filter_map(|a| match a.next() {
+                acta_verify::audit::Next::Count(t) => Some((a.name.clone(), t)),
+                _ => None,
+            })
+            .collect();
         for a in replayed.audits.values() {
             for (table, (receipts, contests)) in &a.counts {
                 hand_counts
@@ -237,6 +249,7 @@ impl Snapshot {
             audits,
             audit_disputes,
             hand_counts,
+            awaiting,
             tree,
             bundle: bundle.to_path_buf(),
         })
@@ -356,6 +369,31 @@ pub struct Site {
     snapshot: Arc<RwLock<Arc<Snapshot>>>,
     cache: Arc<Mutex<HashMap<String, Page>>>,
     render: Arc<Mutex<()>>,
+    desk: Option<Arc<Desk>>,
+}
+
+/// Records a board's hand count: audit, table, receipts, per contest; the
+/// log index of the step, or why it was refused.
+pub type RecordHandCount = Arc<
+    dyn Fn(
+            String,
+            String,
+            u64,
+            Vec<acta_sheet::audit::HandCount>,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The authority's audit desk behind the site's hand-count form: only a
+/// site run by the authority, with the center key, has one; every mirror
+/// shows the form's page as absent.
+pub struct Desk {
+    /// The secret an audit board types to record a count.
+    pub token: String,
+    /// Where the count goes.
+    pub record: RecordHandCount,
 }
 
 impl Site {
@@ -365,7 +403,15 @@ impl Site {
             snapshot: Arc::new(RwLock::new(Arc::new(snapshot))),
             cache: Arc::new(Mutex::new(HashMap::new())),
             render: Arc::new(Mutex::new(())),
+            desk: None,
         }
+    }
+
+    /// The same site with the authority's audit desk behind its hand-count
+    /// form (`/audit/record`).
+    pub fn with_desk(mut self, desk: Desk) -> Site {
+        self.desk = Some(Arc::new(desk));
+        self
     }
 
     /// Shows a newer snapshot (a larger verified checkpoint) and drops
@@ -476,6 +522,7 @@ pub fn router(site: Site) -> Router {
         .route("/table/{id}/acta.note", get(acta_note))
         .route("/log", get(log))
         .route("/audit", get(audit))
+        .route("/audit/record", get(record_form).post(record))
         .route("/search", get(search))
         .route("/check", get(check_form).post(check))
         .route("/size", get(size))
@@ -485,10 +532,125 @@ pub fn router(site: Site) -> Router {
 }
 
 async fn audit(State(site): State<Site>, Query(q): Query<Q>) -> Response {
+    let desk = site.desk.is_some();
     site.cached(format!("/audit?{:?}", q.lang), move |s| {
-        html(pages::audit(s, q.lang))
+        html(pages::audit(s, q.lang, desk))
     })
     .await
+}
+
+#[derive(Deserialize, Default)]
+struct RecordQ {
+    #[serde(default)]
+    lang: Lang,
+    #[serde(default)]
+    audit: String,
+    #[serde(default)]
+    table: String,
+}
+
+const NO_DESK: &str = "This site is a mirror: hand counts are recorded at the authority's audit desk, and appear here once logged.";
+
+async fn record_form(State(site): State<Site>, Query(q): Query<RecordQ>) -> Response {
+    if site.desk.is_none() {
+        return (StatusCode::NOT_FOUND, NO_DESK).into_response();
+    }
+    let s = site.snapshot();
+    match pages::record_form(&s, &q.audit, &q.table, q.lang, None) {
+        Some(page) => html_response(StatusCode::OK, page),
+        None => (StatusCode::NOT_FOUND, "no such table awaiting a hand count").into_response(),
+    }
+}
+
+fn html_response(status: StatusCode, m: maud::Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        m.into_string(),
+    )
+        .into_response()
+}
+
+/// A board's hand count from the form: checked (same origin, the desk's
+/// token, every figure a canonical decimal, every contest and choice of the
+/// table's acta) and sent to the desk, which derives and logs the step.
+async fn record(
+    State(site): State<Site>,
+    Query(q): Query<RecordQ>,
+    headers: axum::http::HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(desk) = site.desk.clone() else {
+        return (StatusCode::NOT_FOUND, NO_DESK).into_response();
+    };
+    if let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        let origin = origin.to_str().unwrap_or("");
+        let host = host.to_str().unwrap_or("");
+        if origin.split_once("://").map(|(_, h)| h) != Some(host) {
+            return (StatusCode::FORBIDDEN, "a form from another site").into_response();
+        }
+    }
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let (audit, table) = (get("audit").to_string(), get("table").to_string());
+    let s = site.snapshot();
+    let again = |e: String| {
+        pages::record_form(&s, &audit, &table, q.lang, Some(e)).map_or_else(
+            || (StatusCode::NOT_FOUND, "no such table awaiting a hand count").into_response(),
+            |p| html_response(StatusCode::UNPROCESSABLE_ENTITY, p),
+        )
+    };
+    let token = get("token").as_bytes();
+    let want = desk.token.as_bytes();
+    let same =
+        token.len() == want.len() && token.iter().zip(want).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
+    if !same {
+        return again("the audit board's token is not right".into());
+    }
+    let Some(shape) = pages::count_shape(&s, &table) else {
+        return again(format!("table {table} has no counted acta"));
+    };
+    let num = |k: &str| -> Result<u64, String> {
+        acta_note::canon::decimal(get(k))
+            .ok_or_else(|| format!("'{}' must be a whole number, found {:?}", k, get(k)))
+    };
+    let receipts = match num("receipts") {
+        Ok(n) => n,
+        Err(e) => return again(e),
+    };
+    let mut counts = Vec::new();
+    for (contest, choices) in shape {
+        let mut h = acta_sheet::audit::HandCount {
+            contest: contest.clone(),
+            ..Default::default()
+        };
+        for c in choices {
+            match num(&format!("v|{contest}|{c}")) {
+                Ok(n) => h.votes.push((c, n)),
+                Err(e) => return again(e),
+            }
+        }
+        match (num(&format!("b|{contest}")), num(&format!("n|{contest}"))) {
+            (Ok(b), Ok(n)) => {
+                h.blank = b;
+                h.null = n;
+            }
+            (Err(e), _) | (_, Err(e)) => return again(e),
+        }
+        counts.push(h);
+    }
+    match (desk.record)(audit.clone(), table.clone(), receipts, counts).await {
+        Ok(index) => html_response(
+            StatusCode::OK,
+            pages::recorded(&s, &audit, &table, index, q.lang),
+        ),
+        Err(e) => again(e),
+    }
 }
 
 async fn national(State(site): State<Site>, Query(q): Query<Q>) -> Response {

@@ -112,6 +112,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "verdict" => ("Resultado", "Verdict"),
         "contest" => ("Contienda", "Contest"),
         "seed" => ("Semilla pública", "Public seed"),
+        "awaiting" => ("Mesas sorteadas por contar", "Tables drawn, to be counted"),
+        "record" => ("Registrar el conteo manual", "Record the hand count"),
+        "token" => ("Clave de la junta auditora", "Audit board's token"),
+        "recorded" => ("Conteo registrado en el registro público, entrada", "Count recorded in the public log, entry"),
         "rederived" => (
             "Cada paso (manifiesto, semilla, sorteo, conteos, riesgo) fue recalculado a partir del registro por este sitio",
             "Every step (manifest, seed, draws, counts, risk) was re-derived from the log by this site",
@@ -565,7 +569,7 @@ pub(crate) fn log(s: &Snapshot, lang: Lang) -> Markup {
 
 /// The audits in the log, each re-derived from it: status, per-contest
 /// risk, the public seed, and every step the log does not bear out.
-pub(crate) fn audit(s: &Snapshot, lang: Lang) -> Markup {
+pub(crate) fn audit(s: &Snapshot, lang: Lang, desk: bool) -> Markup {
     let body = html! {
         h1 { (t(lang, "audit")) }
         @if !s.audit_disputes.is_empty() {
@@ -590,6 +594,16 @@ pub(crate) fn audit(s: &Snapshot, lang: Lang) -> Markup {
                 }
             }
             p { small { (t(lang, "rederived")) "." } }
+            @if desk {
+                @if let Some((_, tables)) = s.awaiting.iter().find(|(n, _)| *n == a.audit) {
+                    h2 { (t(lang, "awaiting")) }
+                    ul #awaiting {
+                        @for tb in tables {
+                            li { a href={ "/audit/record?audit=" (a.audit) "&table=" (tb) "&lang=" (lang_code(lang)) } { (tb) } }
+                        }
+                    }
+                }
+            }
             p {
                 @for (table, hs) in &s.hand_counts {
                     @if hs.iter().any(|h| h.audit == a.audit) {
@@ -600,6 +614,68 @@ pub(crate) fn audit(s: &Snapshot, lang: Lang) -> Markup {
         }
     };
     layout(s, lang, t(lang, "audit"), "/audit", body)
+}
+
+/// The contests and choice codes of a table's counted acta, as its hand
+/// count must give them.
+pub(crate) fn count_shape(s: &Snapshot, table: &str) -> Option<Vec<(String, Vec<String>)>> {
+    let i = acta_verify::ledger::table_index(&s.election, table)?;
+    let fig = s.ledger.tables[i].acta.as_ref()?.counted.as_ref()?;
+    Some(
+        fig.votes_map(&s.election, table)
+            .into_iter()
+            .map(|(c, v)| (c, v.into_keys().filter(|k| !k.starts_with('(')).collect()))
+            .collect(),
+    )
+}
+
+/// The hand-count form of a drawn table (the site of the authority's audit
+/// desk only): the receipts in the box, then per contest of its acta every
+/// choice, blank and null.
+pub(crate) fn record_form(
+    s: &Snapshot,
+    audit: &str,
+    table: &str,
+    lang: Lang,
+    error: Option<String>,
+) -> Option<Markup> {
+    let shape = count_shape(s, table)?;
+    let e = &s.election;
+    let body = html! {
+        h1 { (t(lang, "record")) }
+        p { (t(lang, "audit")) " " strong #audit { (audit) } " · " (t(lang, "table")) " " a href={ "/table/" (table) } { strong #table { (table) } } }
+        @if let Some(err) = &error { p.bad #error { (err) } }
+        form method="post" action={ "/audit/record?lang=" (lang_code(lang)) } {
+            input type="hidden" name="audit" value=(audit);
+            input type="hidden" name="table" value=(table);
+            table {
+                tr { td { label for="receipts" { (t(lang, "receipts")) } } td { input #receipts type="number" min="0" name="receipts" required; } }
+                @for (contest, choices) in &shape {
+                    @if let Some(c) = e.contest(contest) {
+                        tr { th colspan="2" { (c.name) } }
+                        @for ch in choices {
+                            tr { td { (label(e, c, ch)) } td { input type="number" min="0" required name={ "v|" (contest) "|" (ch) }; } }
+                        }
+                        tr { td { (t(lang, "blank")) } td { input type="number" min="0" required name={ "b|" (contest) }; } }
+                        tr { td { (t(lang, "null")) } td { input type="number" min="0" required name={ "n|" (contest) }; } }
+                    }
+                }
+                tr { td { label for="token" { (t(lang, "token")) } } td { input #token type="password" name="token" required autocomplete="off"; } }
+            }
+            button #record type="submit" { (t(lang, "record")) }
+        }
+    };
+    Some(layout(s, lang, t(lang, "record"), "/audit", body))
+}
+
+/// The answer once the desk logged a count.
+pub(crate) fn recorded(s: &Snapshot, audit: &str, table: &str, index: u64, lang: Lang) -> Markup {
+    let body = html! {
+        h1 { (t(lang, "record")) }
+        p.ok #recorded { (t(lang, "audit")) " " (audit) " · " (t(lang, "table")) " " (table) ": " (t(lang, "recorded")) " " (index) }
+        p { a href={ "/audit?lang=" (lang_code(lang)) } { (t(lang, "audit")) } }
+    };
+    layout(s, lang, t(lang, "record"), "/audit", body)
 }
 
 /// Search by table id or area / voting-center name.

@@ -5,7 +5,8 @@
 //! before it gives is a finding; each audit's state is summarised for the
 //! report.
 
-use acta_audit::workflow::{self, Next, Population, Replay, Reported};
+use acta_audit::workflow::{self, Population, Replay, Reported};
+pub use acta_audit::workflow::{Audit, Next};
 use acta_election::Election;
 use acta_sheet::audit::{fraction_text, risk_text, AuditNote, Verdict};
 use serde::{Deserialize, Serialize};

@@ -50,7 +50,7 @@ pub enum BenchCmd {
     /// The audit's measured risk: many audits, each from its own seed, of
     /// an election whose announced winner lost on the receipts — how often
     /// a wrong outcome is confirmed, against the risk limit.
-    Audit(crate::audit::SimArgs),
+    Audit(crate::bench_audit::SimArgs),
 }
 
 struct Row {
@@ -66,7 +66,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Ingest(a) => a,
         BenchCmd::Observe(a) => return observe(a).await,
         BenchCmd::Results(a) => return results(a).await,
-        BenchCmd::Audit(a) => return crate::audit::simulate(a),
+        BenchCmd::Audit(a) => return crate::bench_audit::simulate(a),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();

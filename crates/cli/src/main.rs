@@ -5,6 +5,7 @@
 
 mod audit;
 mod bench;
+mod bench_audit;
 mod center;
 mod ceremony;
 mod demo;

@@ -1413,12 +1413,13 @@ pub struct Replay {
 
 /// Replays the audit steps of a log, in log order: `(index, text hash,
 /// note)` each, already opened (signed by the center, canonical).
-/// `population` gives the log's population at a checkpoint, or says why it
-/// cannot (a checkpoint that is not of this log).
+/// `population` gives the log's population at a checkpoint named by the
+/// manifest at a log index, or says why it cannot (a checkpoint that is not
+/// of this log, or older than an announcement the manifest follows).
 pub fn replay(
     election: &Election,
     steps: &[(u64, [u8; 32], AuditNote)],
-    mut population: impl FnMut(&Checkpoint) -> Result<Population, String>,
+    mut population: impl FnMut(&Checkpoint, u64) -> Result<Population, String>,
 ) -> Replay {
     let mut out = Replay::default();
     let mut disputed: BTreeSet<[u8; 32]> = BTreeSet::new();
@@ -1444,7 +1445,7 @@ pub fn replay(
                     )));
                     continue;
                 }
-                let started = population(&c.checkpoint)
+                let started = population(&c.checkpoint, *index)
                     .and_then(|p| Audit::start(election, *index, *hash, note, p));
                 match started {
                     Ok(a) => {

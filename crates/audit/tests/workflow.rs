@@ -214,7 +214,7 @@ fn plurality(e: &Election) -> String {
 }
 
 fn replay(f: &Fixture, log: &[(u64, [u8; 32], AuditNote)]) -> workflow::Replay {
-    workflow::replay(&f.election, log, |cp| {
+    workflow::replay(&f.election, log, |cp, _| {
         if *cp == f.checkpoint {
             Ok(f.population.clone())
         } else {

@@ -575,3 +575,61 @@ async fn a_board_records_a_hand_count_through_the_authoritys_site() {
     );
     assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
 }
+
+/// The authority audits a checkpoint older than its announcement (one acta
+/// short of it): the observer disputes the manifest.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_of_a_checkpoint_older_than_the_announcement_is_disputed() {
+    use acta_observer::verify::Ledger;
+    let l = live(12, false).await;
+    let e = &l.g.election;
+    let entries = l.center.entries(0, 100_000).await.unwrap();
+    let announced = entries
+        .iter()
+        .find(|x| x.kind == "announcement")
+        .unwrap()
+        .index;
+    let mut ledger = Ledger::new(e);
+    let mut tree = acta_tlog::Tree::new();
+    for x in &entries {
+        tree.append(acta_tlog::leaf_hash(x.note.as_bytes()));
+        ledger.apply(
+            e,
+            x.note.as_bytes(),
+            acta_sheet::Entry::open(x.note.as_bytes(), e),
+            None,
+        );
+    }
+    let older = announced - 1;
+    let population = acta_observer::verify::audit::population(e, &ledger, older);
+    let cp = acta_tlog::Checkpoint {
+        origin: e.log_origin.clone(),
+        size: older,
+        root: tree.root_at(older).unwrap(),
+    };
+    let contest = e.contests[0].id.clone();
+    let note = acta_audit::workflow::commit(
+        e,
+        &population,
+        cp,
+        "STALE",
+        acta_sheet::audit::AuditMethod::Batch,
+        50_000,
+        3,
+        &[contest],
+    )
+    .unwrap()
+    .sign(&l.g.center);
+    l.center.append_audit(note.as_bytes()).await.unwrap();
+    let report = l.observe().await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.kind == acta_observer::verify::FindingKind::Audit)
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert!(
+        f.machines.contains("older than the announcement"),
+        "{}",
+        f.machines
+    );
+}

@@ -64,9 +64,33 @@ pub fn replay(
     root_at: impl Fn(u64) -> Option<acta_tlog::Hash>,
 ) -> (Replay, Vec<Finding>) {
     let steps = steps(ledger);
-    let r = workflow::replay(election, &steps, |cp| {
+    // The announcements, by log index, with the log size each speaks for:
+    // an audit of an older checkpoint than one already announced would
+    // confirm an outcome nobody announced last.
+    let announced: Vec<(u64, u64)> = ledger
+        .announcements
+        .iter()
+        .filter_map(|(i, note)| {
+            let text = acta_note::Note::parse(note.as_bytes()).ok()?.text;
+            Some((
+                *i,
+                acta_sheet::Announcement::parse(text).ok()?.checkpoint.size,
+            ))
+        })
+        .collect();
+    let r = workflow::replay(election, &steps, |cp, at| {
         if cp.origin != election.log_origin {
             return Err(format!("its checkpoint is of log {}", cp.origin));
+        }
+        if let Some((i, size)) = announced
+            .iter()
+            .filter(|(i, size)| *i < at && *size > cp.size)
+            .last()
+        {
+            return Err(format!(
+                "it audits checkpoint {}, older than the announcement at log entry {i} (checkpoint {size})",
+                cp.size
+            ));
         }
         match root_at(cp.size) {
             Some(root) if root == cp.root => Ok(population(election, ledger, cp.size)),

@@ -167,13 +167,17 @@ pub fn acta_png(signed: &[u8]) -> Result<Vec<u8>, Error> {
 /// A printout's modules can be as small as two dots, where the detector's
 /// sampling of a large code sometimes lands on module edges; an image whose
 /// codes do not all decode is read again scaled up two and three times
-/// (every dot becoming a square of pixels, which changes no module), and
-/// the first reading where every code decodes is the answer.
+/// (every dot becoming a square of pixels, which changes no module). When
+/// no reading decodes every code found — a damaged code, or a grid the
+/// detector imagined where two printouts touch — the reading that decoded
+/// the most is returned: the parts it lacks are then named as missing by
+/// [`join`], and nothing unread is ever guessed.
 pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     let img = image::load_from_memory(bytes)
         .map_err(|e| Error::Qr(format!("unreadable image: {e}")))?
         .to_luma8();
-    let mut first_error = None;
+    let mut best: Option<(Vec<Vec<u8>>, String)> = None;
+    let mut found_any = false;
     for scale in [1u32, 2, 3] {
         let scaled = if scale == 1 {
             img.clone()
@@ -185,10 +189,15 @@ pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
                 image::imageops::FilterType::Nearest,
             )
         };
-        match decode_all(scaled) {
-            Ok(out) => return Ok(out),
-            Err(e) => {
-                first_error.get_or_insert(e);
+        let (read, failed) = decode_all(scaled);
+        found_any |= !read.is_empty() || failed.is_some();
+        match failed {
+            None if !read.is_empty() => return Ok(read),
+            None => {}
+            Some(e) => {
+                if best.as_ref().is_none_or(|(b, _)| read.len() > b.len()) {
+                    best = Some((read, e));
+                }
             }
         }
         // Scaling up a large photo costs more than it can help.
@@ -196,22 +205,30 @@ pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
             break;
         }
     }
-    Err(first_error.expect("at least one reading was tried"))
+    match best {
+        Some((read, _)) if !read.is_empty() => Ok(read),
+        Some((_, e)) => Err(Error::Qr(format!("a code could not be read: {e}"))),
+        None if found_any => Err(Error::Qr("a code could not be read".into())),
+        None => Err(Error::Qr("no QR code found in the image".into())),
+    }
 }
 
-fn decode_all(img: GrayImage) -> Result<Vec<Vec<u8>>, Error> {
+/// Every code the detector finds in an image: the payloads that decode,
+/// and the first error of one that does not.
+fn decode_all(img: GrayImage) -> (Vec<Vec<u8>>, Option<String>) {
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let mut out = Vec::new();
+    let mut failed = None;
     for grid in prepared.detect_grids() {
         let mut payload = Vec::new();
-        grid.decode_to(&mut payload)
-            .map_err(|e| Error::Qr(format!("a code could not be read: {e}")))?;
-        out.push(payload);
+        match grid.decode_to(&mut payload) {
+            Ok(_) => out.push(payload),
+            Err(e) => {
+                failed.get_or_insert(e.to_string());
+            }
+        }
     }
-    if out.is_empty() {
-        return Err(Error::Qr("no QR code found in the image".into()));
-    }
-    Ok(out)
+    (out, failed)
 }
 
 /// Reads a signed acta back from images of its parts, given in any order.

@@ -194,11 +194,10 @@ pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
         match failed {
             None if !read.is_empty() => return Ok(read),
             None => {}
-            Some(e) => {
-                if best.as_ref().is_none_or(|(b, _)| read.len() > b.len()) {
-                    best = Some((read, e));
-                }
+            Some(e) if best.as_ref().is_none_or(|(b, _)| read.len() > b.len()) => {
+                best = Some((read, e));
             }
+            Some(_) => {}
         }
         // Scaling up a large photo costs more than it can help.
         if u64::from(img.width()) * u64::from(img.height()) > 16_000_000 {

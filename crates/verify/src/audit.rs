@@ -84,8 +84,8 @@ pub fn replay(
         }
         if let Some((i, size)) = announced
             .iter()
-            .filter(|(i, size)| *i < at && *size > cp.size)
-            .last()
+            .rev()
+            .find(|(i, size)| *i < at && *size > cp.size)
         {
             return Err(format!(
                 "it audits checkpoint {}, older than the announcement at log entry {i} (checkpoint {size})",

@@ -1,13 +1,18 @@
-//! The audit as the log records it: a batch-comparison risk-limiting audit
-//! (MACRO, Stark 2009) with each table a batch — its acta the reported
-//! tally, the hand count of its receipt box the audited tally — sampled by
-//! PPEB ([`crate::ppeb`], `docs/ppeb.md`) from a seed made after the
-//! manifest is logged.
+//! The audit as the log records it. Two methods, over the same streams:
+//! - **batch comparison** (MACRO, Stark 2009), each table a batch — its acta
+//!   the reported tally, the hand count of its receipt box the audited
+//!   tally — tables drawn by PPEB ([`crate::ppeb`], `docs/ppeb.md`) with
+//!   probability proportional to their error bound;
+//! - **ballot polling** (ALPHA, Stark 2023), receipts drawn uniformly from
+//!   every box of a contest (PPEB with each table weighted by its ballots,
+//!   so a draw lands on one receipt) and read.
 //!
 //! Every step is an `acta-audit/v1` note ([`acta_sheet::audit`]) and every
-//! step but the seed and the hand counts is a function of the steps before
-//! it and of the log: the manifest of the counted actas at a checkpoint,
-//! the draws of each round, the risk after each round. The authority's tool
+//! step but the seed, the hand counts and the receipts read is a function
+//! of the steps before it and of the log: the manifest of the counted actas
+//! at a checkpoint, the draws of each round (from the commit note's hash
+//! and the seed together, so dice rolled for one manifest draw nothing
+//! known for another), the risk after each round. The authority's tool
 //! derives the next step with this module; the observer replays the logged
 //! steps with the same functions ([`replay`]) and names any step that is
 //! not what it derives.
@@ -48,8 +53,13 @@
 //! Round 1 draws, per contest, the size at which clean draws reach the
 //! risk limit (`⌈ln α / ln(1 − 1/U)⌉ + 1`, as Arlo sizes MACRO). After
 //! each round the risk decides per contest: confirmed (risk ≤ α), full
-//! hand count (a taint ≥ 1, a non-positive margin, or `max-rounds` spent),
-//! or escalate by the size that would reach α if the rest came back clean.
+//! hand count (a taint ≥ 1, a non-positive margin, `max-rounds` spent, or
+//! [`MOST_DRAWS_PER_TABLE`] draws per drawable table), or escalate by the
+//! size that would reach α if the rest came back clean. A contest whose
+//! every drawable table is counted is decided by that complete count, the
+//! tables that cannot be drawn counted as they report (the worst their
+//! roll allows). Polling sizes round 1 by ALPHA with every receipt at the
+//! reported mean and doubles the sample after it.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -92,6 +92,18 @@ async fn live(tables: usize, miscount: bool) -> Live {
 }
 
 impl Live {
+    /// The first national plurality contest.
+    fn national_plurality(&self) -> String {
+        self.g
+            .election
+            .contests
+            .iter()
+            .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
+            .unwrap()
+            .id
+            .clone()
+    }
+
     /// `acta audit <cmd> --package … --trust … --key … --db … <args>`.
     fn audit(&self, cmd: &str, args: &[&str]) -> (bool, String, String) {
         let p = self.dir.path();
@@ -199,14 +211,7 @@ impl Live {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_clean_election_is_confirmed_and_the_observer_agrees() {
     let l = live(30, false).await;
-    let plurality =
-        l.g.election
-            .contests
-            .iter()
-            .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
-            .unwrap()
-            .id
-            .clone();
+    let plurality = l.national_plurality();
 
     // No seed, no round, before a manifest is logged.
     let (ok, _, err) = l.audit(
@@ -459,14 +464,7 @@ fn results_site(l: &Live, dir: &std::path::Path, extra: &[&str]) -> Served {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_board_records_a_hand_count_through_the_authoritys_site() {
     let l = live(20, false).await;
-    let plurality =
-        l.g.election
-            .contests
-            .iter()
-            .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
-            .unwrap()
-            .id
-            .clone();
+    let plurality = l.national_plurality();
     let (ok, _, err) = l.audit("commit", &["--audit", "FORM-1", "--contest", &plurality]);
     assert!(ok, "{err}");
     let (ok, _, err) = l.audit(

@@ -120,15 +120,43 @@ pub fn join(payloads: &[Vec<u8>]) -> Result<Vec<u8>, Error> {
         .collect())
 }
 
-/// Renders one payload as a QR code image, 4 pixels per module with quiet zone.
+/// Renders one payload as a QR code image, 4 pixels per module with quiet
+/// zone — only a code that this module's own reader reads back to exactly
+/// the payload. The detector misreads a rare code (a few in a thousand
+/// printouts, whatever the scale); such a payload is encoded at the next
+/// larger version instead, which lays out and masks every module anew.
 pub fn render(payload: &[u8]) -> Result<GrayImage, Error> {
     let code = QrCode::with_error_correction_level(payload, EcLevel::M)
         .map_err(|e| Error::Qr(format!("cannot encode: {e}")))?;
-    Ok(code
-        .render::<Luma<u8>>()
-        .module_dimensions(4, 4)
-        .quiet_zone(true)
-        .build())
+    let first = match code.version() {
+        qrcode::Version::Normal(v) => v,
+        qrcode::Version::Micro(_) => 1,
+    };
+    let draw = |code: &QrCode| {
+        code.render::<Luma<u8>>()
+            .module_dimensions(4, 4)
+            .quiet_zone(true)
+            .build()
+    };
+    let mut candidate = Some(code);
+    for v in first..=40 {
+        let code = match candidate.take() {
+            Some(c) => c,
+            None => match QrCode::with_version(payload, qrcode::Version::Normal(v), EcLevel::M) {
+                Ok(c) => c,
+                Err(_) => continue,
+            },
+        };
+        let img = draw(&code);
+        let (read, failed) = decode_all(img.clone());
+        if failed.is_none() && read.len() == 1 && read[0] == payload {
+            return Ok(img);
+        }
+    }
+    Err(Error::Qr(format!(
+        "no QR version of these {} bytes reads back",
+        payload.len()
+    )))
 }
 
 /// Lays several images side by side (wrapping after `per_row`) on white.

@@ -29,6 +29,22 @@ fn acta(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `acta evidence verify <out>/evidence --trust <out>/trust.txt --json`:
+/// its exit code and report, with no network.
+fn evidence_verify(out: &Path) -> (Option<i32>, Report) {
+    let v = acta(&[
+        "evidence",
+        "verify",
+        out.join("evidence").to_str().unwrap(),
+        "--trust",
+        out.join("trust.txt").to_str().unwrap(),
+        "--json",
+    ]);
+    let report: Report = serde_json::from_slice(&v.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
+    (v.status.code(), report)
+}
+
 fn demo(lie: &str) -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
@@ -51,22 +67,8 @@ fn demo(lie: &str) -> Demo {
     let report: Report =
         serde_json::from_slice(&std::fs::read(out.join("observer-report.json")).unwrap()).unwrap();
     // The evidence bundle gives the same verdict with no network.
-    let v = acta(&[
-        "evidence",
-        "verify",
-        out.join("evidence").to_str().unwrap(),
-        "--trust",
-        out.join("trust.txt").to_str().unwrap(),
-        "--json",
-    ]);
-    let offline: Report = serde_json::from_slice(&v.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
-    assert_eq!(
-        v.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&v.stderr)
-    );
+    let (code, offline) = evidence_verify(&out);
+    assert_eq!(code, Some(1), "{}", offline.headline);
     assert_eq!(offline.findings, report.findings, "offline verdict differs");
     Demo {
         _dir: dir,
@@ -262,16 +264,13 @@ fn miscount_is_consistent_in_the_log_and_caught_by_the_audit() {
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     assert_eq!(report.audits.len(), 1);
     assert_eq!(report.audits[0].status, "full hand count required");
-    let v = acta(&[
-        "evidence",
-        "verify",
-        out.join("evidence").to_str().unwrap(),
-        "--trust",
-        out.join("trust.txt").to_str().unwrap(),
-        "--json",
-    ]);
-    let offline: Report = serde_json::from_slice(&v.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&v.stderr)));
+    let (code, offline) = evidence_verify(&out);
+    assert_eq!(
+        code,
+        Some(0),
+        "offline, consistent too: {}",
+        offline.headline
+    );
     assert_eq!(offline.audits, report.audits, "offline, the same audit");
 }
 

@@ -51,6 +51,10 @@ pub enum BenchCmd {
     /// an election whose announced winner lost on the receipts — how often
     /// a wrong outcome is confirmed, against the risk limit.
     Audit(crate::bench_audit::SimArgs),
+    /// The forensic screens' calibration: false-alarm rates on clean
+    /// synthetic elections, detection rates and fit errors on stuffed,
+    /// inflated and burst ones.
+    Forensics(crate::bench_forensics::CalibrationArgs),
 }
 
 struct Row {
@@ -67,6 +71,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Observe(a) => return observe(a).await,
         BenchCmd::Results(a) => return results(a).await,
         BenchCmd::Audit(a) => return crate::bench_audit::simulate(a),
+        BenchCmd::Forensics(a) => return crate::bench_forensics::simulate_all(a),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();

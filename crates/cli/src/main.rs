@@ -6,9 +6,11 @@
 mod audit;
 mod bench;
 mod bench_audit;
+mod bench_forensics;
 mod center;
 mod ceremony;
 mod demo;
+mod forensics;
 mod observe;
 mod results;
 mod station;
@@ -70,6 +72,10 @@ enum Command {
     /// proof, the log and its announcements, the paper check.
     #[command(subcommand)]
     Results(results::ResultsCmd),
+    /// Statistical screens over what an observer verified (fingerprint,
+    /// digits, integer percentages, closing-hour bursts, overrides): tables
+    /// to inspect, with charts. A flag never proves fraud.
+    Forensics(forensics::ForensicsArgs),
     /// Evidence bundles: export everything behind a verdict, or check one
     /// offline and print the same verdict.
     #[command(subcommand)]
@@ -218,6 +224,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Results(cmd) => results::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Audit(cmd) => audit::run(cmd).await.map(|_| ExitCode::SUCCESS),
         Command::Evidence(cmd) => observe::evidence(cmd).await,
+        Command::Forensics(args) => forensics::run(args).map(|_| ExitCode::SUCCESS),
         Command::VerifyActa(args) => {
             let e = acta_election::Election::open(
                 &std::fs::read(&args.package)?,

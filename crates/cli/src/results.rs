@@ -36,6 +36,10 @@ pub enum ResultsCmd {
         desk_key: Option<PathBuf>,
         #[arg(long)]
         desk_token_file: Option<PathBuf>,
+        /// The stations' published journals, `<table>.log` each, for the
+        /// forensic screens' ballots per hour (/forensics).
+        #[arg(long)]
+        journals: Option<PathBuf>,
     },
     /// Write the open data of what --dir holds, bound to its checkpoint:
     /// NIST SP 1500-100 results as `err.json` and `err.xml`, and
@@ -51,7 +55,7 @@ pub enum ResultsCmd {
 }
 
 pub async fn run(cmd: ResultsCmd) -> Result<()> {
-    let (dir, trust_file, center, every, listen, desk) = match cmd {
+    let (dir, trust_file, center, every, listen, desk, journals) = match cmd {
         ResultsCmd::Serve {
             dir,
             trust,
@@ -62,6 +66,7 @@ pub async fn run(cmd: ResultsCmd) -> Result<()> {
             desk_package,
             desk_key,
             desk_token_file,
+            journals,
         } => {
             let desk = match (desk_db, desk_package, desk_key, desk_token_file) {
                 (Some(db), Some(package), Some(key), Some(token)) => {
@@ -69,7 +74,7 @@ pub async fn run(cmd: ResultsCmd) -> Result<()> {
                 }
                 _ => None,
             };
-            (dir, trust, center, every, listen, desk)
+            (dir, trust, center, every, listen, desk, journals)
         }
         ResultsCmd::Export { dir, trust, out } => return export(&dir, &trust, &out),
     };
@@ -82,6 +87,9 @@ pub async fn run(cmd: ResultsCmd) -> Result<()> {
         acta_results::Snapshot::load(&state, &bundle, &trust)
             .with_context(|| format!("loading {}", dir.display()))?,
     );
+    if let Some(j) = journals {
+        site = site.with_journals(j);
+    }
     if let Some((db, package, key, token_file)) = desk {
         let token = std::fs::read_to_string(&token_file)
             .with_context(|| format!("reading {}", token_file.display()))?

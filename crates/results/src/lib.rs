@@ -57,6 +57,11 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// Most bytes of a journal read for the forensic screens (a table of 1,000
+/// voters journals about 80 KB; a larger file is cut, and then does not
+/// match its acta).
+pub const MOST_JOURNAL_BYTES: u64 = 4 << 20;
+
 /// One announcement of the log, held against the log.
 #[derive(Debug, Clone)]
 pub struct Announced {
@@ -313,6 +318,39 @@ impl Snapshot {
         Ok(out)
     }
 
+    /// The forensic screens' input: every counted acta, the held ones, and
+    /// for each table the journal `<table>.log` in `journals` if there is
+    /// one (at most [`MOST_JOURNAL_BYTES`]; each is held against its acta,
+    /// and one that does not match is reported, not used).
+    pub fn forensic_input(
+        &self,
+        contest: Option<&str>,
+        journals: Option<&Path>,
+    ) -> Result<acta_forensics::Input, Error> {
+        let actas = self.counted_actas()?;
+        let held = self
+            .ledger
+            .held
+            .iter()
+            .filter(|h| h.index < self.checkpoint.size)
+            .map(|h| acta_forensics::Held {
+                table: h.table.clone(),
+                reasons: h.reasons.clone(),
+            })
+            .collect();
+        let read = |id: &str| -> Option<String> {
+            use std::io::Read as _;
+            let f = std::fs::File::open(journals?.join(format!("{id}.log"))).ok()?;
+            let mut text = String::new();
+            f.take(MOST_JOURNAL_BYTES + 1)
+                .read_to_string(&mut text)
+                .ok()?;
+            Some(text)
+        };
+        acta_forensics::Input::from_actas(&self.election, contest, &actas, held, &read)
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+
     /// The log indices of the actas a table's machine signed besides the
     /// one that stands for the table, with a different text (a resend of the
     /// same text is not a conflict).
@@ -370,6 +408,7 @@ pub struct Site {
     cache: Arc<Mutex<HashMap<String, Page>>>,
     render: Arc<Mutex<()>>,
     desk: Option<Arc<Desk>>,
+    journals: Option<Arc<PathBuf>>,
 }
 
 /// Records a board's hand count: audit, table, receipts, per contest; the
@@ -404,7 +443,15 @@ impl Site {
             cache: Arc::new(Mutex::new(HashMap::new())),
             render: Arc::new(Mutex::new(())),
             desk: None,
+            journals: None,
         }
+    }
+
+    /// The same site with the stations' published journals (`<table>.log`
+    /// in `dir`) behind its forensic screens, for ballots per hour.
+    pub fn with_journals(mut self, dir: PathBuf) -> Site {
+        self.journals = Some(Arc::new(dir));
+        self
     }
 
     /// The same site with the authority's audit desk behind its hand-count
@@ -523,6 +570,7 @@ pub fn router(site: Site) -> Router {
         .route("/log", get(log))
         .route("/audit", get(audit))
         .route("/audit/record", get(record_form).post(record))
+        .route("/forensics", get(forensics))
         .route("/search", get(search))
         .route("/check", get(check_form).post(check))
         .route("/size", get(size))
@@ -535,6 +583,14 @@ async fn audit(State(site): State<Site>, Query(q): Query<Q>) -> Response {
     let desk = site.desk.is_some();
     site.cached(format!("/audit?{:?}", q.lang), move |s| {
         html(pages::audit(s, q.lang, desk))
+    })
+    .await
+}
+
+async fn forensics(State(site): State<Site>, Query(q): Query<Q>) -> Response {
+    let journals = site.journals.clone();
+    site.cached(format!("/forensics?{:?}", q.lang), move |s| {
+        html(pages::forensics(s, q.lang, journals.as_deref().map(|p| p.as_path())))
     })
     .await
 }

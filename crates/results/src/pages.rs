@@ -101,6 +101,8 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "other-lang" => ("English", "Español"),
         "none" => ("ninguno", "none"),
         "audit" => ("Auditoría", "Audit"),
+        "forensics" => ("Forense", "Forensics"),
+        "forensics-title" => ("Pruebas forenses: mesas a inspeccionar", "Forensic screens: tables to inspect"),
         "no-audit" => ("Ninguna auditoría en el registro", "No audit in the log"),
         "hand-count" => ("Conteo manual de los comprobantes", "Hand count of the receipts"),
         "receipts" => ("comprobantes", "receipts"),
@@ -180,6 +182,7 @@ fn layout(s: &Snapshot, lang: Lang, title: &str, here: &str, body: Markup) -> Ma
                         a href={ "/?lang=" (lang_code(lang)) } { (t(lang, "results")) }
                         a href={ "/log?lang=" (lang_code(lang)) } { (t(lang, "log")) }
                         a href={ "/audit?lang=" (lang_code(lang)) } { (t(lang, "audit")) }
+                        a href={ "/forensics?lang=" (lang_code(lang)) } { (t(lang, "forensics")) }
                         a href={ "/check?lang=" (lang_code(lang)) } { (t(lang, "check")) }
                         a href="/export/err.json" title="NIST SP 1500-100" { "JSON" }
                         a href="/export/err.xml" title="NIST SP 1500-100" { "XML" }
@@ -747,3 +750,30 @@ pub(crate) fn check(outcome: Option<Result<PaperCheck, String>>, lang: Lang) -> 
     };
     Html(body.into_string()).into_response()
 }
+
+/// The forensic screens over the verified actas (and the journals, when
+/// the site has them): the report's section with its charts, each flagged
+/// table linked to its page.
+pub fn forensics(s: &Snapshot, lang: Lang, journals: Option<&std::path::Path>) -> Markup {
+    let report = s
+        .forensic_input(None, journals)
+        .map_err(|e| e.to_string())
+        .and_then(|input| {
+            acta_forensics::screen(&input, &acta_forensics::Options::default())
+                .map_err(|e| e.to_string())
+        });
+    let code = lang_code(lang);
+    let body = html! {
+        h1 { (t(lang, "forensics-title")) }
+        @match &report {
+            Ok(r) => {
+                style { (PreEscaped(FORENSICS_CSS)) }
+                (acta_forensics::chart::section(r, &|id| Some(format!("/table/{id}?lang={code}"))))
+            }
+            Err(e) => p { (e) }
+        }
+    };
+    layout(s, lang, t(lang, "forensics"), "/forensics", body)
+}
+
+const FORENSICS_CSS: &str = ".forensics table{border-collapse:collapse;margin:1em 0}.forensics td,.forensics th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top;font-size:.85em}.forensics tr.flagged td{background:#fff1e0}.forensics .charts{display:flex;flex-wrap:wrap;gap:1em}.forensics figure{margin:0}.forensics .caveat{font-style:italic}";

@@ -1,0 +1,287 @@
+//! The table's day: ballots per hour and closing-hour bursts from the
+//! stations' journals, and override rates from the actas.
+//!
+//! A journal ([`acta_sheet::journal`]) is read only after it is held
+//! against its signed acta (its chain must close on the acta's journal
+//! head, its counts must be the acta's), so a day drawn here is the day
+//! the machine signed.
+//!
+//! Both screens are per table and binomial: the closing-hour burst takes
+//! the election's share of ballots cast in the hour before closing; a table
+//! with `n` ballots and `k` of them in its closing hour has p-value
+//! P(Binomial(n, share) ≥ k). The override screen does the same with
+//! authentications and override codes. The share is pooled over the tables
+//! not flagged, found by iterating (pool, flag, pool the rest) until the
+//! flagged set is stable: so a few stuffed tables do not raise the
+//! reference they are held to, and a clean election's reference is its
+//! pooled rate (a median of per-table rates would be biased low by the
+//! discreteness of small counts, and raise false alarms). A table is flagged
+//! when its p-value is at most `alpha / tables` (Bonferroni), so a clean
+//! election whose tables share one arrival profile flags any table with
+//! probability at most `alpha`. Tables with fewer than [`MIN_VOTERS`] are
+//! not read. Real tables differ more than binomially (a factory shift, a
+//! late queue): the README's calibration says how often clean synthetic
+//! elections flag, and the wording says what a flag is not.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::LnFactorial;
+use crate::{p_words, Error, Finding, Options, Screen, Table};
+
+/// Fewest ballots (or authentications) of a table a screen reads.
+pub const MIN_VOTERS: u32 = 50;
+/// Seconds in the closing hour.
+const HOUR: u64 = 3_600;
+
+/// What a table's journal says of its day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Day {
+    /// Ballots cast in each hour since opening (hour 0 is the first).
+    pub hourly: Vec<u32>,
+    /// Ballots cast in the hour before the close line.
+    pub closing_hour: u32,
+    /// Ballots cast in all.
+    pub ballots: u32,
+}
+
+impl Day {
+    /// The day from ballot times, for a table open from `opened` to
+    /// `closed` (seconds).
+    pub fn from_times(opened: u64, closed: u64, times: impl IntoIterator<Item = u64>) -> Day {
+        let hours = (closed.saturating_sub(opened)).div_ceil(HOUR).max(1) as usize;
+        let mut d = Day {
+            hourly: vec![0; hours],
+            closing_hour: 0,
+            ballots: 0,
+        };
+        for at in times {
+            let h = ((at.saturating_sub(opened)) / HOUR) as usize;
+            d.hourly[h.min(hours - 1)] += 1;
+            d.closing_hour += u32::from(at + HOUR > closed);
+            d.ballots += 1;
+        }
+        d
+    }
+
+    /// The day a published journal records, after holding it against the
+    /// table's signed acta.
+    pub fn from_journal(text: &str, acta: &acta_sheet::Acta) -> Result<Day, Error> {
+        let bad = |what: String| Error::Journal {
+            table: acta.table.clone(),
+            what,
+        };
+        let summary =
+            acta_sheet::journal::verify(text, None, acta).map_err(|e| bad(e.to_string()))?;
+        let (lines, _) = acta_sheet::journal::read(text).map_err(|e| bad(e.to_string()))?;
+        let (opened, _) = summary.opened.ok_or_else(|| bad("no open line".into()))?;
+        let (closed, _) = summary.closed.ok_or_else(|| bad("no close line".into()))?;
+        let times = lines
+            .iter()
+            .take_while(|l| !matches!(l.event, acta_sheet::journal::Event::Close(_)))
+            .filter(|l| l.event == acta_sheet::journal::Event::Ballot)
+            .map(|l| l.at);
+        Ok(Day::from_times(opened, closed, times))
+    }
+}
+
+/// The closing-hour screen's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bursts {
+    /// Tables read.
+    pub tables: usize,
+    /// The reference share of ballots cast in the closing hour.
+    pub rate: f64,
+    /// Ballots per hour over the tables read.
+    pub hourly: Vec<u64>,
+    /// Flagged tables, most extreme first: id and figures.
+    pub flagged: Vec<(String, String)>,
+    /// The hourly ballots of the (at most three) most extreme flagged
+    /// tables, for the chart.
+    pub worst: Vec<(String, Vec<u32>)>,
+    /// Smallest p-value.
+    pub least_p: f64,
+    /// The election-wide false-alarm rate.
+    pub alpha: f64,
+}
+
+impl Bursts {
+    pub(crate) fn finding(&self) -> Finding {
+        Finding {
+            screen: Screen::ClosingBurst,
+            flagged: !self.flagged.is_empty(),
+            summary: format!(
+                "{} of {} tables cast far more than the median {:.1} % of their ballots in the closing hour (least p = {:.2e}, flagged at {:.1e})",
+                self.flagged.len(),
+                self.tables,
+                100.0 * self.rate,
+                self.least_p,
+                self.alpha / self.tables.max(1) as f64
+            ),
+            p_value: Some((self.least_p * self.tables as f64).min(1.0)),
+            tables: self.tables,
+            skipped: None,
+        }
+    }
+}
+
+/// The override screen's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// Tables read.
+    pub tables: usize,
+    /// The reference rate of override codes per authentication.
+    pub rate: f64,
+    /// Flagged tables, most extreme first: id and figures.
+    pub flagged: Vec<(String, String)>,
+    /// Smallest p-value.
+    pub least_p: f64,
+    /// The election-wide false-alarm rate.
+    pub alpha: f64,
+}
+
+impl Overrides {
+    pub(crate) fn finding(&self) -> Finding {
+        Finding {
+            screen: Screen::Overrides,
+            flagged: !self.flagged.is_empty(),
+            summary: format!(
+                "{} of {} tables used far more override codes than the reference {:.2} % of authentications (least p = {:.2e}, flagged at {:.1e}); {}",
+                self.flagged.len(),
+                self.tables,
+                100.0 * self.rate,
+                self.least_p,
+                self.alpha / self.tables.max(1) as f64,
+                p_words((self.least_p * self.tables as f64).min(1.0), self.alpha)
+            ),
+            p_value: Some((self.least_p * self.tables as f64).min(1.0)),
+            tables: self.tables,
+            skipped: None,
+        }
+    }
+}
+
+/// The reference rate and each table's binomial upper tail at it, (index,
+/// k, n, p), most extreme first: the rate pooled over the tables whose
+/// tail is above `cut`, iterated until that set is stable.
+fn tails(cases: &[(usize, u32, u32)], cut: f64) -> (f64, Vec<(usize, u32, u32, f64)>) {
+    let max = cases.iter().map(|c| c.2).max().unwrap_or(0);
+    let f = LnFactorial::new(max);
+    let mut flagged: Vec<bool> = vec![false; cases.len()];
+    let mut rate = 0.0;
+    let mut out = Vec::new();
+    for _ in 0..20 {
+        let (k, n) = cases
+            .iter()
+            .zip(&flagged)
+            .filter(|(_, f)| !**f)
+            .fold((0u64, 0u64), |(k, n), (c, _)| {
+                (k + u64::from(c.1), n + u64::from(c.2))
+            });
+        rate = k as f64 / n.max(1) as f64;
+        if rate <= 0.0 {
+            return (0.0, Vec::new());
+        }
+        out = cases
+            .iter()
+            .map(|&(i, k, n)| (i, k, n, f.upper_tail(n, k, rate)))
+            .collect();
+        let now: Vec<bool> = out.iter().map(|c| c.3 <= cut).collect();
+        if now == flagged {
+            break;
+        }
+        flagged = now;
+    }
+    out.sort_by(|a, b| a.3.total_cmp(&b.3).then(a.0.cmp(&b.0)));
+    (rate, out)
+}
+
+/// Runs the closing-hour screen over the tables that have a day; `None`
+/// when fewer than [`crate::MIN_TABLES`] do.
+pub(crate) fn bursts(tables: &[&Table], opts: &Options) -> Option<Bursts> {
+    let cases: Vec<(usize, u32, u32)> = tables
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let d = t.day.as_ref()?;
+            (d.ballots >= MIN_VOTERS).then_some((i, d.closing_hour, d.ballots))
+        })
+        .collect();
+    if cases.len() < crate::MIN_TABLES {
+        return None;
+    }
+    let cut = opts.alpha / cases.len() as f64;
+    let (rate, p) = tails(&cases, cut);
+    let mut hourly: Vec<u64> = Vec::new();
+    for &(i, _, _) in &cases {
+        let d = tables[i].day.as_ref().expect("filtered");
+        if hourly.len() < d.hourly.len() {
+            hourly.resize(d.hourly.len(), 0);
+        }
+        for (h, n) in hourly.iter_mut().zip(&d.hourly) {
+            *h += u64::from(*n);
+        }
+    }
+    let hit: Vec<&(usize, u32, u32, f64)> = p.iter().take_while(|c| c.3 <= cut).collect();
+    Some(Bursts {
+        tables: cases.len(),
+        rate,
+        hourly,
+        flagged: hit
+            .iter()
+            .map(|&&(i, k, n, p)| {
+                (
+                    tables[i].id.clone(),
+                    format!(
+                        "{k} of {n} ballots ({:.1} %) in the closing hour, against {:.1} % (p = {p:.2e})",
+                        100.0 * f64::from(k) / f64::from(n),
+                        100.0 * rate
+                    ),
+                )
+            })
+            .collect(),
+        worst: hit
+            .iter()
+            .take(3)
+            .map(|&&(i, ..)| {
+                (
+                    tables[i].id.clone(),
+                    tables[i].day.as_ref().expect("filtered").hourly.clone(),
+                )
+            })
+            .collect(),
+        least_p: p.first().map_or(1.0, |c| c.3),
+        alpha: opts.alpha,
+    })
+}
+
+/// Runs the override screen over every table.
+pub(crate) fn overrides(tables: &[&Table], opts: &Options) -> Overrides {
+    let cases: Vec<(usize, u32, u32)> = tables
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.authenticated >= MIN_VOTERS && t.overrides <= t.authenticated)
+        .map(|(i, t)| (i, t.overrides, t.authenticated))
+        .collect();
+    let cut = opts.alpha / cases.len().max(1) as f64;
+    let (rate, p) = tails(&cases, cut);
+    Overrides {
+        tables: cases.len(),
+        rate,
+        flagged: p
+            .iter()
+            .take_while(|c| c.3 <= cut)
+            .map(|&(i, k, n, p)| {
+                (
+                    tables[i].id.clone(),
+                    format!(
+                        "{k} override codes for {n} voters ({:.1} %), against {:.2} % (p = {p:.2e})",
+                        100.0 * f64::from(k) / f64::from(n),
+                        100.0 * rate
+                    ),
+                )
+            })
+            .collect(),
+        least_p: p.first().map_or(1.0, |c| c.3),
+        alpha: opts.alpha,
+    }
+}

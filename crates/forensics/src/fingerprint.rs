@@ -10,14 +10,19 @@
 //! **Model** (the paper's, as `kkalininMI/EFToolkit: R/ComputeKlimekModel.R`
 //! ports it; research note §5.1). A fair table of `N` registered has turnout
 //! `t ~ N(p, σ_t)` and winner's share `v ~ N(λ, σ_v)` (clamped to [0, 1]),
+//! where — our departure from the paper — `p` and `λ` are its region's
+//! (a state's strongholds and its turnout are geography, not stuffing: a
+//! single national cluster takes them for it),
 //! `V = round(N t)` voters, `W = round(V v)` for the winner and `O = V − W`
 //! for the rest. With probability `f_i` a table is stuffed incrementally by
 //! `x = |N(0, θ)|`, with probability `f_e` extremely by `x = 1 − |N(0,
 //! 0.075)|`; then the winner gains `floor(x (N − V))` stuffed ballots and
-//! `round(x^α O)` votes stolen from the rest. The baseline `p, σ_t, λ, σ_v`
-//! is read from the left side of each distribution, the normal through its
-//! 10 % and 30 % quantiles (stuffing moves tables right, so the left side
-//! is the fair one); `f_i, f_e, α, θ` are fitted by
+//! `round(x^α O)` votes stolen from the rest. The baseline is read from
+//! the left side of each distribution, the normal through its 10 % and
+//! 30 % quantiles (stuffing moves tables right, so the left side is the
+//! fair one): each region's median, shifted by the left-side centre of the
+//! tables' distances to their region's median, and one spread from those
+//! distances (regions with fewer than [`MIN_REGION`] tables pool into one); `f_i, f_e, α, θ` are fitted by
 //! grid search, minimising `Σ (H_sim − H_obs)² / (H_obs + 1)` over a 25 × 25
 //! turnout × share histogram, each simulation averaged over four replicates
 //! drawn on the election's own table sizes with common random numbers (the
@@ -53,6 +58,8 @@ pub const CHART_BINS: usize = 50;
 const FIT_BINS: usize = 25;
 /// Replicates per simulation in the fit.
 const FIT_REPLICATES: usize = 4;
+/// Fewest tables a region needs for its own centre.
+pub const MIN_REGION: usize = 30;
 /// Replicates for the ranking.
 const RANK_REPLICATES: usize = 8;
 /// How much the fitted stuffing must lower the distance below the fair
@@ -62,14 +69,65 @@ pub const FLAG_GAIN: f64 = 20.0;
 /// The fair cluster, read from the left side of the distributions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
-    /// Mode of turnout.
+    /// Mean of the tables' fair turnout (their regions' centres).
     pub turnout: f64,
-    /// Its spread.
+    /// The spread of turnout about a region's centre.
     pub turnout_sd: f64,
-    /// Mode of the winner's share.
+    /// Mean of the tables' fair winner's share.
     pub share: f64,
-    /// Its spread.
+    /// The spread of the share about a region's centre.
     pub share_sd: f64,
+    /// Regions with their own centre.
+    pub regions: usize,
+}
+
+/// Each table's fair centre, (turnout, share), and the baseline.
+fn baseline(tables: &[&Table], points: &[(f64, f64)]) -> (Vec<(f64, f64)>, Baseline) {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, t) in tables.iter().enumerate() {
+        by.entry(t.region.as_str()).or_default().push(i);
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut pooled = Vec::new();
+    for (_, idx) in by {
+        if idx.len() >= MIN_REGION {
+            groups.push(idx);
+        } else {
+            pooled.extend(idx);
+        }
+    }
+    let regions = groups.len();
+    if !pooled.is_empty() {
+        groups.push(pooled);
+    }
+    let mut centre = vec![(0.0, 0.0); points.len()];
+    for g in &groups {
+        let m = (
+            crate::stats::median(&g.iter().map(|&i| points[i].0).collect::<Vec<_>>()),
+            crate::stats::median(&g.iter().map(|&i| points[i].1).collect::<Vec<_>>()),
+        );
+        for &i in g {
+            centre[i] = m;
+        }
+    }
+    let dt: Vec<f64> = points.iter().zip(&centre).map(|(p, c)| p.0 - c.0).collect();
+    let dv: Vec<f64> = points.iter().zip(&centre).map(|(p, c)| p.1 - c.1).collect();
+    let (ot, turnout_sd) = left_normal(&dt);
+    let (ov, share_sd) = left_normal(&dv);
+    for c in &mut centre {
+        c.0 += ot;
+        c.1 += ov;
+    }
+    let n = points.len().max(1) as f64;
+    let b = Baseline {
+        turnout: centre.iter().map(|c| c.0).sum::<f64>() / n,
+        turnout_sd,
+        share: centre.iter().map(|c| c.1).sum::<f64>() / n,
+        share_sd,
+        regions,
+    };
+    (centre, b)
 }
 
 /// Stuffing parameters of the model.
@@ -146,13 +204,14 @@ impl Fingerprint {
             screen: Screen::Fingerprint,
             flagged: self.fit.flagged,
             summary: format!(
-                "fitted stuffing: incremental {:.1} % of tables (θ = {}), extreme {:.1} %, α = {}; it lowers the distance by {:.1} below the fair model's {:.1} (flags at {FLAG_GAIN}); fair cluster at turnout {:.1} % ± {:.1}, winner's share {:.1} % ± {:.1}",
+                "fitted stuffing: incremental {:.1} % of tables (θ = {}), extreme {:.1} %, α = {}; it lowers the distance by {:.1} below the fair model's {:.1} (flags at {FLAG_GAIN}); fair clusters ({} regions) about turnout {:.1} % ± {:.1}, winner's share {:.1} % ± {:.1}",
                 100.0 * s.incremental,
                 s.theta,
                 100.0 * s.extreme,
                 s.alpha,
                 self.fit.fair_distance - self.fit.distance,
                 self.fit.fair_distance,
+                self.fit.baseline.regions,
                 100.0 * self.fit.baseline.turnout,
                 100.0 * self.fit.baseline.turnout_sd,
                 100.0 * self.fit.baseline.share,
@@ -202,10 +261,16 @@ fn draws(n: usize, seed: u64, stream: u64) -> Vec<Draw> {
 
 /// One simulated table: its (turnout, share) and whether it was stuffed,
 /// or `None` if it has no votes.
-fn simulate(n: u32, d: &Draw, b: &Baseline, s: &Stuffing) -> Option<(f64, f64, bool)> {
+fn simulate(
+    n: u32,
+    centre: (f64, f64),
+    d: &Draw,
+    b: &Baseline,
+    s: &Stuffing,
+) -> Option<(f64, f64, bool)> {
     let n = f64::from(n);
-    let t = (b.turnout + b.turnout_sd * d.turnout).clamp(0.0, 1.0);
-    let v = (b.share + b.share_sd * d.share).clamp(0.0, 1.0);
+    let t = (centre.0 + b.turnout_sd * d.turnout).clamp(0.0, 1.0);
+    let v = (centre.1 + b.share_sd * d.share).clamp(0.0, 1.0);
     let voters = (n * t).round();
     let mut w = (voters * v).round();
     let mut o = voters - w;
@@ -227,6 +292,7 @@ fn simulate(n: u32, d: &Draw, b: &Baseline, s: &Stuffing) -> Option<(f64, f64, b
 
 fn distance(
     sizes: &[u32],
+    centres: &[(f64, f64)],
     draws: &[Vec<Draw>],
     b: &Baseline,
     s: &Stuffing,
@@ -234,8 +300,8 @@ fn distance(
 ) -> f64 {
     let mut h = vec![0f64; FIT_BINS * FIT_BINS];
     for rep in draws {
-        for (n, d) in sizes.iter().zip(rep) {
-            if let Some((t, v, _)) = simulate(*n, d, b, s) {
+        for ((n, c), d) in sizes.iter().zip(centres).zip(rep) {
+            if let Some((t, v, _)) = simulate(*n, *c, d, b, s) {
                 h[cell(v, FIT_BINS) * FIT_BINS + cell(t, FIT_BINS)] += 1.0;
             }
         }
@@ -265,20 +331,11 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Finger
         heat[cell(v, CHART_BINS) * CHART_BINS + cell(t, CHART_BINS)] += 1;
         observed[cell(v, FIT_BINS) * FIT_BINS + cell(t, FIT_BINS)] += 1.0;
     }
-    let turnouts: Vec<f64> = points.iter().map(|p| p.0).collect();
-    let shares: Vec<f64> = points.iter().map(|p| p.1).collect();
-    let (turnout, turnout_sd) = left_normal(&turnouts);
-    let (share, share_sd) = left_normal(&shares);
-    let baseline = Baseline {
-        turnout,
-        turnout_sd,
-        share,
-        share_sd,
-    };
+    let (centres, baseline) = baseline(tables, &points);
     let fit_draws: Vec<Vec<Draw>> = (0..FIT_REPLICATES as u64)
         .map(|r| draws(tables.len(), opts.seed, 100 + r))
         .collect();
-    let dist = |s: &Stuffing| distance(&sizes, &fit_draws, &baseline, s, &observed);
+    let dist = |s: &Stuffing| distance(&sizes, &centres, &fit_draws, &baseline, s, &observed);
 
     let mut coarse = Vec::new();
     for fi in steps(0.0, 0.40, 0.04) {
@@ -324,8 +381,12 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Finger
     let mut fair = vec![0f64; FIT_BINS * FIT_BINS];
     let mut stuffed = vec![0f64; FIT_BINS * FIT_BINS];
     for r in 0..RANK_REPLICATES as u64 {
-        for (n, d) in sizes.iter().zip(draws(tables.len(), opts.seed, 200 + r)) {
-            if let Some((t, v, x)) = simulate(*n, &d, &baseline, &stuffing) {
+        for ((n, c), d) in sizes
+            .iter()
+            .zip(&centres)
+            .zip(draws(tables.len(), opts.seed, 200 + r))
+        {
+            if let Some((t, v, x)) = simulate(*n, *c, &d, &baseline, &stuffing) {
                 let k = cell(v, FIT_BINS) * FIT_BINS + cell(t, FIT_BINS);
                 if x {
                     stuffed[k] += 1.0;
@@ -340,10 +401,11 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Finger
         .enumerate()
         .map(|(i, &(t, v))| {
             let k = cell(v, FIT_BINS) * FIT_BINS + cell(t, FIT_BINS);
-            let above = (t - turnout) / turnout_sd + (v - share) / share_sd;
+            let c = centres[i];
+            let above = (t - c.0) / baseline.turnout_sd + (v - c.1) / baseline.share_sd;
             let score = if fair[k] + stuffed[k] > 0.0 {
                 stuffed[k] / (fair[k] + stuffed[k])
-            } else if t > turnout && v > share {
+            } else if t > c.0 && v > c.1 {
                 1.0
             } else {
                 0.0

@@ -71,6 +71,9 @@ pub const MIN_TABLES: usize = 20;
 pub struct Table {
     /// Table id.
     pub id: String,
+    /// Its region (the package's top-level area: a state), whose own
+    /// turnout and winner's share the fingerprint's fair model starts from.
+    pub region: String,
     /// Voters on the roll.
     pub registered: u32,
     /// Voters authenticated.
@@ -195,6 +198,7 @@ impl Input {
                 });
                 Table {
                     id: a.table.clone(),
+                    region: a.table.split('.').next().unwrap_or_default().to_string(),
                     registered: a.registered,
                     authenticated: a.authenticated,
                     ballots: a.ballots,

@@ -30,7 +30,6 @@ pub(crate) fn binomial(r: &mut ChaCha8Rng, n: u32, p: f64) -> u32 {
 }
 
 /// The median of `v` (NaN-free), or 0 for an empty slice.
-#[cfg(test)]
 pub(crate) fn median(v: &[f64]) -> f64 {
     if v.is_empty() {
         return 0.0;

@@ -141,6 +141,7 @@ fn split(r: &mut ChaCha8Rng, n: u32, weights: &[f64]) -> Vec<u32> {
 
 /// One simulated table, before it becomes an input row.
 struct Sim {
+    region: usize,
     registered: u32,
     ballots: u32,
     overrides: u32,
@@ -163,6 +164,7 @@ pub fn simulate(s: &Scenario) -> (Input, Truth) {
         .enumerate()
         .map(|(i, t)| Table {
             id: format!("T{:05}", i + 1),
+            region: format!("R{:02}", t.region),
             registered: t.registered,
             authenticated: t.ballots,
             ballots: t.ballots,
@@ -199,7 +201,8 @@ fn run(s: &Scenario) -> (Vec<Sim>, Truth) {
     let mut truth = Truth::default();
     let mut out = Vec::with_capacity(s.registered.len());
     for (i, &n) in s.registered.iter().enumerate() {
-        let (rt, rv) = regions[i * regions.len() / s.registered.len().max(1)];
+        let region = i * regions.len() / s.registered.len().max(1);
+        let (rt, rv) = regions[region];
         let t = (0.62 + rt + 0.05 * normal(&mut r)).clamp(0.05, 0.98);
         let v = (0.50 + rv + 0.05 * normal(&mut r)).clamp(0.02, 0.98);
         let mut ballots = bin(&mut r, n, t);
@@ -280,6 +283,7 @@ fn run(s: &Scenario) -> (Vec<Sim>, Truth) {
             }
         }
         out.push(Sim {
+            region,
             registered: n,
             ballots,
             overrides: overrides.min(ballots),

@@ -14,7 +14,7 @@
 use acta_election::time;
 use acta_forensics::{Day, Input, Table};
 use acta_sheet::journal::{chain, Event, Line};
-use acta_sheet::{Acta, ContestCount};
+use acta_sheet::{Acta, Alarm, ContestCount};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
@@ -353,6 +353,7 @@ pub fn signed(g: &Ceremony, s: &Scenario) -> (Vec<String>, Vec<String>, Truth) {
             },
         }];
         let mut overrides_left = sim.overrides;
+        let mut overrides_used = 0;
         let mut left = sim.ballots;
         for (h, &k) in sim.hourly.iter().enumerate() {
             let start = opens + h as u64 * span;
@@ -362,6 +363,20 @@ pub fn signed(g: &Ceremony, s: &Scenario) -> (Vec<String>, Vec<String>, Truth) {
                 let o = overrides_left > 0 && r.random_range(0..left) < overrides_left;
                 overrides_left -= u32::from(o);
                 left -= 1;
+                // As the station does: one alarm per override above the
+                // package's threshold, written before the authentication.
+                if o {
+                    overrides_used += 1;
+                    if overrides_used > e.override_alarm {
+                        lines.push(Line {
+                            at,
+                            event: Event::Alarm(
+                                Alarm::Overrides,
+                                format!("{overrides_used} overrides, threshold {}", e.override_alarm),
+                            ),
+                        });
+                    }
+                }
                 lines.push(Line {
                     at,
                     event: Event::Authenticated(o),
@@ -392,7 +407,11 @@ pub fn signed(g: &Ceremony, s: &Scenario) -> (Vec<String>, Vec<String>, Truth) {
             contests,
             records: r.random(),
             journal: head,
-            alarms: [0; 8],
+            alarms: {
+                let mut a = [0; 8];
+                a[Alarm::Overrides.index()] = sim.overrides.saturating_sub(e.override_alarm);
+                a
+            },
         };
         actas.push(acta.sign(&g.machines[i]));
     }

@@ -176,8 +176,22 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             altered.first().map(String::as_str).unwrap_or("-")
         );
     }
+    if args.tamper == Some(Lie::StuffBallots) {
+        let stuffed = dishonest::stuff_ballots(&g, &mut days)?;
+        eprintln!(
+            "      COMPROMISED MACHINES: {} tables cast ballots at closing for {:.0} % of the voters who did not come, journal them and sign actas that count them (first: {})",
+            stuffed.len(),
+            100.0 * dishonest::STUFFED_SHARE,
+            stuffed.first().map(String::as_str).unwrap_or("-")
+        );
+    }
     for (t, day) in g.election.tables.iter().zip(&days) {
         write(&out.join("actas").join(format!("{}.note", t.id)), &day.acta)?;
+        // Journals are published with the actas (SYSTEM.md §4–§6).
+        write(
+            &out.join("journals").join(format!("{}.log", t.id)),
+            day.journal.join("\n") + "\n",
+        )?;
         write(
             &out.join("boxes").join(format!("{}.records", t.id)),
             day.records.concat(),
@@ -188,10 +202,6 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     write(
         &out.join("actas").join(format!("{first}.png")),
         acta_sheet::qr::acta_png(days[0].acta.as_bytes())?,
-    )?;
-    write(
-        &out.join("journals").join(format!("{first}.log")),
-        days[0].journal.join("\n") + "\n",
     )?;
 
     eprintln!(
@@ -350,6 +360,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         serde_json::to_string_pretty(&report)?,
     )?;
     crate::observe::write_html(&report, &out.join("observer-report.html"))?;
+    let screens = forensic_screens(&out, &g.trust);
 
     println!();
     println!("election {} — {}", g.election.id, g.election.name);
@@ -394,6 +405,20 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     }
     println!();
     crate::observe::print_report(&report);
+    println!();
+    match &screens {
+        Ok(r) => {
+            println!("forensic screens: {}", r.headline);
+            for f in r.findings.iter().filter(|f| f.flagged) {
+                println!("  FLAG  {}: {}", f.screen.title(), f.summary);
+            }
+            println!(
+                "  (every screen and chart: {}/forensics.html; acta forensics --dir {0} --trust {0}/trust.txt --journals {0}/journals)",
+                out.display()
+            );
+        }
+        Err(e) => println!("forensic screens not run: {e:#}"),
+    }
     println!(
         "\ntime taken {:.1} s; artifacts in {}",
         started.elapsed().as_secs_f64(),
@@ -415,6 +440,18 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             ExitCode::from(1)
         },
     )
+}
+
+/// The forensic screens over what the observer verified, with every
+/// journal the stations published: `forensics.html` (charts) and
+/// `forensics.json` in `out`.
+fn forensic_screens(out: &Path, trust: &acta_election::Trust) -> Result<acta_forensics::Report> {
+    let snap = acta_results::Snapshot::load(&out.join("observer-state"), &out.join("evidence"), trust)?;
+    let input = snap.forensic_input(None, Some(&out.join("journals")))?;
+    let r = acta_forensics::screen(&input, &acta_forensics::Options::default())?;
+    write(&out.join("forensics.html"), acta_forensics::chart::page(&r))?;
+    write(&out.join("forensics.json"), serde_json::to_string_pretty(&r)?)?;
+    Ok(r)
 }
 
 fn bar(n: u64, total: u64) -> String {

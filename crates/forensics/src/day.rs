@@ -32,6 +32,8 @@ use crate::{p_words, Error, Finding, Options, Screen, Table};
 pub const MIN_VOTERS: u32 = 50;
 /// Seconds in the closing hour.
 const HOUR: u64 = 3_600;
+/// Most hours a day is drawn over; later ballots fall in the last.
+pub const MOST_HOURS: usize = 48;
 
 /// What a table's journal says of its day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +50,7 @@ impl Day {
     /// The day from ballot times, for a table open from `opened` to
     /// `closed` (seconds).
     pub fn from_times(opened: u64, closed: u64, times: impl IntoIterator<Item = u64>) -> Day {
-        let hours = (closed.saturating_sub(opened)).div_ceil(HOUR).max(1) as usize;
+        let hours = (closed.saturating_sub(opened).div_ceil(HOUR) as usize).clamp(1, MOST_HOURS);
         let mut d = Day {
             hourly: vec![0; hours],
             closing_hour: 0,
@@ -110,7 +112,7 @@ impl Bursts {
             screen: Screen::ClosingBurst,
             flagged: !self.flagged.is_empty(),
             summary: format!(
-                "{} of {} tables cast far more than the median {:.1} % of their ballots in the closing hour (least p = {:.2e}, flagged at {:.1e})",
+                "{} of {} tables cast far more of their ballots in the closing hour than the reference {:.1} % (least p = {:.2e}, flagged at {:.1e})",
                 self.flagged.len(),
                 self.tables,
                 100.0 * self.rate,

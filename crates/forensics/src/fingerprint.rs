@@ -43,7 +43,9 @@
 //! and with how far the fair cluster is from a normal one, the gain much
 //! less). The threshold is set so that clean synthetic elections of our
 //! table sizes flag at most 1 % of the time; `acta bench forensics`
-//! measures it, and the README has the figures.
+//! measures it, and the README has the figures. With fewer than
+//! [`MIN_FLAG_TABLES`] tables the screen never flags (the fit is too
+//! noisy there), but still draws and ranks.
 
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -65,6 +67,10 @@ const RANK_REPLICATES: usize = 8;
 /// How much the fitted stuffing must lower the distance below the fair
 /// model's for the screen to flag.
 pub const FLAG_GAIN: f64 = 20.0;
+/// Fewest tables for the fingerprint to flag an election: below this its
+/// false-alarm rate is above 1 % and its power low (`acta bench forensics
+/// --tables 300`); it still draws the fingerprint and ranks the tables.
+pub const MIN_FLAG_TABLES: usize = 1_000;
 
 /// The fair cluster, read from the left side of the distributions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -204,7 +210,12 @@ impl Fingerprint {
             screen: Screen::Fingerprint,
             flagged: self.fit.flagged,
             summary: format!(
-                "fitted stuffing: incremental {:.1} % of tables (θ = {}), extreme {:.1} %, α = {}; it lowers the distance by {:.1} below the fair model's {:.1} (flags at {FLAG_GAIN}); fair clusters ({} regions) about turnout {:.1} % ± {:.1}, winner's share {:.1} % ± {:.1}",
+                "{}fitted stuffing: incremental {:.1} % of tables (θ = {}), extreme {:.1} %, α = {}; it lowers the distance by {:.1} below the fair model's {:.1} (flags at {FLAG_GAIN}); fair clusters ({} regions) about turnout {:.1} % ± {:.1}, winner's share {:.1} % ± {:.1}",
+                if tables < MIN_FLAG_TABLES {
+                    format!("never flags below {MIN_FLAG_TABLES} tables (its false-alarm rate is not held there); ")
+                } else {
+                    String::new()
+                },
                 100.0 * s.incremental,
                 s.theta,
                 100.0 * s.extreme,
@@ -375,7 +386,7 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Finger
     }
     let (distance, stuffing) = best_of(fine);
     let fair_distance = dist(&Stuffing::FAIR);
-    let flagged = fair_distance - distance >= FLAG_GAIN;
+    let flagged = fair_distance - distance >= FLAG_GAIN && tables.len() >= MIN_FLAG_TABLES;
 
     // The ranking, from fresh replicates at the fit.
     let mut fair = vec![0f64; FIT_BINS * FIT_BINS];

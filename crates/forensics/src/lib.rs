@@ -125,8 +125,10 @@ pub struct Input {
 }
 
 impl Input {
-    /// The screened contest of a package: `contest`, or else the one on the
-    /// most tables' ballots (the national contest), the first id on a tie.
+    /// The screened contest of a package: `contest`, or else, among the
+    /// contests on the most tables' ballots (the national ones), a
+    /// single-winner plurality (the presidency) if there is one, the first
+    /// id on a tie.
     pub fn contest(
         election: &acta_election::Election,
         contest: Option<&str>,
@@ -146,10 +148,11 @@ impl Input {
                     .iter()
                     .filter(|t| c.applies_to(&t.id))
                     .count();
-                (n, std::cmp::Reverse(c.id.clone()))
+                let presidency = c.kind == acta_election::Kind::Plurality && c.seats == 1;
+                (n, presidency, std::cmp::Reverse(c.id.clone()))
             })
             .max()
-            .map(|(_, id)| id.0)
+            .map(|(_, _, id)| id.0)
             .ok_or(Error::NoContests)
     }
 

@@ -163,11 +163,13 @@ mod tests {
                 (0.6 + 0.05 * z).clamp(0.0, 1.0)
             })
             .collect();
-        v.extend(std::iter::repeat_n(0.995, 3_000));
-        v.extend(std::iter::repeat_n(0.8, 1_000));
+        // A tenth of the tables moved right shifts the estimate by about a
+        // tenth of a standard deviation (0.005 here), as documented.
+        v.extend(std::iter::repeat_n(0.995, 1_500));
+        v.extend(std::iter::repeat_n(0.8, 500));
         let (m, s) = left_normal(&v);
-        assert!((m - 0.6).abs() < 0.01, "mean {m}");
-        assert!((s - 0.05).abs() < 0.006, "sd {s}");
+        assert!((m - 0.6).abs() < 0.008, "mean {m}");
+        assert!((s - 0.05).abs() < 0.005, "sd {s}");
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.0);
     }

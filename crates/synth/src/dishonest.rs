@@ -91,6 +91,15 @@ pub enum Lie {
     /// is authentic and every published figure adds up: only a hand count
     /// of the receipts against the actas (`acta audit`) can find it.
     Miscount,
+    /// `stuff-ballots`: the machines of one table in ten are compromised;
+    /// at closing each casts, for the national leader, ballots for 70 % of
+    /// the voters who did not come, writes them into its journal (an
+    /// authentication and a ballot each, in the minutes before the close
+    /// line) and signs the acta that counts them. Every acta and journal is
+    /// authentic and every figure adds up; the ballot boxes hold no receipt
+    /// for them. The forensic screens point at these tables
+    /// ([`stuff_ballots`]); a hand count of their boxes proves it.
+    StuffBallots,
     /// `area-figure`: a proxy adds 50 ballots (and 50 votes to one choice)
     /// to one municipality's published totals, on its results page and in
     /// the list of every area's totals.
@@ -98,7 +107,7 @@ pub enum Lie {
 }
 
 /// Every lie's name, as typed.
-pub const NAMES: &str = "inflate-turnout=N, alter-votes, drop-tables=N, phantom-table, wrong-machine, conflicting-acta, swap-package, fork-log, hide-alarms, wrong-seats, area-figure, miscount";
+pub const NAMES: &str = "inflate-turnout=N, alter-votes, drop-tables=N, phantom-table, wrong-machine, conflicting-acta, swap-package, fork-log, hide-alarms, wrong-seats, area-figure, miscount, stuff-ballots";
 
 impl std::str::FromStr for Lie {
     type Err = String;
@@ -126,6 +135,7 @@ impl std::str::FromStr for Lie {
                 "wrong-seats" => Lie::WrongSeats,
                 "area-figure" => Lie::AreaFigure,
                 "miscount" => Lie::Miscount,
+                "stuff-ballots" => Lie::StuffBallots,
                 _ => return Err(format!("unknown lie {s:?}; known: {NAMES}")),
             },
         })
@@ -147,6 +157,7 @@ impl std::fmt::Display for Lie {
             Lie::WrongSeats => f.write_str("wrong-seats"),
             Lie::AreaFigure => f.write_str("area-figure"),
             Lie::Miscount => f.write_str("miscount"),
+            Lie::StuffBallots => f.write_str("stuff-ballots"),
         }
     }
 }
@@ -1214,6 +1225,90 @@ pub fn miscount(g: &Ceremony, actas: &mut [String]) -> Result<Vec<String>, Error
         return Err(Error::Nothing("not enough votes to move".into()));
     }
     Ok(altered)
+}
+
+/// Share of the non-voters [`stuff_ballots`] casts for.
+pub const STUFFED_SHARE: f64 = 0.7;
+
+/// Tells `stuff-ballots` at the machines, before anything is transmitted:
+/// at every tenth table (positions 3, 13, 23, …) the machine casts, for
+/// the choice with most votes nationally in the first national
+/// single-winner plurality contest, `floor(0.7 × (registered − authenticated))` ballots (blank in
+/// every other contest), each an authentication and a ballot line in its
+/// journal spread over the time between its last line and the close line,
+/// and re-signs its acta with the new counts and journal head. The zero
+/// report's head (after the open line) is untouched. Returns the tables
+/// stuffed.
+pub fn stuff_ballots(
+    g: &Ceremony,
+    days: &mut [crate::simulate::TableDay],
+) -> Result<Vec<String>, Error> {
+    use acta_sheet::journal::{chain, Event, Line};
+    let e = &g.election;
+    let contest = e
+        .contests
+        .iter()
+        .find(|c| c.scope.is_empty() && c.kind == Kind::Plurality && c.seats == 1)
+        .ok_or_else(|| Error::Nothing("no national single-winner plurality contest".into()))?;
+    let mut parsed: Vec<Acta> = days
+        .iter()
+        .map(|d| parse_acta(&d.acta))
+        .collect::<Result<_, _>>()?;
+    let mut totals = std::collections::BTreeMap::<String, u64>::new();
+    for a in &parsed {
+        for c in a.contests.iter().filter(|c| c.contest == contest.id) {
+            for (code, n) in &c.votes {
+                *totals.entry(code.clone()).or_default() += u64::from(*n);
+            }
+        }
+    }
+    let leader = totals
+        .iter()
+        .max_by_key(|(code, n)| (**n, std::cmp::Reverse((*code).clone())))
+        .map(|(c, _)| c.clone())
+        .ok_or_else(|| Error::Nothing("no votes in the national contest".into()))?;
+    let mut stuffed = Vec::new();
+    for (i, (day, a)) in days.iter_mut().zip(parsed.iter_mut()).enumerate() {
+        if i % 10 != 3 {
+            continue;
+        }
+        let n = ((a.registered - a.authenticated) as f64 * STUFFED_SHARE).floor() as u32;
+        if n == 0 {
+            continue;
+        }
+        let mut lines: Vec<Line> = Vec::with_capacity(day.journal.len() + 2 * n as usize);
+        let mut close = None;
+        for (k, text) in day.journal.iter().enumerate() {
+            let l = Line::parse(text, k + 1).map_err(nothing)?;
+            if matches!(l.event, Event::Close(_)) {
+                close = Some(l.at);
+                break;
+            }
+            lines.push(l);
+        }
+        let close = close.ok_or_else(|| Error::Nothing(format!("table {}: no close line", a.table)))?;
+        let from = lines.last().map_or(close, |l| l.at);
+        let span = close.saturating_sub(from).max(1);
+        for k in 0..u64::from(n) {
+            let at = from + span * k / u64::from(n);
+            lines.push(Line { at, event: Event::Authenticated(false) });
+            lines.push(Line { at, event: Event::Ballot });
+        }
+        a.authenticated += n;
+        a.ballots += n;
+        lines.push(Line { at: close, event: Event::Close(a.ballots) });
+        for c in a.contests.iter_mut() {
+            match c.votes.iter_mut().find(|(code, _)| c.contest == contest.id && *code == leader) {
+                Some(v) => v.1 += n,
+                None => c.blank += n,
+            }
+        }
+        day.journal = lines.iter().map(Line::to_text).collect();
+        a.journal = day.journal.iter().fold([0u8; 32], |h, l| chain(h, l));
+        day.acta = a.sign(&g.machines[i]);
+        stuffed.push(a.table.clone());
+    }
+    Ok(stuffed)
 }
 
 #[cfg(test)]

@@ -233,7 +233,15 @@ pub fn simulate_all(args: CalibrationArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!();
-    let short = ["fingerprint", "integer %", "last digit", "2BL", "0/5", "closing hour", "overrides"];
+    let short = [
+        "fingerprint",
+        "integer %",
+        "last digit",
+        "2BL",
+        "0/5",
+        "closing hour",
+        "overrides",
+    ];
     println!(
         "| scenario | {} | fit f_i − true (mean, mean abs) | fit f_e − true | touched in top-k |",
         short.join(" | ")
@@ -259,7 +267,10 @@ pub fn simulate_all(args: CalibrationArgs) -> Result<()> {
         );
     }
     println!();
-    println!("Fingerprint fit's gain over the fair model (it flags at {}):", acta_forensics::fingerprint::FLAG_GAIN);
+    println!(
+        "Fingerprint fit's gain over the fair model (it flags at {}):",
+        acta_forensics::fingerprint::FLAG_GAIN
+    );
     for r in &mut rows {
         r.gains.sort_by(f64::total_cmp);
         let q = |p: f64| r.gains[((p * r.gains.len() as f64) as usize).min(r.gains.len() - 1)];

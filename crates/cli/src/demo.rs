@@ -359,8 +359,12 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         &out.join("observer-report.json"),
         serde_json::to_string_pretty(&report)?,
     )?;
-    crate::observe::write_html(&report, &out.join("observer-report.html"))?;
     let screens = forensic_screens(&out, &g.trust);
+    crate::observe::write_html(
+        &report,
+        &out.join("observer-report.html"),
+        screens.as_ref().ok(),
+    )?;
 
     println!();
     println!("election {} — {}", g.election.id, g.election.name);
@@ -446,11 +450,15 @@ pub async fn run(args: Args) -> Result<ExitCode> {
 /// journal the stations published: `forensics.html` (charts) and
 /// `forensics.json` in `out`.
 fn forensic_screens(out: &Path, trust: &acta_election::Trust) -> Result<acta_forensics::Report> {
-    let snap = acta_results::Snapshot::load(&out.join("observer-state"), &out.join("evidence"), trust)?;
+    let snap =
+        acta_results::Snapshot::load(&out.join("observer-state"), &out.join("evidence"), trust)?;
     let input = snap.forensic_input(None, Some(&out.join("journals")))?;
     let r = acta_forensics::screen(&input, &acta_forensics::Options::default())?;
     write(&out.join("forensics.html"), acta_forensics::chart::page(&r))?;
-    write(&out.join("forensics.json"), serde_json::to_string_pretty(&r)?)?;
+    write(
+        &out.join("forensics.json"),
+        serde_json::to_string_pretty(&r)?,
+    )?;
     Ok(r)
 }
 

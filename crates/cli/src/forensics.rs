@@ -115,7 +115,12 @@ pub fn run(args: ForensicsArgs) -> Result<()> {
         println!();
         for s in acta_forensics::Screen::ALL {
             if report.flags.iter().any(|f| f.screen == s) {
-                println!("  {}: a flag means {}; {}.", s.title(), s.means(), s.does_not_mean());
+                println!(
+                    "  {}: a flag means {}; {}.",
+                    s.title(),
+                    s.means(),
+                    s.does_not_mean()
+                );
             }
         }
     }

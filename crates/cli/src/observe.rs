@@ -41,9 +41,14 @@ pub struct ObserveArgs {
     /// Write an evidence bundle here: everything the verdict rests on.
     #[arg(long)]
     evidence: Option<PathBuf>,
-    /// Write the report as an HTML page here.
+    /// Write the report as an HTML page here. With --state and --evidence
+    /// it ends with the forensic screens over what was verified.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// The stations' published journals (`<table>.log` each), for the
+    /// forensic screens' ballots per hour in --html.
+    #[arg(long)]
+    journals: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -149,7 +154,8 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
-        show(&report, args.json, args.html.as_deref())?;
+        let screens = args.html.as_ref().and_then(|_| forensic(&args));
+        show(&report, args.json, args.html.as_deref(), screens.as_ref())?;
         if args.peak_memory {
             if let Some(kib) = std::fs::read_to_string("/proc/self/status")
                 .ok()
@@ -196,7 +202,7 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
                     }
                 }
                 if let Some(h) = &args.html {
-                    write_html(&r, h)?;
+                    write_html(&r, h, forensic(&args).as_ref())?;
                 }
             }
             Err(e) => eprintln!("  this round failed, retrying: {e}"),
@@ -222,7 +228,7 @@ pub async fn evidence(cmd: EvidenceCmd) -> Result<ExitCode> {
         }
         EvidenceCmd::Verify { dir, trust, json } => {
             let (report, recorded) = verify_bundle(&dir, &trust).await?;
-            show(&report, json, None)?;
+            show(&report, json, None, None)?;
             // Everything but remarks must be what the contents give: the
             // verdict, the headline, the sums, every finding and paper check.
             let strip = |r: &Report| {
@@ -281,14 +287,38 @@ pub async fn verify_bundle(dir: &Path, trust: &Path) -> Result<(Report, Report)>
     Ok((report, recorded))
 }
 
-fn show(report: &Report, json: bool, html: Option<&Path>) -> Result<()> {
+/// The forensic screens over the observer's state and bundle, when it
+/// keeps both (they are what the screens read); a screen that cannot run
+/// is said on stderr and leaves the report without them.
+fn forensic(args: &ObserveArgs) -> Option<acta_forensics::Report> {
+    let (state, bundle) = (args.state.as_ref()?, args.evidence.as_ref()?);
+    let run = || -> Result<acta_forensics::Report> {
+        let trust = crate::read_trust(&args.trust)?;
+        let snap = acta_results::Snapshot::load(state, bundle, &trust)?;
+        let input = snap.forensic_input(None, args.journals.as_deref())?;
+        Ok(acta_forensics::screen(
+            &input,
+            &acta_forensics::Options::default(),
+        )?)
+    };
+    run()
+        .map_err(|e| eprintln!("forensic screens not run: {e:#}"))
+        .ok()
+}
+
+fn show(
+    report: &Report,
+    json: bool,
+    html: Option<&Path>,
+    screens: Option<&acta_forensics::Report>,
+) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         print_report(report);
     }
     if let Some(h) = html {
-        write_html(report, h)?;
+        write_html(report, h, screens)?;
         eprintln!("HTML report written to {}", h.display());
     }
     Ok(())
@@ -435,7 +465,7 @@ const DETAILS_PER_KIND: usize = 12;
 
 /// The report as one self-contained HTML page: headline, findings by kind,
 /// then sortable tables (discrepancies first).
-pub fn write_html(r: &Report, path: &Path) -> Result<()> {
+pub fn write_html(r: &Report, path: &Path, screens: Option<&acta_forensics::Report>) -> Result<()> {
     use maud::{html, DOCTYPE};
     let consistent = r.verdict == Verdict::Consistent;
     let page = html! {
@@ -507,6 +537,11 @@ pub fn write_html(r: &Report, path: &Path) -> Result<()> {
                            tbody { @for h in &r.held { tr { td { (h.table) } td class="n" { (h.index) } td { (h.reasons.join("; ")) } } } }
                        }
                    }
+                   @if let Some(f) = screens {
+                       h2 { "Forensic screens" }
+                       style { (maud::PreEscaped(FORENSICS_CSS)) }
+                       (acta_forensics::chart::section(f, &|_| None))
+                   }
                    script { (maud::PreEscaped(SORT)) }
                }
            }
@@ -522,6 +557,8 @@ const CSS: &str = "body{font:16px/1.45 system-ui,sans-serif;margin:2em auto;max-
 h1.ok{color:#0a5c2b}h1.bad{color:#a00}.headline{font-size:1.3em;font-weight:600}\
 table{border-collapse:collapse;margin:1em 0;width:100%}th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}\
 th{background:#eee;cursor:pointer}td.n{text-align:right;font-variant-numeric:tabular-nums}";
+
+const FORENSICS_CSS: &str = ".forensics table{width:auto}.forensics td{font-size:.85em}.forensics tr.flagged td{background:#fff1e0}.forensics .charts{display:flex;flex-wrap:wrap;gap:1em}.forensics figure{margin:0}.forensics .caveat{font-style:italic}";
 
 /// A few lines so that a click on a column heading sorts the table.
 const SORT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){\

@@ -86,10 +86,16 @@ fn stuffed_tables_are_named_drawn_and_served() {
     // demo's own screens point at the closing-hour bursts.
     assert!(stdout.contains("VERDICT: consistent"), "{stdout}");
     assert!(
-        stdout.contains("forensic screens: ") && stdout.contains("FLAG  Ballots in the closing hour"),
+        stdout.contains("forensic screens: ")
+            && stdout.contains("FLAG  Ballots in the closing hour"),
         "{stdout}"
     );
     assert!(out.join("forensics.html").exists());
+    let observer = std::fs::read_to_string(out.join("observer-report.html")).unwrap();
+    assert!(
+        observer.contains("<h2>Forensic screens</h2>") && observer.matches("<svg").count() == 5,
+        "the observer's report ends with the screens and their charts"
+    );
 
     // Which tables the compromised machines stuffed: every tenth, from the
     // fourth, in package order (the actas directory lists them in it).
@@ -125,9 +131,17 @@ fn stuffed_tables_are_named_drawn_and_served() {
         .as_str()
         .unwrap()
         .ends_with("A flag points to tables to inspect; it never proves fraud."));
-    assert_eq!(flagged(&r, "closing-burst"), stuffed, "exactly the stuffed tables");
+    assert_eq!(
+        flagged(&r, "closing-burst"),
+        stuffed,
+        "exactly the stuffed tables"
+    );
     for screen in ["impossible", "held", "journal", "overrides"] {
-        assert!(flagged(&r, screen).is_empty(), "{screen}: {:?}", flagged(&r, screen));
+        assert!(
+            flagged(&r, screen).is_empty(),
+            "{screen}: {:?}",
+            flagged(&r, screen)
+        );
     }
     // The fingerprint ranks the stuffed tables first.
     let top: Vec<String> = r["fingerprint"]["top"]
@@ -138,7 +152,11 @@ fn stuffed_tables_are_named_drawn_and_served() {
         .map(|t| t["table"].as_str().unwrap().to_string())
         .collect();
     let first = top.iter().filter(|t| stuffed.contains(t)).count();
-    assert!(first * 10 >= stuffed.len() * 9, "{first} of the first {} ranked are stuffed", stuffed.len());
+    assert!(
+        first * 10 >= stuffed.len() * 9,
+        "{first} of the first {} ranked are stuffed",
+        stuffed.len()
+    );
 
     // The charts, as files and drawn: the fingerprint has a cell under a
     // stuffed table and under the fair cluster; the digit charts their
@@ -147,7 +165,13 @@ fn stuffed_tables_are_named_drawn_and_served() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    for n in ["fingerprint.svg", "turnout.svg", "last-digit.svg", "second-digit.svg", "hourly.svg"] {
+    for n in [
+        "fingerprint.svg",
+        "turnout.svg",
+        "last-digit.svg",
+        "second-digit.svg",
+        "hourly.svg",
+    ] {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
     let shots = screenshots();
@@ -167,19 +191,37 @@ fn stuffed_tables_are_named_drawn_and_served() {
         )
     };
     let lead = &r["fingerprint"]["top"][0];
-    let (x, y) = at(lead["turnout"].as_f64().unwrap(), lead["share"].as_f64().unwrap());
-    assert!(!white(x, y), "the top-ranked stuffed table's cell is drawn at ({x}, {y})");
+    let (x, y) = at(
+        lead["turnout"].as_f64().unwrap(),
+        lead["share"].as_f64().unwrap(),
+    );
+    assert!(
+        !white(x, y),
+        "the top-ranked stuffed table's cell is drawn at ({x}, {y})"
+    );
     let b0 = &r["fingerprint"]["fit"]["baseline"];
-    let (x, y) = at(b0["turnout"].as_f64().unwrap(), b0["share"].as_f64().unwrap());
+    let (x, y) = at(
+        b0["turnout"].as_f64().unwrap(),
+        b0["share"].as_f64().unwrap(),
+    );
     assert!(
         (-6..=6).any(|d| !white(x + f64::from(d), y)),
         "the fair cluster is drawn around ({x}, {y})"
     );
-    assert!(white(x0 + 3.0, y0 + 3.0), "nobody at 0 % turnout, 100 % share");
+    assert!(
+        white(x0 + 3.0, y0 + 3.0),
+        "nobody at 0 % turnout, 100 % share"
+    );
     b.goto(&format!("file://{}", html.display()));
     let page = b.screenshot(&shots, "forensics-02-report");
-    assert!(near(&page, acta_forensics::chart::BLUE) > 2_000, "bars and cells");
-    assert!(near(&page, acta_forensics::chart::ORANGE) > 300, "bands and flagged days");
+    assert!(
+        near(&page, acta_forensics::chart::BLUE) > 2_000,
+        "bars and cells"
+    );
+    assert!(
+        near(&page, acta_forensics::chart::ORANGE) > 300,
+        "bands and flagged days"
+    );
     assert_eq!(b.eval("document.querySelectorAll('svg').length"), 5);
     assert_eq!(
         b.eval("document.querySelectorAll('table.flags tbody tr').length"),
@@ -206,11 +248,17 @@ fn stuffed_tables_are_named_drawn_and_served() {
     b.goto(&format!("{}/forensics?lang=en", site.1));
     let shot = b.screenshot(&shots, "forensics-03-results-site");
     assert!(near(&shot, acta_forensics::chart::BLUE) > 2_000);
-    assert!(b.text(".headline").contains("1 of 10 screens flag PRES"), "{}", b.text(".headline"));
+    assert!(
+        b.text(".headline").contains("1 of 10 screens flag PRES"),
+        "{}",
+        b.text(".headline")
+    );
     let href = b.eval("document.querySelector('table.flags a').getAttribute('href')");
     let href = href.as_str().unwrap().to_string();
     assert!(
-        stuffed.iter().any(|t| href == format!("/table/{t}?lang=en")),
+        stuffed
+            .iter()
+            .any(|t| href == format!("/table/{t}?lang=en")),
         "{href}"
     );
     b.goto(&format!("{}{href}", site.1));

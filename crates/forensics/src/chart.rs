@@ -44,7 +44,15 @@ fn frame(w: f64, h: f64, title: &str, body: Markup) -> Markup {
 }
 
 /// Axes with percentage ticks for a plot area at (x0, y0) of w × h.
-fn axes(x0: f64, y0: f64, w: f64, h: f64, x_label: &str, y_label: &str, y_ticks: &[(f64, String)]) -> Markup {
+fn axes(
+    x0: f64,
+    y0: f64,
+    w: f64,
+    h: f64,
+    x_label: &str,
+    y_label: &str,
+    y_ticks: &[(f64, String)],
+) -> Markup {
     html! {
         @for k in 0..=4 {
             @let f = f64::from(k) / 4.0;
@@ -63,7 +71,9 @@ fn axes(x0: f64, y0: f64, w: f64, h: f64, x_label: &str, y_label: &str, y_ticks:
 }
 
 fn percent_ticks() -> Vec<(f64, String)> {
-    (0..=4).map(|k| (f64::from(k) / 4.0, (k * 25).to_string())).collect()
+    (0..=4)
+        .map(|k| (f64::from(k) / 4.0, (k * 25).to_string()))
+        .collect()
 }
 
 /// The turnout × winner's-share fingerprint: tables per cell on a log
@@ -96,7 +106,13 @@ pub fn fingerprint(f: &Fingerprint) -> Markup {
 /// Tables per turnout bin, whole percentages marked.
 pub fn turnout_histogram(p: &Peaks) -> Markup {
     let (x0, y0, w, h) = (50.0, 24.0, 500.0, 180.0);
-    let top = p.turnout_histogram.iter().copied().max().unwrap_or(0).max(1);
+    let top = p
+        .turnout_histogram
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let n = p.turnout_histogram.len().max(1) as f64;
     let bar = w / n;
     let ticks: Vec<(f64, String)> = (0..=2)
@@ -229,8 +245,14 @@ pub fn charts(r: &Report) -> Vec<(&'static str, Markup)> {
         out.push(("turnout.svg", turnout_histogram(p)));
     }
     if let Some(d) = &r.digits {
-        out.push(("last-digit.svg", digits(&d.last, "Last digits of the counts")));
-        out.push(("second-digit.svg", digits(&d.second, "Second digits of the counts (2BL)")));
+        out.push((
+            "last-digit.svg",
+            digits(&d.last, "Last digits of the counts"),
+        ));
+        out.push((
+            "second-digit.svg",
+            digits(&d.second, "Second digits of the counts (2BL)"),
+        ));
     }
     if let Some(b) = &r.bursts {
         out.push(("hourly.svg", hourly(b)));

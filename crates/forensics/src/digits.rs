@@ -156,7 +156,14 @@ fn chi2(h: &[u32; 10], n: u32, mean_share: &[f64]) -> f64 {
         .sum()
 }
 
-fn test(observed: Vec<f64>, shares: &[Vec<f64>], statistic: f64, null: &[f64], two_sided: bool, counts: usize) -> DigitTest {
+fn test(
+    observed: Vec<f64>,
+    shares: &[Vec<f64>],
+    statistic: f64,
+    null: &[f64],
+    two_sided: bool,
+    counts: usize,
+) -> DigitTest {
     let digit = |d: usize| {
         let mut v: Vec<f64> = shares.iter().map(|s| s[d]).collect();
         v.sort_by(f64::total_cmp);
@@ -223,7 +230,10 @@ pub(crate) fn screen(tables: &[&Table], opts: &Options) -> Digits {
     let last_mean: Vec<f64> = (0..10)
         .map(|d| last_shares.iter().map(|s| s[d]).sum::<f64>() / r)
         .collect();
-    let chi_null: Vec<f64> = nulls.iter().map(|t| chi2(&t.last, t.n, &last_mean)).collect();
+    let chi_null: Vec<f64> = nulls
+        .iter()
+        .map(|t| chi2(&t.last, t.n, &last_mean))
+        .collect();
     let second_null: Vec<f64> = nulls.iter().map(Tally::mean_second).collect();
     let zf_null: Vec<f64> = nulls.iter().map(Tally::zero_five).collect();
     let n = obs.n as usize;

@@ -424,7 +424,11 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Finger
             (i, score, above)
         })
         .collect();
-    ranking.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
+    ranking.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(b.2.total_cmp(&a.2))
+            .then(a.0.cmp(&b.0))
+    });
     let top = ranking
         .iter()
         .take(100)

@@ -136,8 +136,8 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Peaks 
         })
         .collect();
     let mean = null.iter().sum::<f64>() / null.len().max(1) as f64;
-    let sd = (null.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / null.len().max(1) as f64)
-        .sqrt();
+    let sd =
+        (null.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / null.len().max(1) as f64).sqrt();
     let p_value = p_upper(f64::from(observed), &null);
     let bin_width: f64 = if tables.len() >= 20_000 {
         0.1

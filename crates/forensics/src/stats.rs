@@ -17,7 +17,11 @@ pub(crate) fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
 
 /// A draw from Binomial(n, p); `p` outside [0, 1] is clamped.
 pub(crate) fn binomial(r: &mut ChaCha8Rng, n: u32, p: f64) -> u32 {
-    let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
+    let p = if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     if n == 0 || p == 0.0 {
         return 0;
     }
@@ -85,9 +89,7 @@ impl LnFactorial {
 
     fn ln_pmf(&self, n: u32, k: u32, p: f64) -> f64 {
         let (n, k) = (n as usize, k as usize);
-        self.0[n] - self.0[k] - self.0[n - k]
-            + k as f64 * p.ln()
-            + (n - k) as f64 * (1.0 - p).ln()
+        self.0[n] - self.0[k] - self.0[n - k] + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()
     }
 
     /// P(X ≥ k) for X ~ Binomial(n, p), summed exactly in log space.

@@ -17,25 +17,27 @@ fn table() -> impl Strategy<Value = Table> {
         proptest::option::of(proptest::collection::vec(0u32..200, 1..14)),
         0u8..4,
     )
-        .prop_map(|(registered, authenticated, ballots, overrides, votes, blank, null, hours, region)| {
-            let day = hours.map(|hourly| Day {
-                closing_hour: *hourly.last().unwrap(),
-                ballots: hourly.iter().sum(),
-                hourly,
-            });
-            Table {
-                id: String::new(),
-                region: format!("R{region}"),
-                registered,
-                authenticated,
-                ballots,
-                overrides,
-                votes,
-                blank,
-                null,
-                day,
-            }
-        })
+        .prop_map(
+            |(registered, authenticated, ballots, overrides, votes, blank, null, hours, region)| {
+                let day = hours.map(|hourly| Day {
+                    closing_hour: *hourly.last().unwrap(),
+                    ballots: hourly.iter().sum(),
+                    hourly,
+                });
+                Table {
+                    id: String::new(),
+                    region: format!("R{region}"),
+                    registered,
+                    authenticated,
+                    ballots,
+                    overrides,
+                    votes,
+                    blank,
+                    null,
+                    day,
+                }
+            },
+        )
 }
 
 proptest! {

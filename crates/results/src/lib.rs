@@ -590,7 +590,11 @@ async fn audit(State(site): State<Site>, Query(q): Query<Q>) -> Response {
 async fn forensics(State(site): State<Site>, Query(q): Query<Q>) -> Response {
     let journals = site.journals.clone();
     site.cached(format!("/forensics?{:?}", q.lang), move |s| {
-        html(pages::forensics(s, q.lang, journals.as_deref().map(|p| p.as_path())))
+        html(pages::forensics(
+            s,
+            q.lang,
+            journals.as_deref().map(|p| p.as_path()),
+        ))
     })
     .await
 }

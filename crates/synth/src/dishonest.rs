@@ -1286,19 +1286,33 @@ pub fn stuff_ballots(
             }
             lines.push(l);
         }
-        let close = close.ok_or_else(|| Error::Nothing(format!("table {}: no close line", a.table)))?;
+        let close =
+            close.ok_or_else(|| Error::Nothing(format!("table {}: no close line", a.table)))?;
         let from = lines.last().map_or(close, |l| l.at);
         let span = close.saturating_sub(from).max(1);
         for k in 0..u64::from(n) {
             let at = from + span * k / u64::from(n);
-            lines.push(Line { at, event: Event::Authenticated(false) });
-            lines.push(Line { at, event: Event::Ballot });
+            lines.push(Line {
+                at,
+                event: Event::Authenticated(false),
+            });
+            lines.push(Line {
+                at,
+                event: Event::Ballot,
+            });
         }
         a.authenticated += n;
         a.ballots += n;
-        lines.push(Line { at: close, event: Event::Close(a.ballots) });
+        lines.push(Line {
+            at: close,
+            event: Event::Close(a.ballots),
+        });
         for c in a.contests.iter_mut() {
-            match c.votes.iter_mut().find(|(code, _)| c.contest == contest.id && *code == leader) {
+            match c
+                .votes
+                .iter_mut()
+                .find(|(code, _)| c.contest == contest.id && *code == leader)
+            {
                 Some(v) => v.1 += n,
                 None => c.blank += n,
             }

@@ -357,7 +357,9 @@ pub fn signed(g: &Ceremony, s: &Scenario) -> (Vec<String>, Vec<String>, Truth) {
         let mut left = sim.ballots;
         for (h, &k) in sim.hourly.iter().enumerate() {
             let start = opens + h as u64 * span;
-            let mut times: Vec<u64> = (0..k).map(|_| start + 1 + r.random_range(0..span - 2)).collect();
+            let mut times: Vec<u64> = (0..k)
+                .map(|_| start + 1 + r.random_range(0..span - 2))
+                .collect();
             times.sort_unstable();
             for at in times {
                 let o = overrides_left > 0 && r.random_range(0..left) < overrides_left;
@@ -372,7 +374,10 @@ pub fn signed(g: &Ceremony, s: &Scenario) -> (Vec<String>, Vec<String>, Truth) {
                             at,
                             event: Event::Alarm(
                                 Alarm::Overrides,
-                                format!("{overrides_used} overrides, threshold {}", e.override_alarm),
+                                format!(
+                                    "{overrides_used} overrides, threshold {}",
+                                    e.override_alarm
+                                ),
                             ),
                         });
                     }

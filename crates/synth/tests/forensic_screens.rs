@@ -30,7 +30,9 @@ fn flagged_tables(r: &Report, s: Screen) -> BTreeSet<String> {
 }
 
 fn ids(input: &Input, idx: impl IntoIterator<Item = usize>) -> BTreeSet<String> {
-    idx.into_iter().map(|i| input.tables[i].id.clone()).collect()
+    idx.into_iter()
+        .map(|i| input.tables[i].id.clone())
+        .collect()
 }
 
 /// The screens that judge the election from statistics (not the listed
@@ -70,7 +72,15 @@ fn clean_elections_flag_no_more_often_than_the_stated_rate() {
 }
 
 /// The fitted (incremental, extreme) rates and the true ones.
-fn rates(s: &Scenario) -> ((f64, f64), (f64, f64), Report, Input, acta_synth::forensic::Truth) {
+fn rates(
+    s: &Scenario,
+) -> (
+    (f64, f64),
+    (f64, f64),
+    Report,
+    Input,
+    acta_synth::forensic::Truth,
+) {
     let (input, truth) = simulate(s);
     let r = screen(&input, &opts()).unwrap();
     let fit = r.fingerprint.as_ref().unwrap().fit.stuffing;
@@ -109,7 +119,10 @@ fn the_fit_recovers_the_stuffing_rates_within_the_stated_tolerance() {
         s.theta = 0.2;
         s.alpha = Some(1.0);
         let ((fi, fe), (ti, _), ..) = rates(&s);
-        assert!(fi - ti <= 0.03 && ti - fi <= 0.08, "incremental {fi} against {ti}");
+        assert!(
+            fi - ti <= 0.03 && ti - fi <= 0.08,
+            "incremental {fi} against {ti}"
+        );
         assert!(fe <= 0.005, "extreme {fe} where there is none");
     }
 }
@@ -143,7 +156,10 @@ fn stuffed_tables_are_flagged_and_ranked_first() {
         let big: Vec<usize> = truth
             .incremental
             .iter()
-            .filter(|(i, k)| f64::from(*k) >= 0.2 * f64::from(input.tables[*i].registered - input.tables[*i].ballots + k))
+            .filter(|(i, k)| {
+                f64::from(*k)
+                    >= 0.2 * f64::from(input.tables[*i].registered - input.tables[*i].ballots + k)
+            })
             .map(|x| x.0)
             .collect();
         let top_tenth = input.tables.len() / 10;
@@ -163,7 +179,11 @@ fn stuffed_tables_are_flagged_and_ranked_first() {
             named.len()
         );
         // Stuffing is not what the other screens look for: they stay quiet.
-        for q in [Screen::ClosingBurst, Screen::Overrides, Screen::IntegerPeaks] {
+        for q in [
+            Screen::ClosingBurst,
+            Screen::Overrides,
+            Screen::IntegerPeaks,
+        ] {
             assert!(!flagged(&r, q), "{q:?}");
         }
     }
@@ -284,7 +304,12 @@ fn journals_are_read_only_when_they_close_on_their_signed_acta() {
     assert_eq!(input.bad_journals.len(), 1);
     assert_eq!(input.bad_journals[0].0, g.election.tables[3].id);
     assert!(input.tables[3].day.is_none());
-    for (t, a) in input.tables.iter().zip(&actas).filter(|(t, _)| t.day.is_some()) {
+    for (t, a) in input
+        .tables
+        .iter()
+        .zip(&actas)
+        .filter(|(t, _)| t.day.is_some())
+    {
         let d = t.day.as_ref().unwrap();
         assert_eq!(d.ballots, a.ballots);
         assert_eq!(d.hourly.iter().sum::<u32>(), a.ballots);
@@ -319,7 +344,8 @@ fn held_actas_and_impossible_figures_are_listed() {
     );
     assert!(r.headline.contains("never proves fraud"));
     assert!(
-        r.headline.contains("Impossible figures, Held actas") && r.headline.contains("tables to inspect"),
+        r.headline.contains("Impossible figures, Held actas")
+            && r.headline.contains("tables to inspect"),
         "{}",
         r.headline
     );

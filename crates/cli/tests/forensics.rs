@@ -245,7 +245,17 @@ fn stuffed_tables_are_named_drawn_and_served() {
         .read_line(&mut line)
         .unwrap();
     let site = Served(child, line.trim().to_string());
+    // The screens run off the request path: the first visit says they are
+    // being computed; the page is there once they are.
     b.goto(&format!("{}/forensics?lang=en", site.1));
+    for _ in 0..240 {
+        if b.eval("!!document.querySelector('.headline')") == Value::Bool(true) {
+            break;
+        }
+        assert_eq!(b.eval("!!document.getElementById('computing')"), Value::Bool(true));
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        b.goto(&format!("{}/forensics?lang=en", site.1));
+    }
     let shot = b.screenshot(&shots, "forensics-03-results-site");
     assert!(near(&shot, acta_forensics::chart::BLUE) > 2_000);
     assert!(

@@ -409,6 +409,29 @@ pub struct Site {
     render: Arc<Mutex<()>>,
     desk: Option<Arc<Desk>>,
     journals: Option<Arc<PathBuf>>,
+    screens: Arc<Mutex<Screens>>,
+}
+
+/// The forensic screens of the site: the latest computed (the checkpoint
+/// size it is of, and the report or why it could not run), and the size
+/// being computed now, if any. They take seconds at national scale, so
+/// they run on their own thread, once per checkpoint someone asks about,
+/// never in a request and never holding up the other pages' renders.
+#[derive(Default)]
+struct Screens {
+    done: Option<(u64, Result<Arc<acta_forensics::Report>, String>)>,
+    running: Option<u64>,
+}
+
+/// What the forensic page shows.
+pub(crate) enum ScreensView {
+    /// The screens of this checkpoint size; `true` if the site shows a
+    /// newer checkpoint whose screens are being computed.
+    Ready(u64, Arc<acta_forensics::Report>, bool),
+    /// They could not run, and why.
+    Failed(String),
+    /// Nothing computed yet.
+    Computing,
 }
 
 /// Records a board's hand count: audit, table, receipts, per contest; the
@@ -444,6 +467,38 @@ impl Site {
             render: Arc::new(Mutex::new(())),
             desk: None,
             journals: None,
+            screens: Arc::new(Mutex::new(Screens::default())),
+        }
+    }
+
+    /// The forensic screens to show, starting their computation for the
+    /// shown checkpoint if nobody has.
+    fn screens(&self) -> ScreensView {
+        let snap = self.snapshot();
+        let size = snap.checkpoint.size;
+        let mut st = self.screens.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = st.done.as_ref().is_some_and(|(n, _)| *n == size);
+        if !fresh && st.running.is_none() {
+            st.running = Some(size);
+            let (screens, journals) = (self.screens.clone(), self.journals.clone());
+            std::thread::spawn(move || {
+                let report = snap
+                    .forensic_input(None, journals.as_deref().map(|p| p.as_path()))
+                    .map_err(|e| e.to_string())
+                    .and_then(|input| {
+                        acta_forensics::screen(&input, &acta_forensics::Options::default())
+                            .map(Arc::new)
+                            .map_err(|e| e.to_string())
+                    });
+                let mut st = screens.lock().unwrap_or_else(|p| p.into_inner());
+                st.done = Some((size, report));
+                st.running = None;
+            });
+        }
+        match &st.done {
+            Some((n, Ok(r))) => ScreensView::Ready(*n, r.clone(), *n != size),
+            Some((_, Err(e))) => ScreensView::Failed(e.clone()),
+            None => ScreensView::Computing,
         }
     }
 
@@ -588,15 +643,12 @@ async fn audit(State(site): State<Site>, Query(q): Query<Q>) -> Response {
 }
 
 async fn forensics(State(site): State<Site>, Query(q): Query<Q>) -> Response {
-    let journals = site.journals.clone();
-    site.cached(format!("/forensics?{:?}", q.lang), move |s| {
-        html(pages::forensics(
-            s,
-            q.lang,
-            journals.as_deref().map(|p| p.as_path()),
-        ))
-    })
-    .await
+    // The page is drawn from the report (its size is the histograms' and
+    // the flags listed, not the election's); the report itself is computed
+    // off the request path (`Site::screens`).
+    let view = site.screens();
+    let s = site.snapshot();
+    html_response(StatusCode::OK, pages::forensics(&s, q.lang, view))
 }
 
 #[derive(Deserialize, Default)]

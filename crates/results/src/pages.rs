@@ -753,24 +753,29 @@ pub(crate) fn check(outcome: Option<Result<PaperCheck, String>>, lang: Lang) -> 
 
 /// The forensic screens over the verified actas (and the journals, when
 /// the site has them): the report's section with its charts, each flagged
-/// table linked to its page.
-pub fn forensics(s: &Snapshot, lang: Lang, journals: Option<&std::path::Path>) -> Markup {
-    let report = s
-        .forensic_input(None, journals)
-        .map_err(|e| e.to_string())
-        .and_then(|input| {
-            acta_forensics::screen(&input, &acta_forensics::Options::default())
-                .map_err(|e| e.to_string())
-        });
+/// table linked to its page; while they are being computed, a page that
+/// says so and reloads itself.
+pub(crate) fn forensics(s: &Snapshot, lang: Lang, view: crate::ScreensView) -> Markup {
+    use crate::ScreensView;
     let code = lang_code(lang);
     let body = html! {
         h1 { (t(lang, "forensics-title")) }
-        @match &report {
-            Ok(r) => {
+        @match &view {
+            ScreensView::Ready(size, r, stale) => {
+                @if *stale {
+                    p.note { "These screens are of the log at " (size) " entries; those of the checkpoint shown are being computed." }
+                    meta http-equiv="refresh" content="10";
+                }
                 style { (PreEscaped(FORENSICS_CSS)) }
                 (acta_forensics::chart::section(r, &|id| Some(format!("/table/{id}?lang={code}"))))
             }
-            Err(e) => p { (e) }
+            ScreensView::Failed(e) => {
+                p { (e) }
+            }
+            ScreensView::Computing => {
+                meta http-equiv="refresh" content="3";
+                p id="computing" { "The screens are being computed for this checkpoint; this page reloads by itself." }
+            }
         }
     };
     layout(s, lang, t(lang, "forensics"), "/forensics", body)

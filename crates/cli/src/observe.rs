@@ -11,7 +11,7 @@ use acta_observer::verify::{thousands, PaperStatus, Report, Verdict};
 use acta_observer::{Options, Progress, Source};
 use anyhow::{Context, Result};
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct ObserveArgs {
     /// The center's base URL (or a static mirror of it, or a proxy).
     #[arg(long, required_unless_present = "bundle", conflicts_with = "bundle")]
@@ -176,6 +176,8 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
     );
     let mut known: BTreeSet<String> = BTreeSet::new();
     let mut last = None;
+    // The screens of the last log size seen, recomputed only when it grows.
+    let mut screens: Option<(u64, Option<acta_forensics::Report>)> = None;
     // The exit code says what the latest round concluded.
     let mut code = ExitCode::from(2);
     loop {
@@ -202,7 +204,15 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
                     }
                 }
                 if let Some(h) = &args.html {
-                    write_html(&r, h, forensic(&args).as_ref())?;
+                    if screens.as_ref().map(|s| s.0) != Some(r.log_size) {
+                        let a = args.clone();
+                        let f = tokio::task::spawn_blocking(move || forensic(&a))
+                            .await
+                            .ok()
+                            .flatten();
+                        screens = Some((r.log_size, f));
+                    }
+                    write_html(&r, h, screens.as_ref().and_then(|s| s.1.as_ref()))?;
                 }
             }
             Err(e) => eprintln!("  this round failed, retrying: {e}"),

@@ -260,8 +260,9 @@ pub fn charts(r: &Report) -> Vec<(&'static str, Markup)> {
     out
 }
 
-/// Most flagged tables listed in the HTML section (all are in the JSON).
-const MOST_LISTED: usize = 200;
+/// Most flagged tables listed per screen in the HTML section (all are in
+/// the JSON), so one screen's long list never hides another's.
+const MOST_LISTED: usize = 50;
 
 /// The report as an HTML section: headline, one row per screen with what a
 /// flag means and does not, the charts, and the tables to inspect. `link`
@@ -298,17 +299,22 @@ pub fn section(r: &Report, link: &dyn Fn(&str) -> Option<String>) -> Markup {
                 table.flags {
                     thead { tr { th { "Table" } th { "Screen" } th { "Figures" } } }
                     tbody {
-                        @for f in r.flags.iter().take(MOST_LISTED) {
-                            tr {
-                                td { @if let Some(href) = link(&f.table) { a href=(href) { code { (f.table) } } } @else { code { (f.table) } } }
-                                td { (f.screen.title()) }
-                                td { (f.detail) }
+                        @for s in crate::Screen::ALL {
+                            @for f in r.flags.iter().filter(|f| f.screen == s).take(MOST_LISTED) {
+                                tr {
+                                    td { @if let Some(href) = link(&f.table) { a href=(href) { code { (f.table) } } } @else { code { (f.table) } } }
+                                    td { (f.screen.title()) }
+                                    td { (f.detail) }
+                                }
                             }
                         }
                     }
                 }
-                @if r.flags.len() > MOST_LISTED {
-                    p { "… and " (r.flags.len() - MOST_LISTED) " more, all in the JSON report." }
+                @for s in crate::Screen::ALL {
+                    @let n = r.flags.iter().filter(|f| f.screen == s).count();
+                    @if n > MOST_LISTED {
+                        p { (s.title()) ": " (n - MOST_LISTED) " more tables, all in the JSON report." }
+                    }
                 }
             }
             p.caveat { (CAVEAT) " Every screen has false alarms on clean elections; the rates measured on ours are in the README." }

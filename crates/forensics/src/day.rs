@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::LnFactorial;
+use crate::stats::{beta_binomial_upper, median, LnFactorial};
 use crate::{p_words, Error, Finding, Options, Screen, Table};
 
 /// Fewest ballots (or authentications) of a table a screen reads.
@@ -66,23 +66,63 @@ impl Day {
     }
 
     /// The day a published journal records, after holding it against the
-    /// table's signed acta.
+    /// table's signed acta ([`acta_sheet::journal::verify`]) and reading it
+    /// as one day: one open line first, one close line, nothing after the
+    /// close but transmission lines, times that never go back, every line
+    /// up to the close within the acta's opening and closing times, and the
+    /// acta's ballots exactly. A journal that closes twice (a day, a close,
+    /// more ballots, another close) is refused: the screen would otherwise
+    /// read the first day while the acta counts the second.
     pub fn from_journal(text: &str, acta: &acta_sheet::Acta) -> Result<Day, Error> {
+        use acta_sheet::journal::Event;
         let bad = |what: String| Error::Journal {
             table: acta.table.clone(),
             what,
         };
-        let summary =
-            acta_sheet::journal::verify(text, None, acta).map_err(|e| bad(e.to_string()))?;
+        acta_sheet::journal::verify(text, None, acta).map_err(|e| bad(e.to_string()))?;
         let (lines, _) = acta_sheet::journal::read(text).map_err(|e| bad(e.to_string()))?;
-        let (opened, _) = summary.opened.ok_or_else(|| bad("no open line".into()))?;
-        let (closed, _) = summary.closed.ok_or_else(|| bad("no close line".into()))?;
-        let times = lines
-            .iter()
-            .take_while(|l| !matches!(l.event, acta_sheet::journal::Event::Close(_)))
-            .filter(|l| l.event == acta_sheet::journal::Event::Ballot)
-            .map(|l| l.at);
-        Ok(Day::from_times(opened, closed, times))
+        if !matches!(lines.first().map(|l| &l.event), Some(Event::Open { .. })) {
+            return Err(bad("the first line is not the open line".into()));
+        }
+        let mut closed = None;
+        let mut last = 0;
+        let mut ballots = Vec::new();
+        for (k, l) in lines.iter().enumerate() {
+            let n = k + 1;
+            if l.at < last {
+                return Err(bad(format!("line {n}: its time goes back")));
+            }
+            last = l.at;
+            match (&l.event, closed) {
+                (Event::Open { .. }, _) if k > 0 => {
+                    return Err(bad(format!("line {n}: a second open line")))
+                }
+                (Event::Transmit(..), Some(_)) => {}
+                (_, Some(_)) => {
+                    return Err(bad(format!("line {n}: an event after the close line")))
+                }
+                (Event::Close(_), None) => closed = Some(l.at),
+                (e, None) => {
+                    if l.at < acta.opened || l.at > acta.closed {
+                        return Err(bad(format!(
+                            "line {n}: outside the acta's opening and closing times"
+                        )));
+                    }
+                    if *e == Event::Ballot {
+                        ballots.push(l.at);
+                    }
+                }
+            }
+        }
+        let closed = closed.ok_or_else(|| bad("no close line".into()))?;
+        let day = Day::from_times(acta.opened, closed, ballots);
+        if day.ballots != acta.ballots {
+            return Err(bad(format!(
+                "{} ballot lines, {} ballots on the acta",
+                day.ballots, acta.ballots
+            )));
+        }
+        Ok(day)
     }
 }
 
@@ -93,6 +133,8 @@ pub struct Bursts {
     pub tables: usize,
     /// The reference share of ballots cast in the closing hour.
     pub rate: f64,
+    /// How much more the tables vary than one binomial (at least 1).
+    pub dispersion: f64,
     /// Ballots per hour over the tables read.
     pub hourly: Vec<u64>,
     /// Flagged tables, most extreme first: id and figures.
@@ -112,10 +154,11 @@ impl Bursts {
             screen: Screen::ClosingBurst,
             flagged: !self.flagged.is_empty(),
             summary: format!(
-                "{} of {} tables cast far more of their ballots in the closing hour than the reference {:.1} % (least p = {:.2e}, flagged at {:.1e})",
+                "{} of {} tables cast far more of their ballots in the closing hour than the reference {:.1} % (dispersion {:.2}; least p = {:.2e}, flagged at {:.1e})",
                 self.flagged.len(),
                 self.tables,
                 100.0 * self.rate,
+                self.dispersion,
                 self.least_p,
                 self.alpha / self.tables.max(1) as f64
             ),
@@ -133,6 +176,8 @@ pub struct Overrides {
     pub tables: usize,
     /// The reference rate of override codes per authentication.
     pub rate: f64,
+    /// How much more the tables vary than one binomial (at least 1).
+    pub dispersion: f64,
     /// Flagged tables, most extreme first: id and figures.
     pub flagged: Vec<(String, String)>,
     /// Smallest p-value.
@@ -147,10 +192,11 @@ impl Overrides {
             screen: Screen::Overrides,
             flagged: !self.flagged.is_empty(),
             summary: format!(
-                "{} of {} tables used far more override codes than the reference {:.2} % of authentications (least p = {:.2e}, flagged at {:.1e}); {}",
+                "{} of {} tables used far more override codes than the reference {:.2} % of authentications (dispersion {:.2}; least p = {:.2e}, flagged at {:.1e}); {}",
                 self.flagged.len(),
                 self.tables,
                 100.0 * self.rate,
+                self.dispersion,
                 self.least_p,
                 self.alpha / self.tables.max(1) as f64,
                 p_words((self.least_p * self.tables as f64).min(1.0), self.alpha)
@@ -162,39 +208,91 @@ impl Overrides {
     }
 }
 
-/// The reference rate and each table's binomial upper tail at it, (index,
-/// k, n, p), most extreme first: the rate pooled over the tables whose
-/// tail is above `cut`, iterated until that set is stable.
-fn tails(cases: &[(usize, u32, u32)], cut: f64) -> (f64, Vec<(usize, u32, u32, f64)>) {
+/// Most voters of a table a binomial screen reads (a real table has a few
+/// hundred; a package may say anything).
+pub const MOST_VOTERS: u32 = 100_000;
+
+/// What [`tails`] found: the reference rate, the dispersion, and each
+/// table's upper tail, (index, k, n, p), most extreme first.
+struct Tails {
+    rate: f64,
+    dispersion: f64,
+    p: Vec<(usize, u32, u32, f64)>,
+}
+
+/// Each table's upper tail at the reference rate. The rate is pooled over
+/// the tables not flagged, iterated until that set is stable (if none is
+/// left with a count above zero, the last rate found stands: then every
+/// count is the flagged tables'). Tables differ more than one binomial
+/// allows (queues, worn fingerprints): over the tables not flagged, the
+/// dispersion `φ = median((k − n q)² / (n q (1 − q))) / 0.4549` (the
+/// normal's median of a squared z; a median, so the stuffed tables a round
+/// missed do not inflate it) gives the intra-class correlation
+/// `ρ = (φ − 1) / (n̄ − 1)` (at least 0), and a
+/// table's tail is the beta-binomial's with that `ρ` — so an election whose
+/// tables all vary more is not flagged table by table for it. The first
+/// round is binomial (`ρ = 0`), so the flagged tables never inflate `ρ`.
+fn tails(cases: &[(usize, u32, u32)], cut: f64) -> Tails {
     let max = cases.iter().map(|c| c.2).max().unwrap_or(0);
     let f = LnFactorial::new(max);
     let mut flagged: Vec<bool> = vec![false; cases.len()];
-    let mut rate = 0.0;
-    let mut out = Vec::new();
-    for _ in 0..20 {
-        let (k, n) = cases
+    let mut found = Tails {
+        rate: 0.0,
+        dispersion: 1.0,
+        p: Vec::new(),
+    };
+    let mut rho = 0.0;
+    for round in 0..20 {
+        let kept: Vec<&(usize, u32, u32)> = cases
             .iter()
             .zip(&flagged)
             .filter(|(_, f)| !**f)
-            .fold((0u64, 0u64), |(k, n), (c, _)| {
-                (k + u64::from(c.1), n + u64::from(c.2))
-            });
-        rate = k as f64 / n.max(1) as f64;
-        if rate <= 0.0 {
-            return (0.0, Vec::new());
-        }
-        out = cases
-            .iter()
-            .map(|&(i, k, n)| (i, k, n, f.upper_tail(n, k, rate)))
+            .map(|(c, _)| c)
             .collect();
-        let now: Vec<bool> = out.iter().map(|c| c.3 <= cut).collect();
-        if now == flagged {
+        let (k, n) = kept.iter().fold((0u64, 0u64), |(k, n), c| {
+            (k + u64::from(c.1), n + u64::from(c.2))
+        });
+        let rate = k as f64 / n.max(1) as f64;
+        if rate <= 0.0 || rate >= 1.0 {
+            break;
+        }
+        let mut dispersion = 1.0;
+        if round > 0 && kept.len() > 2 {
+            // The median of the squared standardised counts, over the
+            // normal's 0.4549: robust to the stuffed tables the previous
+            // round did not flag, where a mean of squares is not.
+            let phi = median(
+                &kept
+                    .iter()
+                    .map(|&&(_, k, n)| {
+                        let n = f64::from(n);
+                        (f64::from(k) - n * rate).powi(2) / (n * rate * (1.0 - rate))
+                    })
+                    .collect::<Vec<_>>(),
+            ) / 0.4549;
+            let mean_n = n as f64 / kept.len() as f64;
+            dispersion = phi.max(1.0);
+            rho = ((phi - 1.0) / (mean_n - 1.0).max(1.0)).clamp(0.0, 0.5);
+        }
+        let p: Vec<(usize, u32, u32, f64)> = cases
+            .iter()
+            .map(|&(i, k, n)| (i, k, n, beta_binomial_upper(&f, n, k, rate, rho)))
+            .collect();
+        let now: Vec<bool> = p.iter().map(|c| c.3 <= cut).collect();
+        found = Tails {
+            rate,
+            dispersion,
+            p,
+        };
+        if now == flagged && round > 0 {
             break;
         }
         flagged = now;
     }
-    out.sort_by(|a, b| a.3.total_cmp(&b.3).then(a.0.cmp(&b.0)));
-    (rate, out)
+    found
+        .p
+        .sort_by(|a, b| a.3.total_cmp(&b.3).then(a.0.cmp(&b.0)));
+    found
 }
 
 /// Runs the closing-hour screen over the tables that have a day; `None`
@@ -205,14 +303,19 @@ pub(crate) fn bursts(tables: &[&Table], opts: &Options) -> Option<Bursts> {
         .enumerate()
         .filter_map(|(i, t)| {
             let d = t.day.as_ref()?;
-            (d.ballots >= MIN_VOTERS).then_some((i, d.closing_hour, d.ballots))
+            (d.ballots >= MIN_VOTERS && d.ballots <= MOST_VOTERS)
+                .then_some((i, d.closing_hour.min(d.ballots), d.ballots))
         })
         .collect();
     if cases.len() < crate::MIN_TABLES {
         return None;
     }
     let cut = opts.alpha / cases.len() as f64;
-    let (rate, p) = tails(&cases, cut);
+    let Tails {
+        rate,
+        dispersion,
+        p,
+    } = tails(&cases, cut);
     let mut hourly: Vec<u64> = Vec::new();
     for &(i, _, _) in &cases {
         let d = tables[i].day.as_ref().expect("filtered");
@@ -227,6 +330,7 @@ pub(crate) fn bursts(tables: &[&Table], opts: &Options) -> Option<Bursts> {
     Some(Bursts {
         tables: cases.len(),
         rate,
+        dispersion,
         hourly,
         flagged: hit
             .iter()
@@ -261,14 +365,23 @@ pub(crate) fn overrides(tables: &[&Table], opts: &Options) -> Overrides {
     let cases: Vec<(usize, u32, u32)> = tables
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.authenticated >= MIN_VOTERS && t.overrides <= t.authenticated)
+        .filter(|(_, t)| {
+            t.authenticated >= MIN_VOTERS
+                && t.authenticated <= MOST_VOTERS
+                && t.overrides <= t.authenticated
+        })
         .map(|(i, t)| (i, t.overrides, t.authenticated))
         .collect();
     let cut = opts.alpha / cases.len().max(1) as f64;
-    let (rate, p) = tails(&cases, cut);
+    let Tails {
+        rate,
+        dispersion,
+        p,
+    } = tails(&cases, cut);
     Overrides {
         tables: cases.len(),
         rate,
+        dispersion,
         flagged: p
             .iter()
             .take_while(|c| c.3 <= cut)

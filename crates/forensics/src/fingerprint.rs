@@ -236,10 +236,10 @@ impl Fingerprint {
 }
 
 /// A table's (turnout, winner's share).
-pub(crate) fn point(t: &Table, leader: usize) -> (f64, f64) {
+pub(crate) fn point(t: &Table, leader: &[usize]) -> (f64, f64) {
     (
         (f64::from(t.ballots) / f64::from(t.registered)).min(1.0),
-        f64::from(t.votes[leader]) / f64::from(t.valid()),
+        (f64::from(t.votes_for(leader)) / f64::from(t.valid())).min(1.0),
     )
 }
 
@@ -333,7 +333,7 @@ fn steps(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 }
 
 /// Runs the screen over the usable tables.
-pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Fingerprint {
+pub(crate) fn screen(tables: &[&Table], leader: &[usize], opts: &Options) -> Fingerprint {
     let points: Vec<(f64, f64)> = tables.iter().map(|t| point(t, leader)).collect();
     let sizes: Vec<u32> = tables.iter().map(|t| t.registered).collect();
     let mut heat = vec![0u32; CHART_BINS * CHART_BINS];

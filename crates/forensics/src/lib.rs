@@ -58,6 +58,9 @@ pub enum Error {
         /// What does not match.
         what: String,
     },
+    /// Too few replicates for a p-value to reach the false-alarm rate.
+    #[error("{0} replicates: a Monte Carlo p-value cannot reach 1 % with fewer than {MIN_REPLICATES}")]
+    Replicates(usize),
     /// Too few tables to screen anything.
     #[error("{0} tables with votes in the contest: too few to screen (at least {MIN_TABLES})")]
     TooFew(usize),
@@ -65,6 +68,9 @@ pub enum Error {
 
 /// Fewest tables the screens run on.
 pub const MIN_TABLES: usize = 20;
+/// Fewest replicates of a simulated null: the smallest Monte Carlo p-value
+/// is `1 / (1 + replicates)`, which must reach the 1 % false-alarm rate.
+pub const MIN_REPLICATES: usize = 99;
 
 /// One table's published figures, for the screened contest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,9 +100,18 @@ pub struct Table {
 }
 
 impl Table {
-    /// Valid votes in the screened contest.
+    /// Valid votes in the screened contest (saturating: figures an
+    /// authority wrote may be anything).
     pub fn valid(&self) -> u32 {
-        self.votes.iter().sum()
+        self.votes.iter().fold(0u32, |a, &v| a.saturating_add(v))
+    }
+
+    /// Votes for the leader: the sum over its cards.
+    pub fn votes_for(&self, cards: &[usize]) -> u32 {
+        cards
+            .iter()
+            .filter_map(|&k| self.votes.get(k))
+            .fold(0u32, |a, &v| a.saturating_add(v))
     }
 }
 
@@ -157,16 +172,17 @@ impl Input {
     }
 
     /// The input from the counted actas of an election (opened against its
-    /// package) and its held actas. `journals` gives, per table id, the
-    /// published journal text; each is held against its acta
-    /// ([`acta_sheet::journal::verify`]) and one that does not match is
-    /// reported, not used.
+    /// package) and its held actas. `journals`, when the journals were
+    /// published, gives per table id the journal's text or why it cannot
+    /// be had (not published, unreadable); each is held against its acta
+    /// ([`Day::from_journal`]), and one that is missing or does not match
+    /// is reported under [`Screen::Journal`], not used.
     pub fn from_actas(
         election: &acta_election::Election,
         contest: Option<&str>,
         actas: &[acta_sheet::Acta],
         held: Vec<Held>,
-        journals: &dyn Fn(&str) -> Option<String>,
+        journals: Option<&dyn Fn(&str) -> Result<String, String>>,
     ) -> Result<Input, Error> {
         let contest = Input::contest(election, contest)?;
         let choices = election
@@ -192,11 +208,15 @@ impl Input {
                             .collect()
                     })
                     .unwrap_or_default();
-                let day = journals(&a.table).and_then(|text| match Day::from_journal(&text, a) {
-                    Ok(d) => Some(d),
-                    Err(e) => {
-                        bad_journals.push((a.table.clone(), e.to_string()));
-                        None
+                let day = journals.and_then(|read| {
+                    match read(&a.table).and_then(|text| {
+                        Day::from_journal(&text, a).map_err(|e| e.to_string())
+                    }) {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            bad_journals.push((a.table.clone(), e));
+                            None
+                        }
                     }
                 });
                 Table {
@@ -222,18 +242,32 @@ impl Input {
         })
     }
 
-    /// The index (in [`Input::choices`]) of the choice with most votes
-    /// over all tables: the "winner" whose share the screens follow.
-    pub fn leader(&self) -> usize {
-        let mut sums = vec![0u64; self.choices.len()];
+    /// The leader the screens follow: the candidate (a choice's code up to
+    /// its `/`: a candidate runs on several parties' cards) with most votes
+    /// over all tables, and the positions of its cards in
+    /// [`Input::choices`]. For a referendum, the leading answer.
+    pub fn leader(&self) -> (String, Vec<usize>) {
+        let mut sums = std::collections::BTreeMap::<&str, u64>::new();
         for t in &self.tables {
-            for (s, v) in sums.iter_mut().zip(&t.votes) {
-                *s += u64::from(*v);
+            for (c, v) in self.choices.iter().zip(&t.votes) {
+                *sums
+                    .entry(acta_election::candidate_of(c))
+                    .or_default() += u64::from(*v);
             }
         }
-        (0..sums.len())
-            .max_by_key(|&i| (sums[i], std::cmp::Reverse(i)))
-            .unwrap_or(0)
+        let name = sums
+            .iter()
+            .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+            .map(|(c, _)| c.to_string())
+            .unwrap_or_default();
+        let cards = self
+            .choices
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| acta_election::candidate_of(c) == name)
+            .map(|(k, _)| k)
+            .collect();
+        (name, cards)
     }
 }
 
@@ -323,9 +357,9 @@ impl Screen {
     /// What a flag from it means.
     pub fn means(self) -> &'static str {
         match self {
-            Screen::Impossible => "the acta states figures that cannot all be true (more ballots than voters authenticated, votes that do not add up): inspect the table's paper and journal",
+            Screen::Impossible => "an authentic acta states figures that cannot all be true (more authenticated than registered, ballots beyond authenticated without the alarm, votes that do not fit the ballots), so it is held, not counted: inspect the table's paper and journal",
             Screen::Held => "an authentic acta is not counted because it does not fit the package, its schedule or its own figures: the table's result is missing from the totals until it is resolved",
-            Screen::Journal => "the journal published for the table is not the one its signed acta closes: the table's day cannot be read from it",
+            Screen::Journal => "the journal published for the table is missing, unreadable, or not the one its signed acta closes (another chain head, other counts, lines out of order or after the close): the table's day cannot be read from it",
             Screen::Fingerprint => "more tables lie at the same time at high turnout and high winner's share than a single fair cluster explains; the fit gives the share of tables that incremental and extreme ballot stuffing would account for, and the ranking the tables that account for it",
             Screen::IntegerPeaks => "more tables than chance gives report a turnout or winner's share that is a whole percentage, the trace of figures written to a target",
             Screen::LastDigit => "the last digits of the counts are less even than counts drawn at random from the same tables are",
@@ -342,7 +376,7 @@ impl Screen {
             Screen::Impossible | Screen::Held | Screen::Journal => {
                 "it does not say who erred, or that any vote was changed"
             }
-            Screen::Fingerprint => "it does not prove stuffing: a region that votes heavily and for one side draws the same shape; inspect the ranked tables' paper",
+            Screen::Fingerprint => "it does not prove stuffing: a town that votes heavily and for one side draws the same shape; and stuffing spread over a whole region is read as that region's own centre, so it hides here — the other screens and the audit still see it; inspect the ranked tables' paper",
             Screen::IntegerPeaks => "it does not say which of the tables at whole percentages were written to a target: most of them land there by chance",
             Screen::LastDigit | Screen::SecondDigit | Screen::ZeroFive => "digit tests give false verdicts on real elections (Mebane 2013, Rozenas 2017); they point at figures to inspect, never at fraud",
             Screen::ClosingBurst => "it does not prove stuffing: a late queue, a factory shift or a delayed opening fills a closing hour too",
@@ -387,7 +421,8 @@ pub struct Report {
     pub headline: String,
     /// The screened contest.
     pub contest: String,
-    /// Its leader, whose share the screens follow.
+    /// Its leader (a candidate, over all its cards), whose share the
+    /// screens follow.
     pub leader: String,
     /// Counted tables screened.
     pub tables: usize,
@@ -414,7 +449,11 @@ pub const CAVEAT: &str = "A flag points to tables to inspect; it never proves fr
 
 /// Runs every screen over `input`.
 pub fn screen(input: &Input, opts: &Options) -> Result<Report, Error> {
-    let leader = input.leader();
+    if opts.replicates < MIN_REPLICATES {
+        return Err(Error::Replicates(opts.replicates));
+    }
+    let (leader_name, leader) = input.leader();
+    let leader = leader.as_slice();
     let usable: Vec<&Table> = input
         .tables
         .iter()
@@ -426,66 +465,33 @@ pub fn screen(input: &Input, opts: &Options) -> Result<Report, Error> {
     let mut flags = Vec::new();
     let mut findings = Vec::new();
 
-    // Impossible figures on counted actas (the observer holds such actas,
-    // so none should be here: this is the belt to that braces), held
-    // actas, journals that do not match.
-    let mut impossible = 0;
-    for t in &input.tables {
-        let mut why = Vec::new();
-        if t.authenticated > t.registered {
-            why.push(format!(
-                "{} authenticated of {} registered",
-                t.authenticated, t.registered
-            ));
-        }
-        if t.ballots > t.authenticated {
-            why.push(format!(
-                "{} ballots for {} authenticated voters",
-                t.ballots, t.authenticated
-            ));
-        }
-        if !t.votes.is_empty() && t.valid() + t.blank + t.null != t.ballots {
-            why.push(format!(
-                "{} valid + {} blank + {} null ≠ {} ballots",
-                t.valid(),
-                t.blank,
-                t.null,
-                t.ballots
-            ));
-        }
-        if t.overrides > t.authenticated {
-            why.push(format!(
-                "{} overrides for {} authenticated voters",
-                t.overrides, t.authenticated
-            ));
-        }
-        if !why.is_empty() {
-            impossible += 1;
-            flags.push(Flag {
-                screen: Screen::Impossible,
-                table: t.id.clone(),
-                detail: why.join("; "),
-            });
-        }
-    }
-    findings.push(listed(
-        Screen::Impossible,
-        impossible,
-        input.tables.len(),
-        "counted actas with impossible figures",
-    ));
+    // Impossible figures and other reasons to hold an acta are the
+    // observer's judgement (`Acta::holds`, with the alarms and the marks a
+    // contest allows): the screens list what it held, split by reason.
+    let impossible = |h: &Held| h.reasons.iter().any(|r| r.starts_with("impossible figures"));
     for h in &input.held {
         flags.push(Flag {
-            screen: Screen::Held,
+            screen: if impossible(h) {
+                Screen::Impossible
+            } else {
+                Screen::Held
+            },
             table: h.table.clone(),
             detail: h.reasons.join("; "),
         });
     }
+    let authentic = input.tables.len() + input.held.len();
+    findings.push(listed(
+        Screen::Impossible,
+        input.held.iter().filter(|h| impossible(h)).count(),
+        authentic,
+        "authentic actas held for impossible figures",
+    ));
     findings.push(listed(
         Screen::Held,
-        input.held.len(),
-        input.tables.len() + input.held.len(),
-        "authentic actas held, not counted",
+        input.held.iter().filter(|h| !impossible(h)).count(),
+        authentic,
+        "authentic actas held for another reason (package, schedule)",
     ));
     for (t, why) in &input.bad_journals {
         flags.push(Flag {
@@ -512,25 +518,22 @@ pub fn screen(input: &Input, opts: &Options) -> Result<Report, Error> {
             screen: Screen::Fingerprint,
             table: t.id.clone(),
             detail: format!(
-                "turnout {:.1} %, winner's share {:.1} %: under the fitted model, stuffed with probability {:.2}",
+                "turnout {:.1} %, winner's share {:.1} %: {}",
                 100.0 * f64::from(t.ballots) / f64::from(t.registered),
-                100.0 * f64::from(t.votes[leader]) / f64::from(t.valid()),
-                score
+                100.0 * f64::from(t.votes_for(leader)) / f64::from(t.valid()),
+                if score >= 1.0 {
+                    "beyond the reach of the fitted fair model, above and right of its region's centre".to_string()
+                } else {
+                    format!("the fitted model's stuffed share of its cell is {score:.2}")
+                }
             ),
         });
     }
 
+    // Whole percentages are hit by chance at about a tenth of the tables:
+    // the screen names an excess, not tables (they are in `at_integer`).
     let pk = peaks::screen(&usable, leader, opts);
     findings.push(pk.finding());
-    if pk.flagged {
-        for (id, what) in &pk.at_integer {
-            flags.push(Flag {
-                screen: Screen::IntegerPeaks,
-                table: id.clone(),
-                detail: what.clone(),
-            });
-        }
-    }
 
     let dg = digits::screen(&usable, opts);
     findings.extend(dg.findings());
@@ -592,7 +595,7 @@ pub fn screen(input: &Input, opts: &Options) -> Result<Report, Error> {
     Ok(Report {
         headline,
         contest: input.contest.clone(),
-        leader: input.choices.get(leader).cloned().unwrap_or_default(),
+        leader: leader_name,
         tables: usable.len(),
         options: *opts,
         findings,

@@ -90,11 +90,11 @@ fn judge(registered: u32, ballots: u32, valid: u32, leader: u32) -> Option<(bool
 }
 
 /// Runs the screen over the usable tables.
-pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Peaks {
+pub(crate) fn screen(tables: &[&Table], leader: &[usize], opts: &Options) -> Peaks {
     let mut read = 0;
     let mut at_integer = Vec::new();
     for t in tables {
-        if let Some((wt, ws)) = judge(t.registered, t.ballots, t.valid(), t.votes[leader]) {
+        if let Some((wt, ws)) = judge(t.registered, t.ballots, t.valid(), t.votes_for(leader)) {
             read += 1;
             if wt || ws {
                 let mut what = Vec::new();
@@ -107,7 +107,7 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Peaks 
                 if ws {
                     what.push(format!(
                         "winner's share {:.2} %",
-                        100.0 * f64::from(t.votes[leader]) / f64::from(t.valid())
+                        100.0 * f64::from(t.votes_for(leader)) / f64::from(t.valid())
                     ));
                 }
                 at_integer.push((t.id.clone(), what.join(", ")));
@@ -127,7 +127,7 @@ pub(crate) fn screen(tables: &[&Table], leader: usize, opts: &Options) -> Peaks 
                     f64::from(t.ballots) / f64::from(t.registered),
                 );
                 let v = binomial(&mut r, b, f64::from(t.valid()) / f64::from(t.ballots));
-                let l = binomial(&mut r, v, f64::from(t.votes[leader]) / f64::from(t.valid()));
+                let l = binomial(&mut r, v, f64::from(t.votes_for(leader)) / f64::from(t.valid()));
                 if let Some((wt, ws)) = judge(t.registered, b, v, l) {
                     k += u32::from(wt || ws);
                 }

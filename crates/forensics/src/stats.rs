@@ -87,9 +87,13 @@ impl LnFactorial {
         LnFactorial(t)
     }
 
-    fn ln_pmf(&self, n: u32, k: u32, p: f64) -> f64 {
+    pub(crate) fn ln_choose(&self, n: u32, k: u32) -> f64 {
         let (n, k) = (n as usize, k as usize);
-        self.0[n] - self.0[k] - self.0[n - k] + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()
+        self.0[n] - self.0[k] - self.0[n - k]
+    }
+
+    fn ln_pmf(&self, n: u32, k: u32, p: f64) -> f64 {
+        self.ln_choose(n, k) + f64::from(k) * p.ln() + f64::from(n - k) * (1.0 - p).ln()
     }
 
     /// P(X ≥ k) for X ~ Binomial(n, p), summed exactly in log space.
@@ -112,6 +116,64 @@ impl LnFactorial {
             .exp()
             .min(1.0)
     }
+}
+
+/// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, nine coefficients; relative
+/// error below 1e-13, Press et al., Numerical Recipes §6.1).
+pub(crate) fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let a = G[1..]
+        .iter()
+        .enumerate()
+        .fold(G[0], |a, (i, g)| a + g / (x + i as f64 + 1.0));
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// P(X ≥ k) for X ~ Beta-Binomial(n, mean `p`, intra-class correlation
+/// `rho`): a binomial whose rate varies from table to table with that
+/// spread; `rho = 0` is the binomial.
+pub(crate) fn beta_binomial_upper(f: &LnFactorial, n: u32, k: u32, p: f64, rho: f64) -> f64 {
+    if rho <= 0.0 {
+        return f.upper_tail(n, k, p);
+    }
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || p <= 0.0 {
+        return 0.0;
+    }
+    let s = 1.0 / rho - 1.0;
+    let (a, b) = (p * s, (1.0 - p) * s);
+    let base = ln_beta(a, b);
+    let terms: Vec<f64> = (k..=n)
+        .map(|j| {
+            f.ln_choose(n, j) + ln_beta(f64::from(j) + a, f64::from(n - j) + b) - base
+        })
+        .collect();
+    let top = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln())
+        .exp()
+        .min(1.0)
 }
 
 /// The Monte Carlo p-value of `observed` against `null` draws, upper tail:
@@ -145,6 +207,25 @@ mod tests {
         assert!((f.upper_tail(10, 6, 0.5) - 386.0 / 1024.0).abs() < 1e-12);
         assert_eq!(f.upper_tail(10, 0, 0.2), 1.0);
         assert_eq!(f.upper_tail(10, 11, 0.2), 0.0);
+    }
+
+    #[test]
+    fn ln_gamma_and_the_beta_binomial_tail() {
+        // Γ(n) = (n − 1)!, Γ(½) = √π.
+        assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-10);
+        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
+        assert!((ln_gamma(0.1) - 2.252_712_651_734_206).abs() < 1e-10);
+        let f = LnFactorial::new(50);
+        // ρ → 0 is the binomial.
+        let b = f.upper_tail(40, 7, 0.1);
+        assert!((beta_binomial_upper(&f, 40, 7, 0.1, 1e-9) - b).abs() < 1e-6);
+        // With a = b = 1 (mean ½, ρ = ⅓) every count is equally likely:
+        // P(X ≥ k) = (n − k + 1) / (n + 1).
+        let p = beta_binomial_upper(&f, 10, 4, 0.5, 1.0 / 3.0);
+        assert!((p - 7.0 / 11.0).abs() < 1e-10, "{p}");
+        // Overdispersion fattens the tail.
+        let far = f.upper_tail(40, 12, 0.1);
+        assert!(beta_binomial_upper(&f, 40, 12, 0.1, 0.05) > 10.0 * far);
     }
 
     #[test]

@@ -58,7 +58,7 @@ proptest! {
             held: held.iter().map(|h| Held { table: h.clone(), reasons: vec!["why".into()] }).collect(),
             bad_journals: Vec::new(),
         };
-        let opts = Options { replicates: 20, ..Options::default() };
+        let opts = Options { replicates: acta_forensics::MIN_REPLICATES, ..Options::default() };
         match screen(&input, &opts) {
             Ok(r) => {
                 prop_assert_eq!(r.findings.len(), Screen::ALL.len());

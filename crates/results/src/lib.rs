@@ -58,8 +58,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// Most bytes of a journal read for the forensic screens (a table of 1,000
-/// voters journals about 80 KB; a larger file is cut, and then does not
-/// match its acta).
+/// voters journals about 80 KB; a larger file is refused as such).
 pub const MOST_JOURNAL_BYTES: u64 = 4 << 20;
 
 /// One announcement of the log, held against the log.
@@ -338,17 +337,34 @@ impl Snapshot {
                 reasons: h.reasons.clone(),
             })
             .collect();
-        let read = |id: &str| -> Option<String> {
+        let read = |id: &str| -> Result<String, String> {
             use std::io::Read as _;
-            let f = std::fs::File::open(journals?.join(format!("{id}.log"))).ok()?;
-            let mut text = String::new();
+            let dir = journals.expect("only called with a directory");
+            let f = std::fs::File::open(dir.join(format!("{id}.log"))).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    "not published".to_string()
+                } else {
+                    format!("unreadable: {e}")
+                }
+            })?;
+            let mut bytes = Vec::new();
             f.take(MOST_JOURNAL_BYTES + 1)
-                .read_to_string(&mut text)
-                .ok()?;
-            Some(text)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("unreadable: {e}"))?;
+            if bytes.len() as u64 > MOST_JOURNAL_BYTES {
+                return Err(format!("larger than {MOST_JOURNAL_BYTES} bytes"));
+            }
+            String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
         };
-        acta_forensics::Input::from_actas(&self.election, contest, &actas, held, &read)
-            .map_err(|e| Error::Invalid(e.to_string()))
+        let read: &dyn Fn(&str) -> Result<String, String> = &read;
+        acta_forensics::Input::from_actas(
+            &self.election,
+            contest,
+            &actas,
+            held,
+            journals.map(|_| read),
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))
     }
 
     /// The log indices of the actas a table's machine signed besides the
@@ -482,14 +498,18 @@ impl Site {
             st.running = Some(size);
             let (screens, journals) = (self.screens.clone(), self.journals.clone());
             std::thread::spawn(move || {
-                let report = snap
-                    .forensic_input(None, journals.as_deref().map(|p| p.as_path()))
-                    .map_err(|e| e.to_string())
-                    .and_then(|input| {
-                        acta_forensics::screen(&input, &acta_forensics::Options::default())
-                            .map(Arc::new)
-                            .map_err(|e| e.to_string())
-                    });
+                // Whatever happens, `running` is cleared: a screen that
+                // panics is reported, never left "being computed".
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    snap.forensic_input(None, journals.as_deref().map(|p| p.as_path()))
+                        .map_err(|e| e.to_string())
+                        .and_then(|input| {
+                            acta_forensics::screen(&input, &acta_forensics::Options::default())
+                                .map(Arc::new)
+                                .map_err(|e| e.to_string())
+                        })
+                }))
+                .unwrap_or_else(|_| Err("the screens failed on this checkpoint".into()));
                 let mut st = screens.lock().unwrap_or_else(|p| p.into_inner());
                 st.done = Some((size, report));
                 st.running = None;

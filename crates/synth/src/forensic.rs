@@ -55,6 +55,12 @@ pub struct Scenario {
     pub bursts: f64,
     /// Ballots added in a burst, as a share of the table's registered.
     pub burst_size: f64,
+    /// A clean election further from the screens' models: each region's
+    /// own spread (0.035–0.065), a fifth of each region's tables a town
+    /// cluster (turnout −6 points, the favourite −5), override rates that
+    /// vary by table (gamma, mean 1 %, shape 2) and each table's own
+    /// arrival profile (every hour's weight × 0.6–1.4).
+    pub rough: bool,
 }
 
 impl Scenario {
@@ -72,6 +78,7 @@ impl Scenario {
             inflated: 0.0,
             bursts: 0.0,
             burst_size: 0.1,
+            rough: false,
         }
     }
 
@@ -195,16 +202,27 @@ fn run(s: &Scenario) -> (Vec<Sim>, Truth) {
     let mut r = ChaCha8Rng::seed_from_u64(s.seed);
     // Regions (24, as Venezuela's states) shift turnout and the favourite's
     // share, as geography does.
-    let regions: Vec<(f64, f64)> = (0..24)
-        .map(|_| (0.03 * normal(&mut r), 0.04 * normal(&mut r)))
+    let regions: Vec<(f64, f64, f64)> = (0..24)
+        .map(|_| {
+            let spread = if s.rough {
+                0.035 + 0.03 * r.random::<f64>()
+            } else {
+                0.05
+            };
+            (0.03 * normal(&mut r), 0.04 * normal(&mut r), spread)
+        })
         .collect();
     let mut truth = Truth::default();
     let mut out = Vec::with_capacity(s.registered.len());
     for (i, &n) in s.registered.iter().enumerate() {
         let region = i * regions.len() / s.registered.len().max(1);
-        let (rt, rv) = regions[region];
-        let t = (0.62 + rt + 0.05 * normal(&mut r)).clamp(0.05, 0.98);
-        let v = (0.50 + rv + 0.05 * normal(&mut r)).clamp(0.02, 0.98);
+        let (mut rt, mut rv, spread) = regions[region];
+        if s.rough && r.random::<f64>() < 0.2 {
+            rt -= 0.06;
+            rv -= 0.05;
+        }
+        let t = (0.62 + rt + spread * normal(&mut r)).clamp(0.05, 0.98);
+        let v = (0.50 + rv + spread * normal(&mut r)).clamp(0.02, 0.98);
         let mut ballots = bin(&mut r, n, t);
         let blank = bin(&mut r, ballots, 0.015);
         let null = bin(&mut r, ballots - blank, 0.01);
@@ -217,8 +235,25 @@ fn run(s: &Scenario) -> (Vec<Sim>, Truth) {
         let mut weights = vec![v];
         weights.extend(rest.iter().map(|w| (1.0 - v) * w / rest_sum));
         let mut votes = split(&mut r, valid, &weights);
-        let mut overrides = bin(&mut r, ballots, 0.01);
-        let mut hourly = split(&mut r, ballots, &PROFILE);
+        let override_rate = if s.rough {
+            // Gamma(2, 0.005): the sum of two exponentials.
+            let e = |r: &mut ChaCha8Rng| -(1.0 - r.random::<f64>()).ln();
+            0.005 * (e(&mut r) + e(&mut r))
+        } else {
+            0.01
+        };
+        let mut overrides = bin(&mut r, ballots, override_rate);
+        let profile: Vec<f64> = if s.rough {
+            let w: Vec<f64> = PROFILE
+                .iter()
+                .map(|p| p * (0.6 + 0.8 * r.random::<f64>()))
+                .collect();
+            let t: f64 = w.iter().sum();
+            w.iter().map(|x| x / t).collect()
+        } else {
+            PROFILE.to_vec()
+        };
+        let mut hourly = split(&mut r, ballots, &profile);
 
         let u: f64 = r.random();
         let z = normal(&mut r).abs();

@@ -297,10 +297,8 @@ fn journals_are_read_only_when_they_close_on_their_signed_acta() {
         .map(|t| t.id.clone())
         .zip(journals)
         .collect();
-    let input = Input::from_actas(&g.election, None, &actas, Vec::new(), &|id| {
-        by_id.get(id).cloned()
-    })
-    .unwrap();
+    let read = |id: &str| by_id.get(id).cloned().ok_or_else(|| "not published".to_string());
+    let input = Input::from_actas(&g.election, None, &actas, Vec::new(), Some(&read)).unwrap();
     assert_eq!(input.bad_journals.len(), 1);
     assert_eq!(input.bad_journals[0].0, g.election.tables[3].id);
     assert!(input.tables[3].day.is_none());
@@ -331,16 +329,22 @@ fn journals_are_read_only_when_they_close_on_their_signed_acta() {
 #[test]
 fn held_actas_and_impossible_figures_are_listed() {
     let (mut input, _) = simulate(&Scenario::clean(71, Scenario::sizes(7, 200)));
-    input.tables[0].ballots = input.tables[0].authenticated + 5;
     input.held.push(acta_forensics::Held {
         table: "T99999".into(),
         reasons: vec!["impossible figures: 812 authenticated of 700 registered".into()],
     });
+    input.held.push(acta_forensics::Held {
+        table: "T99998".into(),
+        reasons: vec!["outside the schedule: closed 2026-12-07T01:00:00Z".into()],
+    });
     let r = screen(&input, &opts()).unwrap();
-    assert_eq!(flagged_tables(&r, Screen::Impossible), ids(&input, [0]));
+    assert_eq!(
+        flagged_tables(&r, Screen::Impossible),
+        BTreeSet::from(["T99999".to_string()])
+    );
     assert_eq!(
         flagged_tables(&r, Screen::Held),
-        BTreeSet::from(["T99999".to_string()])
+        BTreeSet::from(["T99998".to_string()])
     );
     assert!(r.headline.contains("never proves fraud"));
     assert!(
@@ -349,4 +353,60 @@ fn held_actas_and_impossible_figures_are_listed() {
         "{}",
         r.headline
     );
+}
+
+#[test]
+fn a_journal_that_closes_twice_is_refused() {
+    // A compromised machine writes its real day and a close line, then the
+    // stuffed ballots and a second close line, and signs the acta that
+    // counts them: the chain closes on the acta, but the day read up to
+    // the first close would hide the stuffing. It is refused.
+    let g = acta_synth::ceremony::run(&acta_synth::generate::Options {
+        seed: 9,
+        tables: 24,
+    });
+    let (notes, journals, _) = signed(&g, &Scenario::clean(91, Vec::new()));
+    let mut acta = acta_sheet::Acta::open(notes[0].as_bytes(), &g.election)
+        .unwrap()
+        .acta;
+    let day = acta_forensics::Day::from_journal(&journals[0], &acta).unwrap();
+    assert_eq!(day.ballots, acta.ballots);
+    let close_at = acta.closed;
+    let mut text = journals[0].clone();
+    let extra = 40;
+    for _ in 0..extra {
+        text.push_str(&format!(
+            "{} authenticated\n{} ballot\n",
+            acta_election::time::format(close_at),
+            acta_election::time::format(close_at)
+        ));
+    }
+    text.push_str(&format!(
+        "{} close ballots {}\n",
+        acta_election::time::format(close_at),
+        acta.ballots + extra
+    ));
+    acta.ballots += extra;
+    acta.authenticated += extra;
+    acta.journal = text
+        .trim_end_matches('\n')
+        .split('\n')
+        .fold([0u8; 32], acta_sheet::journal::chain);
+    // The chain and the counts agree with the acta…
+    acta_sheet::journal::verify(&text, None, &acta).unwrap();
+    // …but the day is refused.
+    let e = acta_forensics::Day::from_journal(&text, &acta).unwrap_err();
+    assert!(e.to_string().contains("after the close line"), "{e}");
+    // Lines whose time goes back are refused too.
+    let mut lines: Vec<&str> = journals[0].trim_end_matches('\n').split('\n').collect();
+    lines.swap(2, 5);
+    let text = lines.join("\n") + "\n";
+    let mut acta2 = acta_sheet::Acta::open(notes[0].as_bytes(), &g.election)
+        .unwrap()
+        .acta;
+    acta2.journal = lines
+        .iter()
+        .fold([0u8; 32], |h, l| acta_sheet::journal::chain(h, l));
+    let e = acta_forensics::Day::from_journal(&text, &acta2).unwrap_err();
+    assert!(e.to_string().contains("goes back"), "{e}");
 }

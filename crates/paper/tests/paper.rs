@@ -85,8 +85,12 @@ type Code = (usize, (u32, u32, u32, u32));
 /// Each QR code found in a printout: its part number (from the `ACTA-QR/1
 /// i/n` header) and its bounding box (x0, y0, x1, y1).
 fn codes(img: &GrayImage) -> Vec<Code> {
-    // As `decode_png` does: a reading where a code fails is tried again
-    // with the image scaled up (bounds scaled back down).
+    // As `decode_png` does: the codes a reading misses are looked for again
+    // with the image scaled up (bounds scaled back down), and the readings
+    // are merged — one code of a printout may need another scale than its
+    // neighbours.
+    let mut found = std::collections::BTreeMap::<usize, (u32, u32, u32, u32)>::new();
+    let mut parts = None;
     for scale in [1u32, 2, 3] {
         let scaled = image::imageops::resize(
             img,
@@ -95,32 +99,33 @@ fn codes(img: &GrayImage) -> Vec<Code> {
             image::imageops::FilterType::Nearest,
         );
         let mut prepared = rqrr::PreparedImage::prepare(scaled);
-        let found: Option<Vec<Code>> = prepared
-            .detect_grids()
-            .into_iter()
-            .map(|g| {
-                let (_, content) = g.decode().ok()?;
-                let part: usize = content
-                    .split(' ')
-                    .nth(1)
-                    .and_then(|s| s.split_once('/'))?
-                    .0
-                    .parse()
-                    .ok()?;
-                let xs = g.bounds.iter().map(|p| p.x as u32 / scale);
-                let ys = g.bounds.iter().map(|p| p.y as u32 / scale);
-                Some((
-                    part,
-                    (xs.clone().min()?, ys.clone().min()?, xs.max()?, ys.max()?),
-                ))
-            })
-            .collect();
-        if let Some(mut out) = found {
-            out.sort();
-            return out;
+        for g in prepared.detect_grids() {
+            let Ok((_, content)) = g.decode() else { continue };
+            let Some((i, n)) = content
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.split_once('/'))
+                .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            else {
+                continue;
+            };
+            parts = Some(n);
+            let xs = g.bounds.iter().map(|p| p.x as u32 / scale);
+            let ys = g.bounds.iter().map(|p| p.y as u32 / scale);
+            let bbox = (
+                xs.clone().min().unwrap(),
+                ys.clone().min().unwrap(),
+                xs.max().unwrap(),
+                ys.max().unwrap(),
+            );
+            found.entry(i).or_insert(bbox);
+        }
+        if parts == Some(found.len()) {
+            break;
         }
     }
-    panic!("a printout's codes do not decode at any scale")
+    assert!(!found.is_empty(), "a printout's codes do not decode at any scale");
+    found.into_iter().collect()
 }
 
 /// The contents of the SVG's `<text>` elements, trimmed.

@@ -1232,8 +1232,8 @@ pub const STUFFED_SHARE: f64 = 0.7;
 
 /// Tells `stuff-ballots` at the machines, before anything is transmitted:
 /// at every tenth table (positions 3, 13, 23, …) the machine casts, for
-/// the choice with most votes nationally in the first national
-/// single-winner plurality contest, `floor(0.7 × (registered − authenticated))` ballots (blank in
+/// the first card of the candidate with most votes nationally in the first
+/// national single-winner plurality contest, `floor(0.7 × (registered − authenticated))` ballots (blank in
 /// every other contest), each an authentication and a ballot line in its
 /// journal spread over the time between its last line and the close line,
 /// and re-signs its acta with the new counts and journal head. The zero
@@ -1254,19 +1254,28 @@ pub fn stuff_ballots(
         .iter()
         .map(|d| parse_acta(&d.acta))
         .collect::<Result<_, _>>()?;
+    // The leading candidate, over all its cards; the stuffed ballots go to
+    // its first card.
     let mut totals = std::collections::BTreeMap::<String, u64>::new();
     for a in &parsed {
         for c in a.contests.iter().filter(|c| c.contest == contest.id) {
             for (code, n) in &c.votes {
-                *totals.entry(code.clone()).or_default() += u64::from(*n);
+                *totals
+                    .entry(acta_election::candidate_of(code).to_string())
+                    .or_default() += u64::from(*n);
             }
         }
     }
-    let leader = totals
+    let candidate = totals
         .iter()
         .max_by_key(|(code, n)| (**n, std::cmp::Reverse((*code).clone())))
         .map(|(c, _)| c.clone())
         .ok_or_else(|| Error::Nothing("no votes in the national contest".into()))?;
+    let leader = contest
+        .choices()
+        .into_iter()
+        .find(|c| acta_election::candidate_of(c) == candidate)
+        .ok_or_else(|| Error::Nothing("the leader has no card".into()))?;
     let mut stuffed = Vec::new();
     for (i, (day, a)) in days.iter_mut().zip(parsed.iter_mut()).enumerate() {
         if i % 10 != 3 {

@@ -70,6 +70,8 @@ pub struct Digits {
     pub zero_five: DigitTest,
     /// The false-alarm rate each was held to.
     pub alpha: f64,
+    /// Tables whose counts were read.
+    pub tables: usize,
 }
 
 impl Digits {
@@ -79,7 +81,7 @@ impl Digits {
             flagged: t.p_value <= self.alpha,
             summary: format!("{what}; {}", p_words(t.p_value, self.alpha)),
             p_value: Some(t.p_value),
-            tables: 0,
+            tables: self.tables,
             skipped: None,
         };
         vec![
@@ -316,5 +318,6 @@ pub(crate) fn screen(tables: &[&Table], opts: &Options) -> Digits {
             n_last,
         ),
         alpha: opts.alpha,
+        tables: tables.len(),
     }
 }

@@ -1,6 +1,7 @@
-//! Property tests: whatever figures reach the screens — consistent or
-//! not, tiny or huge, with or without a day — they never panic, every
-//! screen reports once, and every flag names a table that was given.
+//! Property tests: whatever figures reach the screens — consistent with
+//! each other or not (ballots above registered, votes that do not add up),
+//! with or without a day — they never panic, every screen reports once,
+//! and every flag names a table that was given.
 
 use acta_forensics::{screen, Day, Held, Input, Options, Screen, Table};
 use proptest::prelude::*;

@@ -135,7 +135,8 @@ pub struct Input {
     pub tables: Vec<Table>,
     /// Held actas.
     pub held: Vec<Held>,
-    /// Journals given that do not match their acta: table and why.
+    /// Journals missing, unreadable or not matching their acta (when
+    /// journals were given): table and why.
     pub bad_journals: Vec<(String, String)>,
 }
 
@@ -343,7 +344,7 @@ impl Screen {
         match self {
             Screen::Impossible => "Impossible figures",
             Screen::Held => "Held actas",
-            Screen::Journal => "Journals that do not match their acta",
+            Screen::Journal => "Journals missing or not matching their acta",
             Screen::Fingerprint => "Turnout × winner's share fingerprint (Klimek fit)",
             Screen::IntegerPeaks => "Integer-percentage peaks (Kobak)",
             Screen::LastDigit => "Last digits of the counts",
@@ -504,7 +505,7 @@ pub fn screen(input: &Input, opts: &Options) -> Result<Report, Error> {
         Screen::Journal,
         input.bad_journals.len(),
         input.bad_journals.len() + input.tables.iter().filter(|t| t.day.is_some()).count(),
-        "journals that do not match their acta",
+        "journals missing, unreadable or not matching their acta",
     ));
 
     let fp = fingerprint::screen(&usable, leader, opts);

@@ -21,7 +21,8 @@ pub struct ForensicsArgs {
     /// per hour and closing-hour bursts.
     #[arg(long)]
     journals: Option<PathBuf>,
-    /// The contest to screen (default: the one on most ballots).
+    /// The contest to screen (default: among those on most ballots, the
+    /// single-winner plurality one).
     #[arg(long)]
     contest: Option<String>,
     /// Replicates of each simulated null.

@@ -252,7 +252,10 @@ fn stuffed_tables_are_named_drawn_and_served() {
         if b.eval("!!document.querySelector('.headline')") == Value::Bool(true) {
             break;
         }
-        assert_eq!(b.eval("!!document.getElementById('computing')"), Value::Bool(true));
+        assert_eq!(
+            b.eval("!!document.getElementById('computing')"),
+            Value::Bool(true)
+        );
         std::thread::sleep(std::time::Duration::from_millis(250));
         b.goto(&format!("{}/forensics?lang=en", site.1));
     }

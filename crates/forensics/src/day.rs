@@ -303,8 +303,11 @@ pub(crate) fn bursts(tables: &[&Table], opts: &Options) -> Option<Bursts> {
         .enumerate()
         .filter_map(|(i, t)| {
             let d = t.day.as_ref()?;
-            (d.ballots >= MIN_VOTERS && d.ballots <= MOST_VOTERS)
-                .then_some((i, d.closing_hour.min(d.ballots), d.ballots))
+            (d.ballots >= MIN_VOTERS && d.ballots <= MOST_VOTERS).then_some((
+                i,
+                d.closing_hour.min(d.ballots),
+                d.ballots,
+            ))
         })
         .collect();
     if cases.len() < crate::MIN_TABLES {

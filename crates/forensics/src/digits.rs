@@ -275,7 +275,10 @@ pub(crate) fn screen(tables: &[&Table], opts: &Options) -> Digits {
             tally
         })
         .collect();
-    let last_shares: Vec<Vec<f64>> = nulls.iter().map(|t| Tally::shares(&t.last, t.n_last)).collect();
+    let last_shares: Vec<Vec<f64>> = nulls
+        .iter()
+        .map(|t| Tally::shares(&t.last, t.n_last))
+        .collect();
     let second_shares: Vec<Vec<f64>> = nulls
         .iter()
         .map(|t| Tally::shares(&t.second, t.n))

@@ -59,7 +59,9 @@ pub enum Error {
         what: String,
     },
     /// Too few replicates for a p-value to reach the false-alarm rate.
-    #[error("{0} replicates: a Monte Carlo p-value cannot reach 1 % with fewer than {MIN_REPLICATES}")]
+    #[error(
+        "{0} replicates: a Monte Carlo p-value cannot reach 1 % with fewer than {MIN_REPLICATES}"
+    )]
     Replicates(usize),
     /// Too few tables to screen anything.
     #[error("{0} tables with votes in the contest: too few to screen (at least {MIN_TABLES})")]
@@ -114,6 +116,10 @@ impl Table {
             .fold(0u32, |a, &v| a.saturating_add(v))
     }
 }
+
+/// Reads a table's published journal: its text, or why it cannot be had
+/// (not published, unreadable).
+pub type ReadJournal<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
 /// An authentic acta that is not counted, and why (the observer's words).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,7 +189,7 @@ impl Input {
         contest: Option<&str>,
         actas: &[acta_sheet::Acta],
         held: Vec<Held>,
-        journals: Option<&dyn Fn(&str) -> Result<String, String>>,
+        journals: Option<ReadJournal<'_>>,
     ) -> Result<Input, Error> {
         let contest = Input::contest(election, contest)?;
         let choices = election
@@ -210,9 +216,9 @@ impl Input {
                     })
                     .unwrap_or_default();
                 let day = journals.and_then(|read| {
-                    match read(&a.table).and_then(|text| {
-                        Day::from_journal(&text, a).map_err(|e| e.to_string())
-                    }) {
+                    match read(&a.table)
+                        .and_then(|text| Day::from_journal(&text, a).map_err(|e| e.to_string()))
+                    {
                         Ok(d) => Some(d),
                         Err(e) => {
                             bad_journals.push((a.table.clone(), e));
@@ -251,9 +257,7 @@ impl Input {
         let mut sums = std::collections::BTreeMap::<&str, u64>::new();
         for t in &self.tables {
             for (c, v) in self.choices.iter().zip(&t.votes) {
-                *sums
-                    .entry(acta_election::candidate_of(c))
-                    .or_default() += u64::from(*v);
+                *sums.entry(acta_election::candidate_of(c)).or_default() += u64::from(*v);
             }
         }
         let name = sums
@@ -469,7 +473,11 @@ pub fn screen(input: &Input, opts: &Options) -> Result<Report, Error> {
     // Impossible figures and other reasons to hold an acta are the
     // observer's judgement (`Acta::holds`, with the alarms and the marks a
     // contest allows): the screens list what it held, split by reason.
-    let impossible = |h: &Held| h.reasons.iter().any(|r| r.starts_with("impossible figures"));
+    let impossible = |h: &Held| {
+        h.reasons
+            .iter()
+            .any(|r| r.starts_with("impossible figures"))
+    };
     for h in &input.held {
         flags.push(Flag {
             screen: if impossible(h) {

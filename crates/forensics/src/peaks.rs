@@ -127,7 +127,11 @@ pub(crate) fn screen(tables: &[&Table], leader: &[usize], opts: &Options) -> Pea
                     f64::from(t.ballots) / f64::from(t.registered),
                 );
                 let v = binomial(&mut r, b, f64::from(t.valid()) / f64::from(t.ballots));
-                let l = binomial(&mut r, v, f64::from(t.votes_for(leader)) / f64::from(t.valid()));
+                let l = binomial(
+                    &mut r,
+                    v,
+                    f64::from(t.votes_for(leader)) / f64::from(t.valid()),
+                );
                 if let Some((wt, ws)) = judge(t.registered, b, v, l) {
                     k += u32::from(wt || ws);
                 }

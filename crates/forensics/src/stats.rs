@@ -166,9 +166,7 @@ pub(crate) fn beta_binomial_upper(f: &LnFactorial, n: u32, k: u32, p: f64, rho: 
     let (a, b) = (p * s, (1.0 - p) * s);
     let base = ln_beta(a, b);
     let terms: Vec<f64> = (k..=n)
-        .map(|j| {
-            f.ln_choose(n, j) + ln_beta(f64::from(j) + a, f64::from(n - j) + b) - base
-        })
+        .map(|j| f.ln_choose(n, j) + ln_beta(f64::from(j) + a, f64::from(n - j) + b) - base)
         .collect();
     let top = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln())

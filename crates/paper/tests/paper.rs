@@ -100,7 +100,9 @@ fn codes(img: &GrayImage) -> Vec<Code> {
         );
         let mut prepared = rqrr::PreparedImage::prepare(scaled);
         for g in prepared.detect_grids() {
-            let Ok((_, content)) = g.decode() else { continue };
+            let Ok((_, content)) = g.decode() else {
+                continue;
+            };
             let Some((i, n)) = content
                 .split(' ')
                 .nth(1)
@@ -124,7 +126,10 @@ fn codes(img: &GrayImage) -> Vec<Code> {
             break;
         }
     }
-    assert!(!found.is_empty(), "a printout's codes do not decode at any scale");
+    assert!(
+        !found.is_empty(),
+        "a printout's codes do not decode at any scale"
+    );
     found.into_iter().collect()
 }
 

@@ -297,7 +297,12 @@ fn journals_are_read_only_when_they_close_on_their_signed_acta() {
         .map(|t| t.id.clone())
         .zip(journals)
         .collect();
-    let read = |id: &str| by_id.get(id).cloned().ok_or_else(|| "not published".to_string());
+    let read = |id: &str| {
+        by_id
+            .get(id)
+            .cloned()
+            .ok_or_else(|| "not published".to_string())
+    };
     let input = Input::from_actas(&g.election, None, &actas, Vec::new(), Some(&read)).unwrap();
     assert_eq!(input.bad_journals.len(), 1);
     assert_eq!(input.bad_journals[0].0, g.election.tables[3].id);

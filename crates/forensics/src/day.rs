@@ -6,10 +6,12 @@
 //! head, its counts must be the acta's), so a day drawn here is the day
 //! the machine signed.
 //!
-//! Both screens are per table and binomial: the closing-hour burst takes
-//! the election's share of ballots cast in the hour before closing; a table
-//! with `n` ballots and `k` of them in its closing hour has p-value
-//! P(Binomial(n, share) ≥ k). The override screen does the same with
+//! Both screens are per table: the closing-hour burst takes the election's
+//! share of ballots cast in the hour before closing; a table with `n`
+//! ballots and `k` of them in its closing hour has p-value P(X ≥ k) for X
+//! beta-binomial with mean share `n × share` and the spread the election's
+//! own tables show (binomial when they vary no more than one binomial
+//! allows; see `tails`). The override screen does the same with
 //! authentications and override codes. The share is pooled over the tables
 //! not flagged, found by iterating (pool, flag, pool the rest) until the
 //! flagged set is stable: so a few stuffed tables do not raise the
@@ -17,11 +19,11 @@
 //! pooled rate (a median of per-table rates would be biased low by the
 //! discreteness of small counts, and raise false alarms). A table is flagged
 //! when its p-value is at most `alpha / tables` (Bonferroni), so a clean
-//! election whose tables share one arrival profile flags any table with
-//! probability at most `alpha`. Tables with fewer than [`MIN_VOTERS`] are
-//! not read. Real tables differ more than binomially (a factory shift, a
-//! late queue): the README's calibration says how often clean synthetic
-//! elections flag, and the wording says what a flag is not.
+//! election flags any table with probability about `alpha`. Tables with
+//! fewer than [`MIN_VOTERS`] (or more than [`MOST_VOTERS`]) are not read.
+//! Real tables differ in more ways than one spread (a factory shift, a late
+//! queue): the README's calibration says how often clean and rougher
+//! synthetic elections flag, and the wording says what a flag is not.
 
 use serde::{Deserialize, Serialize};
 

@@ -104,16 +104,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-const SCREENS: [Screen; 7] = [
-    Screen::Fingerprint,
-    Screen::IntegerPeaks,
-    Screen::LastDigit,
-    Screen::SecondDigit,
-    Screen::ZeroFive,
-    Screen::ClosingBurst,
-    Screen::Overrides,
-];
-
 #[derive(Default, serde::Serialize)]
 struct Row {
     scenario: String,
@@ -172,7 +162,7 @@ pub fn simulate_all(args: CalibrationArgs) -> Result<()> {
             row.elections += 1;
             let mut any = false;
             for f in &r.findings {
-                if f.flagged && SCREENS.contains(&f.screen) {
+                if f.flagged && Screen::STATISTICAL.contains(&f.screen) {
                     *row.flagged.entry(format!("{:?}", f.screen)).or_default() += 1;
                     any = true;
                 }
@@ -249,7 +239,7 @@ pub fn simulate_all(args: CalibrationArgs) -> Result<()> {
     );
     println!("|---|{}---|---|---|", "---|".repeat(short.len()));
     for r in &rows {
-        let cells: Vec<String> = SCREENS
+        let cells: Vec<String> = Screen::STATISTICAL
             .iter()
             .map(|s| format!("{s:?}"))
             .chain(["Any".to_string()])

@@ -70,6 +70,16 @@ fn axes(
     }
 }
 
+/// Ticks at 0, ½ and 1 of an axis whose top is the share `top`.
+fn share_ticks(top: f64) -> Vec<(f64, String)> {
+    (0..=2)
+        .map(|k| {
+            let f = f64::from(k) / 2.0;
+            (f, format!("{:.0} %", 100.0 * top * f))
+        })
+        .collect()
+}
+
 fn percent_ticks() -> Vec<(f64, String)> {
     (0..=4)
         .map(|k| (f64::from(k) / 4.0, (k * 25).to_string()))
@@ -150,12 +160,7 @@ pub fn digits(t: &DigitTest, title: &str) -> Markup {
         * 1.15;
     let y = |v: f64| y0 + h - h * v / top;
     let slot = w / 10.0;
-    let ticks: Vec<(f64, String)> = (0..=2)
-        .map(|k| {
-            let f = f64::from(k) / 2.0;
-            (f, format!("{:.0} %", 100.0 * top * f))
-        })
-        .collect();
+    let ticks = share_ticks(top);
     frame(
         380.0,
         225.0,
@@ -203,12 +208,7 @@ pub fn hourly(b: &Bursts) -> Markup {
         * 1.1;
     let n = b.hourly.len().max(1) as f64;
     let slot = w / n;
-    let ticks: Vec<(f64, String)> = (0..=2)
-        .map(|k| {
-            let f = f64::from(k) / 2.0;
-            (f, format!("{:.0} %", 100.0 * top * f))
-        })
-        .collect();
+    let ticks = share_ticks(top);
     frame(
         560.0,
         235.0,

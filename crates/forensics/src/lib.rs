@@ -343,6 +343,18 @@ impl Screen {
         Screen::Overrides,
     ];
 
+    /// The screens that judge from statistics, each held to the
+    /// false-alarm rate (the others list facts: held actas, journals).
+    pub const STATISTICAL: [Screen; 7] = [
+        Screen::Fingerprint,
+        Screen::IntegerPeaks,
+        Screen::LastDigit,
+        Screen::SecondDigit,
+        Screen::ZeroFive,
+        Screen::ClosingBurst,
+        Screen::Overrides,
+    ];
+
     /// Its title.
     pub fn title(self) -> &'static str {
         match self {

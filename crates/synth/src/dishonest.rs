@@ -1138,6 +1138,15 @@ impl Proxy {
     }
 }
 
+/// The first national single-winner plurality contest (the presidency):
+/// what `miscount` and `stuff-ballots` lie about.
+fn presidency(e: &Election) -> Result<&acta_election::Contest, Error> {
+    e.contests
+        .iter()
+        .find(|c| c.scope.is_empty() && c.kind == Kind::Plurality && c.seats == 1)
+        .ok_or_else(|| Error::Nothing("no national single-winner plurality contest".into()))
+}
+
 /// Tells `miscount` at the machines, before anything is transmitted: in the
 /// first national single-winner plurality contest, the actas of the tables
 /// where the leader has most votes are re-signed by their own machines with
@@ -1147,11 +1156,7 @@ impl Proxy {
 /// as counted, so the actas still add up. Returns the tables altered.
 pub fn miscount(g: &Ceremony, actas: &mut [String]) -> Result<Vec<String>, Error> {
     let e = &g.election;
-    let contest = e
-        .contests
-        .iter()
-        .find(|c| c.scope.is_empty() && c.kind == Kind::Plurality && c.seats == 1)
-        .ok_or_else(|| Error::Nothing("no national single-winner plurality contest".into()))?;
+    let contest = presidency(e)?;
     let mut parsed: Vec<Acta> = actas
         .iter()
         .map(|a| parse_acta(a))
@@ -1245,11 +1250,7 @@ pub fn stuff_ballots(
 ) -> Result<Vec<String>, Error> {
     use acta_sheet::journal::{chain, Event, Line};
     let e = &g.election;
-    let contest = e
-        .contests
-        .iter()
-        .find(|c| c.scope.is_empty() && c.kind == Kind::Plurality && c.seats == 1)
-        .ok_or_else(|| Error::Nothing("no national single-winner plurality contest".into()))?;
+    let contest = presidency(e)?;
     let mut parsed: Vec<Acta> = days
         .iter()
         .map(|d| parse_acta(&d.acta))

@@ -35,18 +35,6 @@ fn ids(input: &Input, idx: impl IntoIterator<Item = usize>) -> BTreeSet<String> 
         .collect()
 }
 
-/// The screens that judge the election from statistics (not the listed
-/// facts: impossible figures, held actas, bad journals).
-const STATISTICAL: [Screen; 7] = [
-    Screen::Fingerprint,
-    Screen::IntegerPeaks,
-    Screen::LastDigit,
-    Screen::SecondDigit,
-    Screen::ZeroFive,
-    Screen::ClosingBurst,
-    Screen::Overrides,
-];
-
 #[test]
 fn clean_elections_flag_no_more_often_than_the_stated_rate() {
     // Each screen is held to 1 % per election: in ten clean elections more
@@ -57,7 +45,7 @@ fn clean_elections_flag_no_more_often_than_the_stated_rate() {
     for seed in 1..=10 {
         let (input, _) = simulate(&Scenario::clean(seed, sizes.clone()));
         let r = screen(&input, &opts()).unwrap();
-        for s in STATISTICAL {
+        for s in Screen::STATISTICAL {
             *counts.entry(s).or_default() += u32::from(flagged(&r, s));
         }
         for s in [Screen::Impossible, Screen::Held, Screen::Journal] {

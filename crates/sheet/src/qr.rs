@@ -190,72 +190,160 @@ pub fn acta_png(signed: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(png(&sheet(&imgs, 3)))
 }
 
-/// Finds and decodes every QR code in a PNG (or any format `image` reads).
-///
-/// A printout's modules can be as small as two dots, where the detector's
-/// sampling of a large code sometimes lands on module edges; an image whose
-/// codes do not all decode is read again scaled up two and three times
-/// (every dot becoming a square of pixels, which changes no module). When
-/// no reading decodes every code found — a damaged code, or a grid the
-/// detector imagined where two printouts touch — the reading that decoded
-/// the most is returned: the parts it lacks are then named as missing by
-/// [`join`], and nothing unread is ever guessed.
+/// Finds and decodes every QR code in a PNG (or any format `image` reads):
+/// [`locate`] on the decoded image, the payloads only.
 pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     let img = image::load_from_memory(bytes)
         .map_err(|e| Error::Qr(format!("unreadable image: {e}")))?
         .to_luma8();
-    let mut best: Option<(Vec<Vec<u8>>, String)> = None;
-    let mut found_any = false;
+    Ok(locate(&img)?.into_iter().map(|(p, _)| p).collect())
+}
+
+/// A code read from an image: its payload and its bounding box (x0, y0, x1,
+/// y1) in the image's pixels.
+pub type Located = (Vec<u8>, [u32; 4]);
+
+/// Finds and decodes every QR code in an image, each payload once.
+///
+/// Two things make a sheet of codes harder than one code, and both are
+/// handled here:
+/// - A printout's modules can be as small as two dots, where the detector's
+///   sampling of a large code sometimes lands on module edges. The image is
+///   read again scaled up two and three times (every dot becoming a square
+///   of pixels, which changes no module) until the readings, merged, hold
+///   every part their `i/n` headers announce — one code of a printout may
+///   need another scale than its neighbours.
+/// - The detector groups finder patterns three by three, and a code's
+///   patterns can be taken into a wrong group with a neighbour's (two codes
+///   stacked on one printout), so that a code is never found while its
+///   neighbour is in the picture. At each scale the codes read are painted
+///   over in white and the image read again, until no new code is read.
+///
+/// Two different readings of one part are both returned, for [`join`] to
+/// refuse. When no reading completes the set, what was read is returned:
+/// the parts it lacks are then named as missing by [`join`], and nothing
+/// unread is ever guessed.
+pub fn locate(img: &GrayImage) -> Result<Vec<Located>, Error> {
+    let mut merged: Vec<Located> = Vec::new();
+    let mut first_error = None;
     for scale in [1u32, 2, 3] {
         let scaled = if scale == 1 {
             img.clone()
         } else {
             image::imageops::resize(
-                &img,
+                img,
                 img.width() * scale,
                 img.height() * scale,
                 image::imageops::FilterType::Nearest,
             )
         };
-        let (read, failed) = decode_all(scaled);
-        found_any |= !read.is_empty() || failed.is_some();
-        match failed {
-            None if !read.is_empty() => return Ok(read),
-            None => {}
-            Some(e) if best.as_ref().is_none_or(|(b, _)| read.len() > b.len()) => {
-                best = Some((read, e));
-            }
-            Some(_) => {}
+        let failed = read_erasing(scaled, scale, &mut merged);
+        let payloads: Vec<&[u8]> = merged.iter().map(|(p, _)| p.as_slice()).collect();
+        if failed.is_none() && complete(&payloads) {
+            return Ok(merged);
+        }
+        if first_error.is_none() {
+            first_error = failed;
         }
         // Scaling up a large photo costs more than it can help.
         if u64::from(img.width()) * u64::from(img.height()) > 16_000_000 {
             break;
         }
     }
-    match best {
-        Some((read, _)) if !read.is_empty() => Ok(read),
-        Some((_, e)) => Err(Error::Qr(format!("a code could not be read: {e}"))),
-        None if found_any => Err(Error::Qr("a code could not be read".into())),
-        None => Err(Error::Qr("no QR code found in the image".into())),
+    if merged.is_empty() {
+        return Err(Error::Qr(match first_error {
+            Some(e) => format!("a code could not be read: {e}"),
+            None => "no QR code found in the image".into(),
+        }));
     }
+    Ok(merged)
+}
+
+/// Whether readings are a whole set: at least one code, and, when they are
+/// acta parts, every number from 1 to the `n` their headers announce.
+fn complete(payloads: &[&[u8]]) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut total = None;
+    for p in payloads {
+        let header = p.split(|&b| b == b'\n').next().unwrap_or_default();
+        let Some(part) = std::str::from_utf8(header)
+            .ok()
+            .and_then(|h| h.strip_prefix(MAGIC))
+            .and_then(|h| h.split(' ').nth(1))
+            .and_then(|s| s.split_once('/'))
+            .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+        else {
+            // Not an acta part (a receipt's record): nothing to count.
+            continue;
+        };
+        total = total.max(Some(part.1));
+        seen.insert(part.0);
+    }
+    !payloads.is_empty() && total.is_none_or(|n| (1..=n).all(|i| seen.contains(&i)))
 }
 
 /// Every code the detector finds in an image: the payloads that decode,
 /// and the first error of one that does not.
 fn decode_all(img: GrayImage) -> (Vec<Vec<u8>>, Option<String>) {
+    let (read, failed) = detect(img);
+    (read.into_iter().map(|(p, _)| p).collect(), failed)
+}
+
+/// Each code the detector finds and decodes, with its bounding box, and the
+/// first error of one that does not decode.
+fn detect(img: GrayImage) -> (Vec<Located>, Option<String>) {
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let mut out = Vec::new();
     let mut failed = None;
     for grid in prepared.detect_grids() {
         let mut payload = Vec::new();
         match grid.decode_to(&mut payload) {
-            Ok(_) => out.push(payload),
+            Ok(_) => {
+                let xs = grid.bounds.iter().map(|p| p.x.max(0) as u32);
+                let ys = grid.bounds.iter().map(|p| p.y.max(0) as u32);
+                let bbox = [
+                    xs.clone().min().unwrap_or(0),
+                    ys.clone().min().unwrap_or(0),
+                    xs.max().unwrap_or(0),
+                    ys.max().unwrap_or(0),
+                ];
+                out.push((payload, bbox));
+            }
             Err(e) => {
                 failed.get_or_insert(e.to_string());
             }
         }
     }
     (out, failed)
+}
+
+/// Reads the codes of an image scaled `scale` times into `merged` (each
+/// payload once, its box scaled back), painting each code read over in
+/// white and reading again until a round reads nothing new or the set is
+/// complete. Returns the first error of a code found in the last round
+/// that did not decode.
+fn read_erasing(mut img: GrayImage, scale: u32, merged: &mut Vec<Located>) -> Option<String> {
+    // Each round but the last reads a new code, and a sheet holds at most 64.
+    for _ in 0..=64 {
+        let (read, failed) = detect(img.clone());
+        let mut new = false;
+        for (payload, [x0, y0, x1, y1]) in read {
+            if !merged.iter().any(|(p, _)| *p == payload) {
+                merged.push((payload, [x0, y0, x1, y1].map(|v| v / scale)));
+                new = true;
+            }
+            for y in y0..=y1.min(img.height().saturating_sub(1)) {
+                for x in x0..=x1.min(img.width().saturating_sub(1)) {
+                    img.put_pixel(x, y, Luma([255]));
+                }
+            }
+        }
+        let payloads: Vec<&[u8]> = merged.iter().map(|(p, _)| p.as_slice()).collect();
+        if !new || (failed.is_none() && complete(&payloads)) {
+            return failed;
+        }
+    }
+    None
 }
 
 /// Reads a signed acta back from images of its parts, given in any order.

@@ -157,6 +157,33 @@ impl Contest {
         out
     }
 
+    /// Whether `id` is one of [`Contest::choices`], without building them.
+    pub fn is_choice(&self, id: &str) -> bool {
+        match self.kind {
+            Kind::Plurality => id.split_once('/').is_some_and(|(c, card)| {
+                self.candidates
+                    .iter()
+                    .any(|k| k.id == c && k.cards.iter().any(|p| p == card))
+            }),
+            Kind::Referendum => REFERENDUM_CHOICES.contains(&id),
+            Kind::PartyList => self.lists.iter().any(|l| l == id),
+        }
+    }
+
+    /// Whether `ids` are exactly [`Contest::choices`], in their order,
+    /// without building them (every acta is held to this): strictly sorted,
+    /// each a choice, as many as there are.
+    pub fn has_choices<'a>(&self, ids: impl ExactSizeIterator<Item = &'a str> + Clone) -> bool {
+        let count = match self.kind {
+            Kind::Plurality => self.candidates.iter().map(|c| c.cards.len()).sum(),
+            Kind::Referendum => REFERENDUM_CHOICES.len(),
+            Kind::PartyList => self.lists.len(),
+        };
+        ids.len() == count
+            && ids.clone().zip(ids.clone().skip(1)).all(|(a, b)| a < b)
+            && ids.into_iter().all(|id| self.is_choice(id))
+    }
+
     /// How many choices one ballot may mark in this contest.
     pub fn max_marks(&self) -> u32 {
         match self.kind {

@@ -311,3 +311,27 @@ fn the_example_definition_parses() {
     assert_eq!(d.tables.len(), 3);
     assert!(d.center_key.parse::<acta_note::Verifier>().is_ok());
 }
+
+proptest! {
+    /// `has_choices` says what comparing with `choices()` says, for the
+    /// package's own list and for lists with a choice dropped, added,
+    /// repeated, swapped or renamed.
+    #[test]
+    fn has_choices_is_equality_with_choices(contest in 0usize..16, edit in 0u8..6, at in 0usize..64) {
+        static G: std::sync::OnceLock<acta_synth::Ceremony> = std::sync::OnceLock::new();
+        let g = G.get_or_init(small);
+        let c = &g.election.contests[contest % g.election.contests.len()];
+        let mut ids = c.choices();
+        let k = at % ids.len();
+        match edit {
+            0 => {}
+            1 => { ids.remove(k); }
+            2 => ids.push("ZZZ/ZZZ".into()),
+            3 => { let d = ids[k].clone(); ids.insert(k, d); }
+            4 => { let n = ids.len(); if n > 1 { ids.swap(k, (k + 1) % n); } }
+            _ => ids[k].push('X'),
+        }
+        let expected = ids == c.choices();
+        prop_assert_eq!(c.has_choices(ids.iter().map(String::as_str)), expected);
+    }
+}

@@ -340,6 +340,10 @@ pub struct Signature {
     pub bytes: Vec<u8>,
 }
 
+/// Texts from this size on have their signatures checked on one thread
+/// each (an election package of 30,000 tables is about 7 MB).
+const PARALLEL_TEXT: usize = 1 << 20;
+
 /// A note split into its text and signature lines, not yet verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note<'a> {
@@ -409,15 +413,33 @@ impl<'a> Note<'a> {
     /// (signed-note §"Verifying"). Returns the verifiers that signed, in note order.
     /// A known key with a bad signature is an error, never ignored.
     pub fn verified_by<'v>(&self, verifiers: &'v [Verifier]) -> Result<Vec<&'v Verifier>, Error> {
+        let known: Vec<(&Signature, &'v Verifier)> = self
+            .signatures
+            .iter()
+            .filter_map(|sig| {
+                let v = verifiers
+                    .iter()
+                    .find(|v| v.name == sig.name && v.id == sig.key_id)?;
+                Some((sig, v))
+            })
+            .collect();
+        let valid = |(sig, v): &(&Signature, &Verifier)| v.verify(self.text, &sig.bytes);
+        // Each signature hashes the whole text: a large note (an election
+        // package) signed by several keys is checked on several threads.
+        let ok: Vec<bool> = if known.len() > 1 && self.text.len() >= PARALLEL_TEXT {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = known.iter().map(|k| s.spawn(move || valid(k))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or(false))
+                    .collect()
+            })
+        } else {
+            known.iter().map(valid).collect()
+        };
         let mut by = Vec::new();
-        for sig in &self.signatures {
-            let Some(v) = verifiers
-                .iter()
-                .find(|v| v.name == sig.name && v.id == sig.key_id)
-            else {
-                continue;
-            };
-            if !v.verify(self.text, &sig.bytes) {
+        for ((sig, v), ok) in known.into_iter().zip(ok) {
+            if !ok {
                 return Err(Error::InvalidSignature {
                     name: sig.name.clone(),
                     key_id: sig.key_id,
@@ -426,6 +448,25 @@ impl<'a> Note<'a> {
             by.push(v);
         }
         Ok(by)
+    }
+
+    /// What [`open_single`] checks, on a note already parsed: exactly one
+    /// signature line, a valid one by `verifier`.
+    pub fn check_single(&self, verifier: &Verifier) -> Result<(), Error> {
+        if self.signatures.len() != 1 {
+            return Err(Error::NotSingleSigned {
+                expected: verifier.to_string(),
+                found: self.signatures.len(),
+            });
+        }
+        if self.verified_by(std::slice::from_ref(verifier))?.is_empty() {
+            return Err(Error::Quorum {
+                got: 0,
+                need: 1,
+                names: String::new(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -527,7 +568,11 @@ impl Quorum {
     /// Who of the trusted keys signed `msg`, each public key once, in note
     /// order. A bad signature by a trusted key fails the note.
     pub fn signers<'v>(&'v self, msg: &[u8]) -> Result<Vec<&'v Verifier>, Error> {
-        let note = Note::parse(msg)?;
+        self.signers_of(&Note::parse(msg)?)
+    }
+
+    /// [`Quorum::signers`] of a note already parsed.
+    fn signers_of<'v>(&'v self, note: &Note<'_>) -> Result<Vec<&'v Verifier>, Error> {
         let mut by = note.verified_by(&self.verifiers)?;
         let mut keys = HashSet::new();
         by.retain(|v| keys.insert(v.public_key()));
@@ -538,7 +583,15 @@ impl Quorum {
     /// public keys signed it. Any bad signature by a trusted key fails the
     /// note; a key that appears under two names counts once.
     pub fn open<'a>(&self, msg: &'a [u8]) -> Result<&'a str, Error> {
-        let by = self.signers(msg)?;
+        let note = Note::parse(msg)?;
+        self.check(&note)?;
+        Ok(note.text)
+    }
+
+    /// [`Quorum::open`] of a note already parsed: at least `need` distinct
+    /// trusted public keys signed it.
+    pub fn check(&self, note: &Note<'_>) -> Result<(), Error> {
+        let by = self.signers_of(note)?;
         if by.len() < self.need.max(1) {
             let names: Vec<_> = by.iter().map(|v| v.name.as_str()).collect();
             return Err(Error::Quorum {
@@ -547,7 +600,7 @@ impl Quorum {
                 names: names.join(", "),
             });
         }
-        Ok(Note::parse(msg)?.text)
+        Ok(())
     }
 }
 
@@ -557,13 +610,8 @@ impl Quorum {
 /// can append lines to published bytes and make a "different" note of them.
 pub fn open_single<'a>(msg: &'a [u8], verifier: &Verifier) -> Result<&'a str, Error> {
     let note = Note::parse(msg)?;
-    if note.signatures.len() != 1 {
-        return Err(Error::NotSingleSigned {
-            expected: verifier.to_string(),
-            found: note.signatures.len(),
-        });
-    }
-    open(msg, verifier)
+    note.check_single(verifier)?;
+    Ok(note.text)
 }
 
 /// Opens a note that must carry a valid signature by `verifier`.

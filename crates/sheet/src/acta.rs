@@ -147,7 +147,7 @@ impl Acta {
     /// and the reason.
     pub fn parse(text: &str) -> Result<Acta, Error> {
         let mut l = Lines::new(text)?;
-        if l.field("acta/v1", 0).is_err() {
+        if l.take::<0>("acta/v1").is_err() {
             return Err(syntax(1, "first line must be 'acta/v1'"));
         }
         let election = l.code("election")?.to_string();
@@ -174,7 +174,7 @@ impl Acta {
             let mut votes: Vec<(String, u32)> = Vec::new();
             while l.peek_key() == Some("votes") {
                 let line = l.line_no();
-                let v = l.field("votes", 2)?;
+                let v = l.take::<2>("votes")?;
                 if !is_code(v[0]) {
                     return Err(syntax(
                         line,
@@ -218,7 +218,7 @@ impl Acta {
         let mut alarms = [0u32; 8];
         for (i, a) in ALARMS.iter().enumerate() {
             let line = l.line_no();
-            let v = l.field("alarm", 2)?;
+            let v = l.take::<2>("alarm")?;
             if v[0] != a.name() {
                 return Err(syntax(
                     line,
@@ -344,8 +344,8 @@ impl Acta {
         }
         if same_ballot {
             for (count, contest) in self.contests.iter().zip(ballot) {
-                let choices: Vec<&str> = count.votes.iter().map(|(c, _)| c.as_str()).collect();
-                if choices != contest.choices() {
+                if !contest.has_choices(count.votes.iter().map(|(c, _)| c.as_str())) {
+                    let choices: Vec<&str> = count.votes.iter().map(|(c, _)| c.as_str()).collect();
                     out.push(Hold::Package(format!(
                         "contest {}: choices [{}] differ from the package's",
                         contest.id,
@@ -453,7 +453,7 @@ impl Acta {
     pub fn open<'e>(signed: &[u8], election: &'e Election) -> Result<OpenedActa<'e>, Error> {
         let note = acta_note::Note::parse(signed)?;
         let acta = Acta::parse(note.text)?;
-        let table = crate::certified_table(signed, election, &acta.table)?;
+        let table = crate::certified_table(&note, election, &acta.table)?;
         let holds = acta.holds(election);
         Ok(OpenedActa {
             signed: signed.to_vec(),

@@ -61,14 +61,14 @@ pub enum Error {
 /// note is shown to carry exactly one signature: a valid one by the key
 /// certified for that table. Shared by the acta and the zero report.
 pub(crate) fn certified_table<'e>(
-    signed: &[u8],
+    note: &acta_note::Note<'_>,
     election: &'e acta_election::Election,
     table: &str,
 ) -> Result<&'e acta_election::Table, Error> {
     let t = election
         .table(table)
         .ok_or_else(|| Error::Package(format!("table {table} is not in the election")))?;
-    acta_note::open_single(signed, t.verifier()?)?;
+    note.check_single(t.verifier()?)?;
     Ok(t)
 }
 

@@ -18,6 +18,11 @@ pub(crate) fn syntax(line: usize, what: impl Into<String>) -> Error {
 
 impl<'a> Lines<'a> {
     pub(crate) fn new(text: &'a str) -> Result<Self, Error> {
+        if let Some(lines) = canonical_lines(text) {
+            return Ok(Lines { lines, pos: 0 });
+        }
+        // Something is wrong: find the first fault, in the order the rules
+        // are stated (ASCII first, then each line in turn).
         if !text.is_ascii() {
             let line = text[..text.bytes().position(|b| !b.is_ascii()).unwrap_or(0)]
                 .matches('\n')
@@ -55,7 +60,38 @@ impl<'a> Lines<'a> {
     pub(crate) fn peek_key(&self) -> Option<&'a str> {
         self.lines
             .get(self.pos)
-            .map(|l| l.split(' ').next().unwrap_or(""))
+            .map(|l| words(l).next().unwrap_or(""))
+    }
+
+    /// Consumes a line that must start with `key` and have exactly `N`
+    /// values, without allocating (the hot path of every acta).
+    pub(crate) fn take<const N: usize>(&mut self, key: &str) -> Result<[&'a str; N], Error> {
+        let line = self.line_no();
+        let l = self
+            .lines
+            .get(self.pos)
+            .ok_or_else(|| syntax(line, format!("missing line '{key}'")))?;
+        let mut parts = words(l);
+        let k = parts.next().unwrap_or("");
+        if k != key {
+            return Err(syntax(line, format!("expected '{key}', found '{k}'")));
+        }
+        let mut out = [""; N];
+        let mut found = 0;
+        for p in parts {
+            if let Some(slot) = out.get_mut(found) {
+                *slot = p;
+            }
+            found += 1;
+        }
+        if found != N {
+            return Err(syntax(
+                line,
+                format!("'{key}' takes {N} value(s), found {found}"),
+            ));
+        }
+        self.pos += 1;
+        Ok(out)
     }
 
     /// Consumes a line that must start with `key` and have `n` values.
@@ -90,7 +126,7 @@ impl<'a> Lines<'a> {
 
     /// Consumes a `key value` line.
     pub(crate) fn one(&mut self, key: &str) -> Result<&'a str, Error> {
-        Ok(self.field(key, 1)?[0])
+        Ok(self.take::<1>(key)?[0])
     }
 
     /// Consumes a `key <count>` line.
@@ -161,6 +197,55 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// The lines of a text that keeps every rule of [`Lines::new`] — ASCII,
+/// ends with a newline, no empty line, no leading, trailing or doubled
+/// space, no control character but the newline — found in one pass over
+/// its bytes; `None` if a rule is broken (the slow path then says which).
+fn canonical_lines(text: &str) -> Option<Vec<&str>> {
+    let bytes = text.as_bytes();
+    if bytes.last() != Some(&b'\n') {
+        return None;
+    }
+    let mut lines = Vec::with_capacity(bytes.len() / 16);
+    let mut start = 0;
+    // The byte before the first is a line start.
+    let mut prev = b'\n';
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' => {
+                if prev == b'\n' || prev == b' ' {
+                    return None;
+                }
+                lines.push(&text[start..i]);
+                start = i + 1;
+            }
+            b' ' if prev == b'\n' || prev == b' ' => return None,
+            0..=0x1f | 0x7f..=0xff => return None,
+            _ => {}
+        }
+        prev = b;
+    }
+    Some(lines)
+}
+
+/// The space-separated words of a line, as `str::split(' ')` gives them.
+fn words(line: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b' ') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 pub(crate) use acta_note::canon::is_code;
 
 /// A canonical decimal count (see [`acta_note::canon::decimal`]).
@@ -175,4 +260,37 @@ pub(crate) fn number64(v: &str) -> Option<u64> {
 
 pub(crate) fn hash(v: &str) -> Option<[u8; 32]> {
     acta_note::canon::hex32(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The rules of [`Lines::new`] as first written, line by line.
+    fn by_the_rules(text: &str) -> Option<Vec<&str>> {
+        let body = text.strip_suffix('\n')?;
+        let lines: Vec<&str> = body.split('\n').collect();
+        let ok = text.is_ascii()
+            && lines.iter().all(|l| {
+                !l.is_empty()
+                    && !l.starts_with(' ')
+                    && !l.ends_with(' ')
+                    && !l.contains("  ")
+                    && !l.bytes().any(|b| b.is_ascii_control())
+            });
+        ok.then_some(lines)
+    }
+
+    proptest! {
+        /// The one-pass check accepts exactly what the rules accept, with
+        /// the same lines, and `words` splits as `split(' ')` does.
+        #[test]
+        fn one_pass_is_the_rules(text in "[ab \n\t\u{7f}é]{0,24}") {
+            prop_assert_eq!(canonical_lines(&text), by_the_rules(&text));
+            for line in text.split('\n') {
+                prop_assert_eq!(words(line).collect::<Vec<_>>(), line.split(' ').collect::<Vec<_>>());
+            }
+        }
+    }
 }

@@ -99,7 +99,7 @@ impl ZeroReport {
     pub fn open(signed: &[u8], election: &acta_election::Election) -> Result<ZeroReport, Error> {
         let note = acta_note::Note::parse(signed)?;
         let zero = ZeroReport::parse(note.text)?;
-        let table = crate::certified_table(signed, election, &zero.table)?;
+        let table = crate::certified_table(&note, election, &zero.table)?;
         let contests: Vec<String> = election
             .ballot(&zero.table)
             .iter()

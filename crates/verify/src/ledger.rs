@@ -340,55 +340,76 @@ impl Ledger {
         size: u64,
         areas: &std::collections::BTreeSet<&str>,
     ) -> std::collections::HashMap<String, Sums> {
-        let mut out: std::collections::HashMap<String, Sums> = areas
-            .iter()
-            .map(|a| (a.to_string(), Sums::default()))
-            .collect();
-        let layouts: BTreeMap<&str, Vec<String>> = election
+        // Per area, the contests' figures as flat vectors in the layout of
+        // `Figures::votes` (choices, blank, null): one addition per figure,
+        // the names attached once at the end.
+        #[derive(Default)]
+        struct Acc {
+            tables: u64,
+            registered: u64,
+            authenticated: u64,
+            ballots: u64,
+            votes: Vec<Option<Vec<u64>>>,
+        }
+        let layouts: Vec<Vec<String>> = election
             .contests
             .iter()
             .map(|c| {
                 let mut ch = c.choices();
                 ch.push(BLANK.into());
                 ch.push(NULL.into());
-                (c.id.as_str(), ch)
+                ch
             })
             .collect();
+        let mut acc: std::collections::HashMap<&str, Acc> =
+            areas.iter().map(|a| (*a, Acc::default())).collect();
         for (t, _, f) in self.counted_before(size) {
             let id = &election.tables[t].id;
-            let enclosing = std::iter::once("").chain(acta_election::Level::ancestors(id));
-            let mut flat: Vec<(&str, &str, u64)> = Vec::with_capacity(f.votes.len());
-            let mut it = f.votes.iter();
-            for c in election.ballot(id) {
-                for ch in &layouts[c.id.as_str()] {
-                    flat.push((
-                        c.id.as_str(),
-                        ch.as_str(),
-                        it.next().copied().unwrap_or(0) as u64,
-                    ));
-                }
-            }
-            for area in enclosing {
-                let Some(s) = out.get_mut(area) else { continue };
+            for area in std::iter::once("").chain(acta_election::Level::ancestors(id)) {
+                let Some(s) = acc.get_mut(area) else { continue };
                 s.tables += 1;
                 s.registered += f.registered;
                 s.authenticated += f.authenticated;
                 s.ballots += f.ballots;
-                for (c, ch, n) in &flat {
-                    let m = match s.votes.get_mut(*c) {
-                        Some(m) => m,
-                        None => s.votes.entry(c.to_string()).or_default(),
-                    };
-                    match m.get_mut(*ch) {
-                        Some(v) => *v += n,
-                        None => {
-                            m.insert(ch.to_string(), *n);
-                        }
+                if s.votes.is_empty() {
+                    s.votes.resize_with(layouts.len(), || None);
+                }
+                let mut at = 0;
+                for (k, c) in election.contests.iter().enumerate() {
+                    if !c.applies_to(id) {
+                        continue;
                     }
+                    let n = layouts[k].len();
+                    let sum = s.votes[k].get_or_insert_with(|| vec![0; n]);
+                    for (j, v) in sum.iter_mut().enumerate() {
+                        *v += f.votes.get(at + j).copied().unwrap_or(0) as u64;
+                    }
+                    at += n;
                 }
             }
         }
-        out
+        acc.into_iter()
+            .map(|(area, a)| {
+                let votes = a
+                    .votes
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(k, v)| {
+                        let v = v?;
+                        let by_choice = layouts[k].iter().cloned().zip(v).collect();
+                        Some((election.contests[k].id.clone(), by_choice))
+                    })
+                    .collect();
+                let sums = Sums {
+                    tables: a.tables,
+                    registered: a.registered,
+                    authenticated: a.authenticated,
+                    ballots: a.ballots,
+                    votes,
+                };
+                (area.to_string(), sums)
+            })
+            .collect()
     }
 
     /// Tables with a counted acta.

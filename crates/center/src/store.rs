@@ -106,6 +106,7 @@ const ROWS_PER_STATEMENT: usize = 32;
 
 /// `prefix` followed by `rows` groups of `columns` numbered placeholders.
 fn values_sql(prefix: &str, columns: usize, rows: usize) -> String {
+    use std::fmt::Write as _;
     let mut sql = String::from(prefix);
     for r in 0..rows {
         if r > 0 {
@@ -116,7 +117,8 @@ fn values_sql(prefix: &str, columns: usize, rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", r * columns + c + 1));
+            // Writing to a String cannot fail.
+            let _ = write!(sql, "${}", r * columns + c + 1);
         }
         sql.push(')');
     }
@@ -125,7 +127,8 @@ fn values_sql(prefix: &str, columns: usize, rows: usize) -> String {
 
 /// The `contest choice n` lines of an acta's figures.
 fn votes_text(acta: &Acta) -> String {
-    let mut votes = String::new();
+    use std::fmt::Write as _;
+    let mut votes = String::with_capacity(32 * acta.contests.len() * 8);
     for c in &acta.contests {
         for (ch, n) in c
             .votes
@@ -133,7 +136,8 @@ fn votes_text(acta: &Acta) -> String {
             .map(|(ch, n)| (ch.as_str(), *n))
             .chain([(BLANK, c.blank), (NULL, c.null)])
         {
-            votes.push_str(&format!("{} {ch} {n}\n", c.contest));
+            // Writing to a String cannot fail.
+            let _ = writeln!(votes, "{} {ch} {n}", c.contest);
         }
     }
     votes

@@ -386,7 +386,8 @@ pub fn read_png(bytes: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 /// Reads the ballot record back from a PNG of a receipt: exactly one QR
-/// code whose content is a `ballot/v1` record.
+/// code whose content is a `ballot/v1` record (the same code seen twice in
+/// one photo is one code; two different codes are refused).
 pub fn read_receipt_png(bytes: &[u8]) -> Result<String, Error> {
     let mut payloads = acta_sheet::qr::decode_png(bytes).map_err(Error::Read)?;
     if payloads.len() != 1 {

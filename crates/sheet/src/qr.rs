@@ -199,6 +199,11 @@ pub fn decode_png(bytes: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     Ok(locate(&img)?.into_iter().map(|(p, _)| p).collect())
 }
 
+/// The largest image [`locate`] reads scaled up (a printout of 576 dots by
+/// 4,000 is 20.7 million pixels at three times its size); a photo larger
+/// than this is read at its own size only.
+const MOST_SCALED_PIXELS: u64 = 24_000_000;
+
 /// A code read from an image: its payload and its bounding box (x0, y0, x1,
 /// y1) in the image's pixels.
 pub type Located = (Vec<u8>, [u32; 4]);
@@ -227,6 +232,11 @@ pub fn locate(img: &GrayImage) -> Result<Vec<Located>, Error> {
     let mut merged: Vec<Located> = Vec::new();
     let mut first_error = None;
     for scale in [1u32, 2, 3] {
+        // Scaling up a large photo costs more than it can help.
+        let pixels = u64::from(img.width()) * u64::from(img.height()) * u64::from(scale * scale);
+        if scale > 1 && pixels > MOST_SCALED_PIXELS {
+            break;
+        }
         let scaled = if scale == 1 {
             img.clone()
         } else {
@@ -244,10 +254,6 @@ pub fn locate(img: &GrayImage) -> Result<Vec<Located>, Error> {
         }
         if first_error.is_none() {
             first_error = failed;
-        }
-        // Scaling up a large photo costs more than it can help.
-        if u64::from(img.width()) * u64::from(img.height()) > 16_000_000 {
-            break;
         }
     }
     if merged.is_empty() {
@@ -319,18 +325,23 @@ fn detect(img: GrayImage) -> (Vec<Located>, Option<String>) {
 
 /// Reads the codes of an image scaled `scale` times into `merged` (each
 /// payload once, its box scaled back), painting each code read over in
-/// white and reading again until a round reads nothing new or the set is
-/// complete. Returns the first error of a code found in the last round
-/// that did not decode.
+/// white and reading again until a round reads nothing (a code already
+/// read at another scale is painted over too: what it hid is looked for)
+/// or the set is complete. Returns the first error of a code found in the
+/// last round that did not decode.
 fn read_erasing(mut img: GrayImage, scale: u32, merged: &mut Vec<Located>) -> Option<String> {
-    // Each round but the last reads a new code, and a sheet holds at most 64.
+    let mut failed = None;
+    // Each round but the last paints at least one code over, and a sheet
+    // holds at most 64.
     for _ in 0..=64 {
-        let (read, failed) = detect(img.clone());
-        let mut new = false;
+        let (read, f) = detect(img.clone());
+        failed = f;
+        if read.is_empty() {
+            break;
+        }
         for (payload, [x0, y0, x1, y1]) in read {
             if !merged.iter().any(|(p, _)| *p == payload) {
                 merged.push((payload, [x0, y0, x1, y1].map(|v| v / scale)));
-                new = true;
             }
             for y in y0..=y1.min(img.height().saturating_sub(1)) {
                 for x in x0..=x1.min(img.width().saturating_sub(1)) {
@@ -339,11 +350,11 @@ fn read_erasing(mut img: GrayImage, scale: u32, merged: &mut Vec<Located>) -> Op
             }
         }
         let payloads: Vec<&[u8]> = merged.iter().map(|(p, _)| p.as_slice()).collect();
-        if !new || (failed.is_none() && complete(&payloads)) {
-            return failed;
+        if failed.is_none() && complete(&payloads) {
+            break;
         }
     }
-    None
+    failed
 }
 
 /// Reads a signed acta back from images of its parts, given in any order.

@@ -5,6 +5,7 @@
 //! address. The center runs as its own process, so its peak memory is its
 //! own.
 
+use axum::serve::ListenerExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -423,7 +424,7 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dir));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(listener.tap_io(crate::no_delay), app).await });
     eprintln!("observing {url} with `acta observe` in its own process…");
     let start = Instant::now();
     let out = Command::new(std::env::current_exe()?)
@@ -593,7 +594,9 @@ async fn results(args: ResultsArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let site = acta_results::Site::new(snap);
-    tokio::spawn(async move { axum::serve(listener, acta_results::router(site)).await });
+    tokio::spawn(async move {
+        axum::serve(listener.tap_io(crate::no_delay), acta_results::router(site)).await
+    });
     let http = reqwest::Client::new();
     let get = |path: String| {
         let (http, url) = (http.clone(), url.clone());

@@ -1,6 +1,7 @@
 //! `acta demo`: a whole election on this machine — generate, serve, vote,
 //! transmit, announce, observe — leaving every artifact on disk.
 
+use axum::serve::ListenerExt as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -116,7 +117,9 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             vec![(g.election.log_origin.clone(), g.center.verifier())],
             &out.join(format!("witness-{party}")),
         )?;
-        tokio::spawn(async move { axum::serve(listener, acta_witness::router(w)).await });
+        tokio::spawn(async move {
+            axum::serve(listener.tap_io(crate::no_delay), acta_witness::router(w)).await
+        });
     }
 
     let db = args

@@ -1,6 +1,7 @@
 //! `acta results serve`: the results site, built from what an observer
 //! verified — never from what the center says.
 
+use axum::serve::ListenerExt as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -166,7 +167,7 @@ pub async fn run(cmd: ResultsCmd) -> Result<()> {
             }
         })
     };
-    axum::serve(listener, acta_results::router(site)).await?;
+    axum::serve(listener.tap_io(crate::no_delay), acta_results::router(site)).await?;
     refresher.abort();
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `acta witness …`: run a witness of a center's log (C2SP tlog-witness).
 
+use axum::serve::ListenerExt as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -58,7 +59,7 @@ pub async fn run(cmd: WitnessCmd) -> Result<()> {
                 listener.local_addr()?,
                 state.display()
             );
-            axum::serve(listener, acta_witness::router(w)).await?;
+            axum::serve(listener.tap_io(crate::no_delay), acta_witness::router(w)).await?;
         }
     }
     Ok(())

@@ -39,9 +39,14 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// An authentic acta of table 0 far longer than any real one: 24 contests of
-/// 12 choices (it does not fit the package, so it is held, but it opens).
-fn big_acta(g: &Ceremony) -> String {
+/// An acta of table 0 with these figures (held, as its contests are not
+/// the package's, but authentic when signed by the table's machine).
+fn acta_of(
+    g: &Ceremony,
+    authenticated: u32,
+    contests: Vec<ContestCount>,
+    records: [u8; 32],
+) -> Acta {
     let e = &g.election;
     let t = &e.tables[0];
     Acta {
@@ -51,24 +56,30 @@ fn big_acta(g: &Ceremony) -> String {
         opened: time::parse(&e.opens).unwrap(),
         closed: time::parse(&e.closes).unwrap(),
         registered: t.registered,
-        authenticated: 100,
+        authenticated,
         overrides: 0,
         ballots: 100,
-        contests: (0..24)
-            .map(|k| ContestCount {
-                contest: format!("X{k:02}"),
-                votes: (0..12)
-                    .map(|j| (format!("C{j:02}/P{j:02}"), 1000 + j))
-                    .collect(),
-                blank: 3,
-                null: 4,
-            })
-            .collect(),
-        records: [7; 32],
+        contests,
+        records,
         journal: [9; 32],
         alarms: [0; 8],
     }
-    .sign(&g.machines[0])
+}
+
+/// An authentic acta of table 0 far longer than any real one: 24 contests of
+/// 12 choices (it does not fit the package, so it is held, but it opens).
+fn big_acta(g: &Ceremony) -> String {
+    let contests = (0..24)
+        .map(|k| ContestCount {
+            contest: format!("X{k:02}"),
+            votes: (0..12)
+                .map(|j| (format!("C{j:02}/P{j:02}"), 1000 + j))
+                .collect(),
+            blank: 3,
+            null: 4,
+        })
+        .collect();
+    acta_of(g, 100, contests, [7; 32]).sign(&g.machines[0])
 }
 
 fn load(png: &[u8]) -> GrayImage {
@@ -423,33 +434,17 @@ fn every_printout_reads_back_whatever_its_bytes() {
 
 /// An acta of two QR parts with table 0's key, its figures varied by `k`.
 fn varied_acta(g: &Ceremony, key: &acta_note::Signer, k: u32) -> String {
-    let e = &g.election;
-    let t = &e.tables[0];
-    Acta {
-        election: e.id.clone(),
-        table: t.id.clone(),
-        machine: t.machine.clone(),
-        opened: time::parse(&e.opens).unwrap(),
-        closed: time::parse(&e.closes).unwrap(),
-        registered: t.registered,
-        authenticated: 100 + k,
-        overrides: 0,
-        ballots: 100,
-        contests: (0..3)
-            .map(|c| ContestCount {
-                contest: format!("X{c:02}"),
-                votes: (0..8)
-                    .map(|j| (format!("C{j:02}/P{j:02}"), (k * 7 + j * 13 + c) % 300))
-                    .collect(),
-                blank: 3,
-                null: 4,
-            })
-            .collect(),
-        records: [(k % 251) as u8; 32],
-        journal: [9; 32],
-        alarms: [0; 8],
-    }
-    .sign(key)
+    let contests = (0..3)
+        .map(|c| ContestCount {
+            contest: format!("X{c:02}"),
+            votes: (0..8)
+                .map(|j| (format!("C{j:02}/P{j:02}"), (k * 7 + j * 13 + c) % 300))
+                .collect(),
+            blank: 3,
+            null: 4,
+        })
+        .collect();
+    acta_of(g, 100 + k, contests, [(k % 251) as u8; 32]).sign(key)
 }
 
 #[test]

@@ -222,7 +222,7 @@ pub type Located = (Vec<u8>, [u32; 4]);
 ///   patterns can be taken into a wrong group with a neighbour's (two codes
 ///   stacked on one printout), so that a code is never found while its
 ///   neighbour is in the picture. At each scale the codes read are painted
-///   over in white and the image read again, until no new code is read.
+///   over in white and the image read again, until a reading finds no code.
 ///
 /// Two different readings of one part are both returned, for [`join`] to
 /// refuse. When no reading completes the set, what was read is returned:

@@ -45,7 +45,7 @@ fn clean_elections_flag_no_more_often_than_the_stated_rate() {
     for seed in 1..=10 {
         let (input, _) = simulate(&Scenario::clean(seed, sizes.clone()));
         let r = screen(&input, &opts()).unwrap();
-        for s in Screen::STATISTICAL {
+        for &s in Screen::STATISTICAL {
             *counts.entry(s).or_default() += u32::from(flagged(&r, s));
         }
         for s in [Screen::Impossible, Screen::Held, Screen::Journal] {

@@ -64,6 +64,9 @@ struct Row {
     peak_mib: Option<u64>,
     flood_sent: u64,
     center_cpu: Option<f64>,
+    /// CPU of this process — the stations' HTTP clients, and the flood's
+    /// — while it ran, on the same cores as the center.
+    stations_cpu: Option<f64>,
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
@@ -134,20 +137,35 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     );
     println!();
     println!(
-        "{:<22} {:>9} {:>9} {:>9} {:>16} {:>16}",
-        "store", "time (s)", "actas/s", "× floor", "center CPU (s)", "center peak MiB"
+        "{:<22} {:>9} {:>9} {:>9} {:>15} {:>13} {:>16} {:>16}",
+        "store",
+        "time (s)",
+        "actas/s",
+        "× floor",
+        "center CPU (s)",
+        "× floor CPU",
+        "stations CPU (s)",
+        "center peak MiB"
     );
+    // The floor's CPU: `cores` threads busy for `floor` seconds.
+    let floor_cpu = floor * cores as f64;
     for r in &rows {
         println!(
-            "{:<22} {:>9.2} {:>9.0} {:>8.1}× {:>16} {:>16}",
+            "{:<22} {:>9.2} {:>9.0} {:>8.1}× {:>15} {:>13} {:>16} {:>16}",
             r.what,
             r.seconds,
             notes.len() as f64 / r.seconds,
             r.seconds / floor,
             r.center_cpu.map_or("-".into(), |c| format!("{c:.2}")),
+            r.center_cpu
+                .map_or("-".into(), |c| format!("{:.1}×", c / floor_cpu)),
+            r.stations_cpu.map_or("-".into(), |c| format!("{c:.2}")),
             r.peak_mib.map_or("-".into(), |m| m.to_string())
         );
     }
+    println!(
+        "(× floor CPU: the center's CPU time against the floor's, {floor_cpu:.2} s; the stations share the center's cores)"
+    );
     for pair in rows.windows(2) {
         if pair[1].what.ends_with("under flood") {
             println!(
@@ -327,6 +345,8 @@ async fn ingest(
         }
     }
     let progress = indicatif::ProgressBar::new(notes.len() as u64);
+    let stations_cpu_before = cpu_seconds("self");
+    let center_cpu_before = cpu_seconds(&child.id().to_string());
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for chunk in notes.chunks(notes.len().div_ceil(clients.max(1))) {
@@ -352,20 +372,12 @@ async fn ingest(
         acta_note::Note::parse(client.checkpoint().await?.as_bytes())?.text,
     )?
     .size;
-    // utime + stime of the center process, in clock ticks (100 per second).
-    let center_cpu = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
-        .ok()
-        .and_then(|s| {
-            let rest = s
-                .rsplit_once(") ")?
-                .1
-                .split_whitespace()
-                .collect::<Vec<_>>();
-            Some(
-                (rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?) as f64
-                    / 100.0,
-            )
-        });
+    let center_cpu = cpu_seconds(&child.id().to_string())
+        .zip(center_cpu_before)
+        .map(|(a, b)| a - b);
+    let stations_cpu = cpu_seconds("self")
+        .zip(stations_cpu_before)
+        .map(|(a, b)| a - b);
     let peak_mib = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .ok()
         .and_then(|s| {
@@ -385,7 +397,16 @@ async fn ingest(
         peak_mib,
         flood_sent: sent.load(Ordering::Relaxed),
         center_cpu,
+        stations_cpu,
     })
+}
+
+/// utime + stime of process `pid` (or `self`) so far, in seconds (the
+/// kernel counts in ticks of 1/100 s).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = s.rsplit_once(") ")?.1.split_whitespace().collect();
+    Some((rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?) as f64 / 100.0)
 }
 
 /// `acta bench observe`: a log of signed actas (signed directly by their

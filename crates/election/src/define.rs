@@ -212,6 +212,7 @@ pub fn define(
         contests,
         areas,
         tables,
+        table_index: Default::default(),
     };
     election.validate()?;
     Ok(election)

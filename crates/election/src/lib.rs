@@ -334,6 +334,64 @@ pub struct Election {
     pub areas: Vec<Area>,
     /// Tables, sorted by id.
     pub tables: Vec<Table>,
+    /// [`Election::table`]'s index over `tables`, built on first use.
+    #[serde(skip)]
+    pub(crate) table_index: TableIndex,
+}
+
+/// Every table id packed into a `u64` (its 13 digits), in table order: a
+/// binary search over 8 bytes a table stays in cache where one over the
+/// tables themselves misses it twice a probe — the center looks up one
+/// table per acta. An index found stale (the public `tables` changed after
+/// it was built) is never trusted: a hit is checked against the table's own
+/// id, and a miss falls back to searching the tables.
+#[derive(Clone, Default)]
+pub(crate) struct TableIndex(std::sync::OnceLock<Vec<u64>>);
+
+impl TableIndex {
+    fn position(&self, tables: &[Table], id: &str) -> Option<usize> {
+        let packed = self.0.get_or_init(|| {
+            tables
+                .iter()
+                .map(|t| pack_table_id(&t.id).unwrap_or(u64::MAX))
+                .collect()
+        });
+        let i = packed.binary_search(&pack_table_id(id)?).ok()?;
+        (tables.get(i)?.id == id).then_some(i)
+    }
+}
+
+impl std::fmt::Debug for TableIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TableIndex")
+    }
+}
+
+/// An index is not part of what an election is.
+impl PartialEq for TableIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for TableIndex {}
+
+/// The digits of a well-formed table id (`SS.MMM.PP.CCCC.TT`) as one
+/// number; ids of that fixed-width form sort as their numbers do.
+fn pack_table_id(id: &str) -> Option<u64> {
+    let b = id.as_bytes();
+    if b.len() != 17 {
+        return None;
+    }
+    let mut n = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        match (i, c) {
+            (2 | 6 | 9 | 14, b'.') => {}
+            (2 | 6 | 9 | 14, _) => return None,
+            (_, b'0'..=b'9') => n = n * 10 + u64::from(c - b'0'),
+            _ => return None,
+        }
+    }
+    Some(n)
 }
 
 /// A witness of the log: who it is and where it takes checkpoints.
@@ -609,10 +667,14 @@ impl Election {
 
     /// The table with this id.
     pub fn table(&self, id: &str) -> Option<&Table> {
-        self.tables
-            .binary_search_by(|t| t.id.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.tables[i])
+        let i = match self.table_index.position(&self.tables, id) {
+            Some(i) => i,
+            None => self
+                .tables
+                .binary_search_by(|t| t.id.as_str().cmp(id))
+                .ok()?,
+        };
+        Some(&self.tables[i])
     }
 
     /// The contests on the ballot of a table, sorted by id.

@@ -335,3 +335,32 @@ proptest! {
         prop_assert_eq!(c.has_choices(ids.iter().map(String::as_str)), expected);
     }
 }
+
+proptest! {
+    /// `Election::table` finds what a plain search of the tables finds, for
+    /// the package's ids, ids one edit away from them (a digit, a dot, a
+    /// length) and arbitrary text — and stays right after the public
+    /// `tables` are changed under an index already built.
+    #[test]
+    fn table_lookup_is_a_search_of_the_tables(pick in 0usize..40, edit in 0u8..6, at in 0usize..17, junk in "[0-9.]{0,20}", drop in 0usize..40) {
+        static G: std::sync::OnceLock<acta_synth::Ceremony> = std::sync::OnceLock::new();
+        let g = G.get_or_init(small);
+        let mut e = g.election.clone();
+        let mut id = e.tables[pick % e.tables.len()].id.clone().into_bytes();
+        let k = at % id.len();
+        match edit {
+            0 => {}
+            1 => id[k] = if id[k] == b'9' { b'0' } else if id[k] == b'.' { b'5' } else { id[k] + 1 },
+            2 => id[k] = b'.',
+            3 => { id.remove(k); }
+            4 => id.push(b'0'),
+            _ => id = junk.clone().into_bytes(),
+        }
+        let id = String::from_utf8(id).unwrap();
+        let plain = |e: &Election| e.tables.iter().find(|t| t.id == id).map(|t| t.id.clone());
+        prop_assert_eq!(e.table(&id).map(|t| t.id.clone()), plain(&e));
+        // The index is built now; change the tables under it.
+        e.tables.remove(drop % e.tables.len());
+        prop_assert_eq!(e.table(&id).map(|t| t.id.clone()), plain(&e));
+    }
+}

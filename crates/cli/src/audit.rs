@@ -728,11 +728,12 @@ pub async fn run(cmd: AuditCmd) -> Result<()> {
 /// The demo's audit: the national contests at risk limit 0.05; the dice of
 /// two parties and a mission, from the operating system's randomness once
 /// the manifest is logged; hand counts from the receipts in each drawn
-/// table's box. Prints each round; returns how it ended.
+/// table's box (`boxes/<table>.records`). Prints each round; returns how
+/// it ended.
 pub async fn demo(
     center: &acta_center::Center,
     g: &acta_synth::Ceremony,
-    days: &[acta_synth::simulate::TableDay],
+    boxes: &std::path::Path,
 ) -> Result<Verdict> {
     let desk = Desk {
         center: center.clone(),
@@ -786,11 +787,10 @@ pub async fn demo(
         let bar = indicatif::ProgressBar::new(tables.len() as u64)
             .with_message(format!("round {k}: hand-counting receipt boxes"));
         for t in tables {
-            let i = election
-                .tables
-                .binary_search_by(|x| x.id.as_str().cmp(t))
-                .map_err(|_| anyhow::anyhow!("table {t} is not in the package"))?;
-            let (receipts, counts) = tally_records(election, t, &days[i].records.concat())?;
+            let path = boxes.join(format!("{t}.records"));
+            let records = std::fs::read_to_string(&path)
+                .with_context(|| format!("opening the box of table {t}: {}", path.display()))?;
+            let (receipts, counts) = tally_records(election, t, &records)?;
             desk.record(name, t, receipts, counts).await?;
             bar.inc(1);
         }

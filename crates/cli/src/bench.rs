@@ -29,6 +29,9 @@ pub struct IngestArgs {
     /// Also measure under a flood of junk and forged actas from another address.
     #[arg(long)]
     flood: bool,
+    /// The center's `--batch-ms`: how long its sequencer lets submissions gather.
+    #[arg(long, default_value_t = 25)]
+    batch_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -118,7 +121,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 "ingesting into {name}{}…",
                 if flooded { " under a flood" } else { "" }
             );
-            rows.push(ingest(&dir, &db, &notes, args.clients, flooded, name).await?);
+            rows.push(ingest(&dir, &db, &notes, &args, flooded, name).await?);
         }
     }
     println!();
@@ -264,10 +267,11 @@ async fn ingest(
     dir: &Path,
     db: &str,
     notes: &[String],
-    clients: usize,
+    args: &IngestArgs,
     flooded: bool,
     name: &str,
 ) -> Result<Row> {
+    let clients = args.clients;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -294,6 +298,8 @@ async fn ingest(
             "1000000",
             "--per-address-burst",
             "1000000",
+            "--batch-ms",
+            &args.batch_ms.to_string(),
         ])
         .stderr(Stdio::null())
         .spawn()?;
@@ -378,14 +384,7 @@ async fn ingest(
     let stations_cpu = cpu_seconds("self")
         .zip(stations_cpu_before)
         .map(|(a, b)| a - b);
-    let peak_mib = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map(|kib| kib / 1024);
+    let peak_mib = crate::peak_mib_of(&child.id().to_string());
     let _ = child.kill();
     let _ = child.wait();
     if size != notes.len() as u64 {

@@ -16,8 +16,13 @@ use crate::center;
 #[derive(clap::Args)]
 pub struct Args {
     /// Number of polling tables.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, conflicts_with = "scale")]
     tables: usize,
+    /// A country-sized election: `national` is Venezuela's size (30,000
+    /// tables, about 21 million registered voters, 24 states, 335
+    /// municipalities, some 15,000 voting centers).
+    #[arg(long, value_enum)]
+    scale: Option<Scale>,
     /// Seed of the synthetic election's content (never of its keys).
     #[arg(long, default_value_t = 2026)]
     seed: u64,
@@ -34,6 +39,75 @@ pub struct Args {
     #[arg(long)]
     tamper: Option<Lie>,
 }
+
+/// Sizes of a whole country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// Venezuela: 30,000 tables, about 21 million registered voters.
+    National,
+}
+
+impl Scale {
+    fn tables(self) -> usize {
+        match self {
+            Scale::National => 30_000,
+        }
+    }
+}
+
+/// How long each phase of the night took, and the process's peak memory
+/// when it ended: the summary table printed last.
+struct Phases {
+    started: Instant,
+    last: Instant,
+    done: Vec<(&'static str, String, f64, Option<u64>)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        let now = Instant::now();
+        Phases {
+            started: now,
+            last: now,
+            done: Vec::new(),
+        }
+    }
+
+    /// Ends the current phase: `what` it did.
+    fn end(&mut self, phase: &'static str, what: String) {
+        let now = Instant::now();
+        self.done.push((
+            phase,
+            what,
+            (now - self.last).as_secs_f64(),
+            crate::peak_mib(),
+        ));
+        self.last = now;
+    }
+
+    fn print(&self) {
+        println!(
+            "{:<16} {:>9} {:>10}  {}",
+            "phase", "time (s)", "peak MiB", "what happened"
+        );
+        for (phase, what, secs, peak) in &self.done {
+            println!(
+                "{phase:<16} {secs:>9.1} {:>10}  {what}",
+                peak.map_or("-".into(), |m| m.to_string())
+            );
+        }
+        println!(
+            "{:<16} {:>9.1} {:>10}",
+            "whole night",
+            self.started.elapsed().as_secs_f64(),
+            crate::peak_mib().map_or("-".into(), |m| m.to_string())
+        );
+    }
+}
+
+/// Stations sending at once: a country's tables close together and
+/// transmit within minutes of each other.
+const STATIONS_SENDING: usize = 256;
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -69,8 +143,12 @@ fn write_ceremony(out: &Path, c: &Ceremony) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(args: Args) -> Result<ExitCode> {
+pub async fn run(mut args: Args) -> Result<ExitCode> {
     let started = Instant::now();
+    let mut phases = Phases::new();
+    if let Some(scale) = args.scale {
+        args.tables = scale.tables();
+    }
     if args.out.exists() {
         std::fs::remove_dir_all(&args.out)
             .with_context(|| format!("clearing {}", args.out.display()))?;
@@ -111,6 +189,15 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         2,
     );
     write_ceremony(&out, &g)?;
+    phases.end(
+        "ceremony",
+        format!(
+            "{} machine keys certified, {} registered voters, package signed by the authority and {} auditors",
+            g.election.tables.len(),
+            g.election.registered(),
+            ceremony::AUDITORS
+        ),
+    );
     for (listener, cosigner, party) in witnesses {
         let w = acta_witness::Witness::open(
             cosigner,
@@ -146,27 +233,58 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     }
     write(&out.join("center-url.txt"), format!("{url}\n"))?;
 
-    eprintln!("[3/7] election day at {} tables", args.tables);
+    eprintln!(
+        "[3/7] election day at {} tables: each station opens (zero report), every voter who turns out is authenticated and casts a ballot through the station, each station closes and signs its acta",
+        args.tables
+    );
+    // Stuffing rewrites journals and boxes after the day; any other run
+    // writes each table's journal and box as soon as it closes and keeps
+    // only its signed notes.
+    let keep_boxes = args.tamper == Some(Lie::StuffBallots);
     let days = {
-        let g = g.clone();
-        tokio::task::spawn_blocking(move || -> Vec<acta_synth::simulate::TableDay> {
-            let n = g.election.tables.len();
-            let mut days = Vec::with_capacity(n);
-            for i in 0..n {
-                days.push(g.day(i, g.content.options.seed));
-                if (i + 1) % (n / 10).max(1) == 0 || i + 1 == n {
-                    eprintln!(
-                        "      {:>3} % of tables closed ({}/{n})",
-                        (i + 1) * 100 / n,
-                        i + 1
-                    );
-                }
-            }
+        let (g, out) = (g.clone(), out.clone());
+        tokio::task::spawn_blocking(move || -> Result<Vec<acta_synth::simulate::TableDay>> {
+            use rayon::prelude::*;
+            let bar = phase_bar(
+                g.election.tables.len() as u64,
+                "tables opened, voted and closed",
+            );
+            let days = (0..g.election.tables.len())
+                .into_par_iter()
+                .map(|i| {
+                    let mut day = g.day(i, g.content.options.seed);
+                    if !keep_boxes {
+                        write_box(&out, &g.election.tables[i].id, &day)?;
+                        day.records = Vec::new();
+                        day.journal = Vec::new();
+                    }
+                    bar.inc(1);
+                    Ok(day)
+                })
+                .collect::<Result<Vec<_>>>();
+            bar.finish_and_clear();
             days
         })
-        .await?
+        .await??
     };
     let mut days = days;
+    let ballots: u64 = {
+        let mut n = 0u64;
+        for d in &days {
+            n += u64::from(
+                acta_sheet::Acta::parse(acta_note::Note::parse(d.acta.as_bytes())?.text)?.ballots,
+            );
+        }
+        n
+    };
+    phases.end(
+        "election day",
+        format!(
+            "{} zero reports, {ballots} ballots cast through the stations, {} actas signed",
+            days.len(),
+            days.len()
+        ),
+    );
     if args.tamper == Some(Lie::Miscount) {
         let mut actas: Vec<String> = days.iter().map(|d| d.acta.clone()).collect();
         let altered = dishonest::miscount(&g, &mut actas)?;
@@ -190,16 +308,9 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     }
     for (t, day) in g.election.tables.iter().zip(&days) {
         write(&out.join("actas").join(format!("{}.note", t.id)), &day.acta)?;
-        // Journals are published with the actas (SYSTEM.md §4–§6).
-        write(
-            &out.join("journals").join(format!("{}.log", t.id)),
-            day.journal.join("\n") + "\n",
-        )?;
-        write(
-            &out.join("boxes").join(format!("{}.records", t.id)),
-            day.records.concat(),
-        )?;
-        write(&out.join("zero").join(format!("{}.note", t.id)), &day.zero)?;
+        if keep_boxes {
+            write_box(&out, &t.id, day)?;
+        }
     }
     let first = &g.election.tables[0].id;
     write(
@@ -217,7 +328,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         .map(|l| l.intercepted(&g.election).into_iter().collect())
         .unwrap_or_default();
     let client = acta_api::Client::new(&url);
-    let progress = indicatif::ProgressBar::new(2 * days.len() as u64);
+    let progress = phase_bar(2 * days.len() as u64, "zero reports and actas answered");
     let mut outcomes = std::collections::BTreeMap::<&str, u64>::new();
     let mut sends = tokio::task::JoinSet::new();
     for (t, day) in g.election.tables.iter().zip(&days) {
@@ -238,7 +349,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             };
             anyhow::Ok((id, z, a))
         });
-        if sends.len() >= 16 {
+        if sends.len() >= STATIONS_SENDING {
             let (id, z, a) = sends.join_next().await.expect("non-empty")??;
             record(&out, &id, &z, a.as_ref(), &mut outcomes)?;
             progress.inc(2);
@@ -252,6 +363,14 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     progress.finish_and_clear();
     let summary: Vec<String> = outcomes.iter().map(|(k, n)| format!("{n} {k}")).collect();
     eprintln!("      actas: {}", summary.join(", "));
+    phases.end(
+        "transmission",
+        format!(
+            "{} notes over HTTP, {STATIONS_SENDING} stations at a time; actas {}; every station holds its receipt",
+            2 * days.len() - intercepted.len(),
+            summary.join(", ")
+        ),
+    );
     let authority = dishonest::Authority {
         db: db.clone(),
         ceremony: &g,
@@ -293,6 +412,15 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let (announcement, receipt) = center.announce().await?;
     write(&out.join("announcement.note"), &announcement)?;
     write(&out.join("announcement.tlog-proof"), &receipt.receipt)?;
+    phases.end(
+        "totalization",
+        format!(
+            "announcement signed once and logged at entry {}",
+            acta_tlog::TlogProof::parse(&receipt.receipt)
+                .map(|p| p.index.to_string())
+                .unwrap_or_else(|_| "?".into())
+        ),
+    );
     if let Some(lie) = &args.tamper {
         if let Some(index) = dishonest::tell_after_announcement(&authority, lie).await? {
             eprintln!("      DISHONEST AUTHORITY: a second announcement at log entry {index}, signed with the center key; waiting for the witnesses to cosign it");
@@ -308,8 +436,21 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         }
     }
     eprintln!("[6/7] post-election audit of the national contests: manifest logged, then the parties' dice, then rounds of hand counts of the drawn tables' receipts against their actas");
-    let audited = crate::audit::demo(&center, &g, &days).await?;
-    write(&out.join("checkpoint.note"), center.checkpoint().await?)?;
+    let audited = crate::audit::demo(&center, &g, &out.join("boxes")).await?;
+    let public = center.checkpoint().await?;
+    write(&out.join("checkpoint.note"), &public)?;
+    let cosigned = acta_note::Note::parse(public.as_bytes())?.signatures.len() - 1;
+    phases.end(
+        "audit, witnessing",
+        format!(
+            "post-election audit: {}; public checkpoint of size {} carries {cosigned} witness cosignatures",
+            match audited {
+                acta_sheet::audit::Verdict::Confirmed => "outcome confirmed".to_string(),
+                _ => "full hand count required".to_string(),
+            },
+            public_size(&center).await?
+        ),
+    );
 
     eprintln!("[7/7] independent observer: mirror, verify, re-add, compare");
     let proxy = match &args.tamper {
@@ -362,6 +503,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         &out.join("observer-report.json"),
         serde_json::to_string_pretty(&report)?,
     )?;
+    phases.end(
+        "verification",
+        format!(
+            "observer: {} actas verified and re-added; {}",
+            report.tables_reported, report.headline
+        ),
+    );
     let screens = forensic_screens(&out, &g.trust);
     crate::observe::write_html(
         &report,
@@ -426,6 +574,15 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         }
         Err(e) => println!("forensic screens not run: {e:#}"),
     }
+    phases.end(
+        "forensics",
+        match &screens {
+            Ok(r) => r.headline.clone(),
+            Err(e) => format!("not run: {e:#}"),
+        },
+    );
+    println!();
+    phases.print();
     println!(
         "\ntime taken {:.1} s; artifacts in {}",
         started.elapsed().as_secs_f64(),
@@ -463,6 +620,30 @@ fn forensic_screens(out: &Path, trust: &acta_election::Trust) -> Result<acta_for
         serde_json::to_string_pretty(&r)?,
     )?;
     Ok(r)
+}
+
+/// A table's journal, box of receipts and zero report, as published.
+fn write_box(out: &Path, table: &str, day: &acta_synth::simulate::TableDay) -> Result<()> {
+    // Journals are published with the actas (SYSTEM.md §4–§6).
+    write(
+        &out.join("journals").join(format!("{table}.log")),
+        day.journal.join("\n") + "\n",
+    )?;
+    write(
+        &out.join("boxes").join(format!("{table}.records")),
+        day.records.concat(),
+    )?;
+    write(&out.join("zero").join(format!("{table}.note")), &day.zero)
+}
+
+fn phase_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("      [{bar:40}] {pos}/{len} {msg} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_string());
+    bar
 }
 
 fn bar(n: u64, total: u64) -> String {

@@ -172,6 +172,24 @@ struct VerifyArgs {
     receipt: Option<PathBuf>,
 }
 
+/// Peak resident memory of this process so far, in MiB (Linux's `VmHWM`).
+fn peak_mib() -> Option<u64> {
+    peak_mib_of("self")
+}
+
+/// Peak resident memory of process `pid` so far, in MiB.
+fn peak_mib_of(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
+}
+
 fn read_trust(path: &std::path::Path) -> Result<acta_election::Trust> {
     ceremony::read_trust(path)
 }

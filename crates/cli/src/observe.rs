@@ -157,15 +157,8 @@ pub async fn run(args: ObserveArgs) -> Result<ExitCode> {
         let screens = args.html.as_ref().and_then(|_| forensic(&args));
         show(&report, args.json, args.html.as_deref(), screens.as_ref())?;
         if args.peak_memory {
-            if let Some(kib) = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmHWM:"))
-                        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                })
-            {
-                eprintln!("peak memory {} MiB", kib / 1024);
+            if let Some(mib) = crate::peak_mib() {
+                eprintln!("peak memory {mib} MiB");
             }
         }
         return Ok(exit(&report));

@@ -154,6 +154,10 @@ pub struct Desk {
     pub center: acta_center::Center,
     /// The center key.
     pub key: Signer,
+    /// The log as folded so far: each read folds only the entries logged
+    /// since (an audit of a national election takes a step per drawn
+    /// table; refolding the whole log at each was O(steps × log)).
+    logged: tokio::sync::Mutex<Logged>,
 }
 
 /// The log as the desk reads it.
@@ -164,23 +168,36 @@ pub struct Logged {
 
 impl Desk {
     pub async fn open(open: &Open) -> Result<Desk> {
-        Ok(Desk {
-            center: acta_center::Center::open(open.config()?).await?,
-            key: open.key()?,
-        })
+        Ok(Desk::new(
+            acta_center::Center::open(open.config()?).await?,
+            open.key()?,
+        ))
+    }
+
+    pub fn new(center: acta_center::Center, key: Signer) -> Desk {
+        let logged = Logged {
+            ledger: Ledger::new(center.election()),
+            tree: Tree::new(),
+        };
+        Desk {
+            center,
+            key,
+            logged: tokio::sync::Mutex::new(logged),
+        }
     }
 
     fn election(&self) -> &Election {
         self.center.election()
     }
 
-    /// Folds the whole log, as an observer would.
-    pub async fn read(&self) -> Result<Logged> {
+    /// Folds the whole log, as an observer would: what was folded before,
+    /// and every entry logged since.
+    pub async fn read(&self) -> Result<tokio::sync::MutexGuard<'_, Logged>> {
         let election = self.election();
+        let mut logged = self.logged.lock().await;
         let size = self.center.size().await;
-        let mut ledger = Ledger::new(election);
-        let mut tree = Tree::new();
-        let mut at = 0;
+        let Logged { ledger, tree } = &mut *logged;
+        let mut at = tree.size();
         while at < size {
             let page = self.center.entries(at, size).await?;
             if page.is_empty() {
@@ -196,12 +213,15 @@ impl Desk {
             }
             at += page.len() as u64;
         }
-        Ok(Logged { ledger, tree })
+        Ok(logged)
     }
 
     /// An audit replayed from the log; refuses if any of its steps is
     /// disputed (the log then needs an observer, not another step).
-    pub async fn audit(&self, name: &str) -> Result<(Logged, workflow::Audit)> {
+    pub async fn audit(
+        &self,
+        name: &str,
+    ) -> Result<(tokio::sync::MutexGuard<'_, Logged>, workflow::Audit)> {
         let logged = self.read().await?;
         let (replay, _) =
             acta_observer::verify::audit::replay(self.election(), &logged.ledger, |n| {
@@ -735,10 +755,7 @@ pub async fn demo(
     g: &acta_synth::Ceremony,
     boxes: &std::path::Path,
 ) -> Result<Verdict> {
-    let desk = Desk {
-        center: center.clone(),
-        key: g.center.clone(),
-    };
+    let desk = Desk::new(center.clone(), g.center.clone());
     let election = &g.election;
     let name = "POST-1";
     let national: Vec<String> = election

@@ -208,11 +208,31 @@ pub async fn send(
     note: &[u8],
     kind: EntryKind,
 ) -> Result<acta_api::Submitted> {
+    let (s, cosigned) = send_with(client, election, note, kind, 8).await?;
+    let need = election.witness_quorum as usize;
+    if cosigned < need {
+        eprintln!(
+            "warning: the receipt carries {cosigned} of the {need} witness cosignatures the package requires; it proves the center accepted the note, but not yet that everyone sees the same log"
+        );
+    }
+    Ok(s)
+}
+
+/// [`send`], resending up to `attempts` times while the center cannot
+/// answer (busy, unreachable, or cut off mid-answer); returns the receipt
+/// and how many of the package's witnesses cosigned its checkpoint.
+pub async fn send_with(
+    client: &acta_api::Client,
+    election: &acta_election::Election,
+    note: &[u8],
+    kind: EntryKind,
+    attempts: u32,
+) -> Result<(acta_api::Submitted, usize)> {
     let path = match kind {
         EntryKind::Zero => acta_api::ZERO_REPORTS,
         _ => acta_api::ACTAS,
     };
-    let s = client.submit_until_answered(path, note, 8).await?;
+    let s = client.submit_until_answered(path, note, attempts).await?;
     let witnesses: Vec<_> = election
         .witness_keys()?
         .into_iter()
@@ -222,12 +242,5 @@ pub async fn send(
     let proven = acta_tlog::TlogProof::parse(&s.receipt)?
         .verify(note, &key, &election.log_origin, &witnesses, 0)
         .context("the center's receipt does not prove this note is in its log")?;
-    let need = election.witness_quorum as usize;
-    if proven.witnesses.len() < need {
-        eprintln!(
-            "warning: the receipt carries {} of the {need} witness cosignatures the package requires; it proves the center accepted the note, but not yet that everyone sees the same log",
-            proven.witnesses.len()
-        );
-    }
-    Ok(s)
+    Ok((s, proven.witnesses.len()))
 }

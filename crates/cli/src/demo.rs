@@ -38,6 +38,12 @@ pub struct Args {
     /// hide-alarms, wrong-seats, area-figure.
     #[arg(long)]
     tamper: Option<Lie>,
+    /// Run the night under faults and check that nothing is lost or counted
+    /// twice: `all`, or some of loss, flood, kill-center, db-restart,
+    /// station-crash, duplicates, forgery, witness-offline. The center and
+    /// witnesses then run as their own processes.
+    #[arg(long, conflicts_with = "tamper")]
+    faults: Option<crate::night::Faults>,
 }
 
 /// Sizes of a whole country.
@@ -109,7 +115,7 @@ impl Phases {
 /// transmit within minutes of each other.
 const STATIONS_SENDING: usize = 256;
 
-fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -155,6 +161,9 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.out)?;
     let out = args.out.canonicalize()?;
+    if let Some(faults) = &args.faults {
+        return crate::night::run(args.tables, args.seed, &out, args.db.clone(), faults).await;
+    }
 
     eprintln!(
         "[1/7] key ceremony: two party witnesses and {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
@@ -339,12 +348,8 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
     // would copy the whole package 30,000 times).
     let election = std::sync::Arc::new(g.election.clone());
     for (t, day) in g.election.tables.iter().zip(&days) {
-        let (client, election, day, id) = (
-            client.clone(),
-            election.clone(),
-            day.clone(),
-            t.id.clone(),
-        );
+        let (client, election, day, id) =
+            (client.clone(), election.clone(), day.clone(), t.id.clone());
         // The dishonest authority's network swallows some tables' actas.
         let swallowed = intercepted.contains(&id);
         sends.spawn(async move {
@@ -643,7 +648,7 @@ fn write_box(out: &Path, table: &str, day: &acta_synth::simulate::TableDay) -> R
     write(&out.join("zero").join(format!("{table}.note")), &day.zero)
 }
 
-fn phase_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+pub(crate) fn phase_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
         indicatif::ProgressStyle::with_template("      [{bar:40}] {pos}/{len} {msg} ({eta})")

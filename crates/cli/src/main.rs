@@ -11,6 +11,7 @@ mod center;
 mod ceremony;
 mod demo;
 mod forensics;
+mod night;
 mod observe;
 mod results;
 mod station;

@@ -148,4 +148,28 @@ impl Ceremony {
         .expect("a simulated day at a provisioned table runs")
         .1
     }
+
+    /// The same day at a station kept on disk that crashes once, mid-vote,
+    /// and is restarted from its directory ([`crate::simulate::Crash`]).
+    pub fn day_crashing(
+        &self,
+        index: usize,
+        sim_seed: u64,
+        crash: &crate::simulate::Crash,
+    ) -> Result<crate::simulate::TableDay, acta_station::Error> {
+        let (roll, codes) = self.roll(index);
+        let (station, day) = crate::simulate::run_table_crashing(
+            &self.election,
+            self.package.as_bytes(),
+            &self.trust.to_text(),
+            index,
+            roll,
+            &codes,
+            self.machines[index].clone(),
+            sim_seed,
+            crash,
+        )?;
+        station.stop()?;
+        Ok(day)
+    }
 }

@@ -58,8 +58,55 @@ pub fn run_table(
     seed: u64,
 ) -> Result<(Station, TableDay), Error> {
     let table = &election.tables[index];
+    let station = Station::provision(election, &table.id, roll.clone(), key)?;
+    run_on(election, index, roll, codes, station, seed, None)
+}
+
+/// A station that crashes once during the day and is restarted from its
+/// directory: the power cut of a real election day.
+#[derive(Debug, Clone)]
+pub struct Crash {
+    /// The station's directory ([`Station::create`]).
+    pub dir: std::path::PathBuf,
+    /// The voter (in order of arrival) whose authentication is the last
+    /// thing done before the cut: the crash comes between a voter's
+    /// authentication and their ballot.
+    pub after_voter: usize,
+}
+
+/// The same day as [`run_table`] — the same voters, marks and times for a
+/// seed — at a station kept on disk in `crash.dir`, which is cut off after
+/// voter `crash.after_voter` is authenticated and loaded again from its
+/// directory ([`Station::load`]). The voter whose ballot the cut prevented
+/// is let through again if the reloaded station still holds them as
+/// authenticated, and leaves without voting otherwise.
+pub fn run_table_crashing(
+    election: &Election,
+    package: &[u8],
+    trust: &str,
+    index: usize,
+    roll: Roll,
+    codes: &[String],
+    key: Signer,
+    seed: u64,
+    crash: &Crash,
+) -> Result<(Station, TableDay), Error> {
+    let table = &election.tables[index];
+    let station = Station::create(&crash.dir, package, trust, &roll, &key, &table.id)?;
+    run_on(election, index, roll, codes, station, seed, Some(crash))
+}
+
+fn run_on(
+    election: &Election,
+    index: usize,
+    roll: Roll,
+    codes: &[String],
+    mut station: Station,
+    seed: u64,
+    crash: Option<&Crash>,
+) -> Result<(Station, TableDay), Error> {
+    let table = &election.tables[index];
     let mut r = SplitMix::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let mut station = Station::provision(election, &table.id, roll.clone(), key)?;
     let opens = time::parse(&election.opens).expect("validated");
     let closes = time::parse(&election.closes).expect("validated");
     let zero = station.open(opens)?;
@@ -88,7 +135,7 @@ pub fn run_table(
     arrivals.sort_unstable();
     let mut codes = codes.iter();
     let mut last_cast = opens;
-    for (v, arrival) in voters.into_iter().zip(arrivals) {
+    for (n, (v, arrival)) in voters.into_iter().zip(arrivals).enumerate() {
         let now = arrival.max(last_cast + 5);
         if now + 120 > closes {
             break;
@@ -103,6 +150,13 @@ pub fn run_table(
             (v.template, None)
         };
         station.authenticate(now, &v.id, template, code)?;
+        let mut cut = false;
+        if let Some(c) = crash.filter(|c| c.after_voter == n) {
+            // The power goes: nothing is stopped cleanly.
+            drop(station);
+            station = Station::load(&c.dir, now + 30)?;
+            cut = !station.voter_waiting();
+        }
         let marks: Vec<Mark> = ballot
             .iter()
             .zip(&prefs)
@@ -130,6 +184,9 @@ pub fn run_table(
             })
             .collect();
         last_cast = now + BURST_GAP + r.below(40);
+        if cut {
+            continue;
+        }
         station.cast(last_cast, &marks)?;
     }
     let acta = station.close(closes)?;

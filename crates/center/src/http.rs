@@ -109,7 +109,12 @@ struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(ErrorBody { error: self.1 })).into_response()
+        let mut r = (self.0, Json(ErrorBody { error: self.1 })).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        r
     }
 }
 
@@ -118,9 +123,14 @@ impl From<Error> for ApiError {
         let status = match &e {
             Error::Rejected(_) | Error::WrongKind(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Log(_) => StatusCode::BAD_REQUEST,
-            Error::Busy(_) | Error::Stopped | Error::NotYetWitnessed(_) | Error::Unavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            // A database that went away (restarted, connections cut) makes
+            // the center unavailable, not wrong: whatever the request was,
+            // sending it again is safe.
+            Error::Busy(_)
+            | Error::Stopped
+            | Error::NotYetWitnessed(_)
+            | Error::Unavailable(_)
+            | Error::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError(status, e.to_string())
@@ -136,12 +146,6 @@ async fn submit(c: Center, body: Bytes, kind: EntryKind) -> Result<Response, Api
         Ok(s) => {
             let status = StatusCode::from_u16(s.outcome.http_status()).expect("valid status");
             Ok((status, Json(s)).into_response())
-        }
-        Err(e @ Error::Busy(_)) => {
-            let mut r = ApiError::from(e).into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-            Ok(r)
         }
         Err(e) => Err(e.into()),
     }

@@ -18,20 +18,20 @@ use anyhow::{bail, Context, Result};
 pub struct IngestArgs {
     /// Signed actas to ingest (one per table).
     #[arg(long, default_value_t = 30_000)]
-    actas: usize,
+    pub(crate) actas: usize,
     /// Concurrent submitting stations.
     #[arg(long, default_value_t = 16)]
-    clients: usize,
+    pub(crate) clients: usize,
     /// Stores to measure: `sqlite`, or a `postgres://…` server URL (a scratch
     /// database is created on it). Repeat for several.
     #[arg(long = "store", default_value = "sqlite")]
-    stores: Vec<String>,
+    pub(crate) stores: Vec<String>,
     /// Also measure under a flood of junk and forged actas from another address.
     #[arg(long)]
-    flood: bool,
+    pub(crate) flood: bool,
     /// The center's `--batch-ms`: how long its sequencer lets submissions gather.
     #[arg(long, default_value_t = 25)]
-    batch_ms: u64,
+    pub(crate) batch_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -39,6 +39,17 @@ pub struct ObserveArgs {
     /// Signed actas in the log (one per table).
     #[arg(long, default_value_t = 30_000)]
     actas: usize,
+}
+
+/// `acta bench`: one table of every speed beside its floor, or one
+/// measurement in detail.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    cmd: Option<BenchCmd>,
+    #[command(flatten)]
+    summary: crate::bench_summary::SummaryArgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -61,10 +72,10 @@ pub enum BenchCmd {
     Forensics(crate::bench_forensics::CalibrationArgs),
 }
 
-struct Row {
+pub(crate) struct Row {
     what: String,
-    seconds: f64,
-    peak_mib: Option<u64>,
+    pub(crate) seconds: f64,
+    pub(crate) peak_mib: Option<u64>,
     flood_sent: u64,
     center_cpu: Option<f64>,
     /// CPU of this process — the stations' HTTP clients, and the flood's
@@ -72,7 +83,10 @@ struct Row {
     stations_cpu: Option<f64>,
 }
 
-pub async fn run(cmd: BenchCmd) -> Result<()> {
+pub async fn run(args: BenchArgs) -> Result<()> {
+    let Some(cmd) = args.cmd else {
+        return crate::bench_summary::run(args.summary).await;
+    };
     let args = match cmd {
         BenchCmd::Ingest(a) => a,
         BenchCmd::Observe(a) => return observe(a).await,
@@ -183,13 +197,13 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     Ok(())
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf> {
+pub(crate) fn tempfile_dir() -> Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("acta-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
-async fn scratch_postgres(server: &str, tag: &str) -> Result<String> {
+pub(crate) async fn scratch_postgres(server: &str, tag: &str) -> Result<String> {
     use sqlx::Connection as _;
     let server = server.trim_end_matches('/');
     let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
@@ -205,7 +219,7 @@ async fn scratch_postgres(server: &str, tag: &str) -> Result<String> {
 
 /// Bare Ed25519 verification of every acta's one signature, split over
 /// `cores` threads: the least any verifier of these actas must do.
-fn floor(g: &acta_synth::Ceremony, notes: &[String], cores: usize) -> Result<f64> {
+pub(crate) fn floor(g: &acta_synth::Ceremony, notes: &[String], cores: usize) -> Result<f64> {
     floor_of(g, notes, cores, false)
 }
 
@@ -263,7 +277,7 @@ fn floor_of(
     Ok(secs)
 }
 
-async fn ingest(
+pub(crate) async fn ingest(
     dir: &Path,
     db: &str,
     notes: &[String],
@@ -426,16 +440,75 @@ async fn observe(args: ObserveArgs) -> Result<()> {
     });
     eprintln!("signing one acta per table with its machine key…");
     let notes = acta_synth::direct::actas(&g, 1);
-    let dir = tempfile_dir()?;
-    eprintln!("writing the log as tiles under {}…", dir.display());
-    write_static_log(&dir, &g, &notes)?;
+    let m = observed(&g, &notes).await?;
+    let (seconds, floor_sig, floor_bare, floor_sha, peak) = (
+        m.seconds,
+        m.floor_sig,
+        m.floor_bare,
+        m.floor_sha,
+        m.peak_mib,
+    );
     let bytes: usize = notes.iter().map(String::len).sum();
+    println!();
+    println!(
+        "observing a log of {} signed actas ({:.0} MiB) served over loopback; {} cores",
+        notes.len(),
+        bytes as f64 / (1 << 20) as f64,
+        cores
+    );
+    println!("{:<58} {:>9} {:>16}", "", "time (s)", "observe ÷ this");
+    println!(
+        "{:<58} {:>9.2} {:>16}",
+        "acta observe (mirror, verify, re-add; whole process)", seconds, "-"
+    );
+    for (what, t) in [
+        (
+            format!("floor: Ed25519 verification, keys decoded, {cores} cores"),
+            floor_sig,
+        ),
+        (
+            format!("floor: Ed25519 verification, keys pre-decoded, {cores} cores"),
+            floor_bare,
+        ),
+        (
+            "floor: SHA-256 of the same bytes, 1 core".to_string(),
+            floor_sha,
+        ),
+    ] {
+        println!("{what:<58} {t:>9.2} {:>15.2}×", seconds / t);
+    }
+    println!(
+        "observer peak memory: {} MiB",
+        peak.map_or("-".into(), |m| m.to_string())
+    );
+    Ok(())
+}
 
-    let floor_sig = floor_of(&g, &notes, cores, true)?;
-    let floor_bare = floor(&g, &notes, cores)?;
+/// What `acta observe` took on a log of `notes`, beside its floors.
+pub(crate) struct Observed {
+    pub(crate) seconds: f64,
+    /// Ed25519 verification of the same signatures, keys decoded, every core.
+    pub(crate) floor_sig: f64,
+    /// The same with the keys decoded beforehand.
+    pub(crate) floor_bare: f64,
+    /// SHA-256 of the same bytes, one core.
+    pub(crate) floor_sha: f64,
+    pub(crate) peak_mib: Option<u64>,
+}
+
+/// Writes `notes` as a static tiled log, serves it over loopback and
+/// times `acta observe` on it as its own process.
+pub(crate) async fn observed(g: &acta_synth::Ceremony, notes: &[String]) -> Result<Observed> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let dir = tempfile_dir()?.join("observe");
+    std::fs::create_dir_all(&dir)?;
+    eprintln!("writing the log as tiles under {}…", dir.display());
+    write_static_log(&dir, g, notes)?;
+    let floor_sig = floor_of(g, notes, cores, true)?;
+    let floor_bare = floor(g, notes, cores)?;
     let start = Instant::now();
     let mut x = 0u8;
-    for n in &notes {
+    for n in notes {
         x ^= acta_tlog::leaf_hash(n.as_bytes())[0];
     }
     let floor_sha = start.elapsed().as_secs_f64();
@@ -475,44 +548,18 @@ async fn observe(args: ObserveArgs) -> Result<()> {
             .parse::<u64>()
             .ok()
     });
-    println!();
-    println!(
-        "observing a log of {} signed actas ({:.0} MiB) served over loopback; {} cores",
-        notes.len(),
-        bytes as f64 / (1 << 20) as f64,
-        cores
-    );
-    println!("{:<58} {:>9} {:>16}", "", "time (s)", "observe ÷ this");
-    println!(
-        "{:<58} {:>9.2} {:>16}",
-        "acta observe (mirror, verify, re-add; whole process)", seconds, "-"
-    );
-    for (what, t) in [
-        (
-            format!("floor: Ed25519 verification, keys decoded, {cores} cores"),
-            floor_sig,
-        ),
-        (
-            format!("floor: Ed25519 verification, keys pre-decoded, {cores} cores"),
-            floor_bare,
-        ),
-        (
-            "floor: SHA-256 of the same bytes, 1 core".to_string(),
-            floor_sha,
-        ),
-    ] {
-        println!("{what:<58} {t:>9.2} {:>15.2}×", seconds / t);
-    }
-    println!(
-        "observer peak memory: {} MiB",
-        peak.map_or("-".into(), |m| m.to_string())
-    );
     // ACTA_BENCH_KEEP=1 keeps the tile directory (a bundle-shaped mirror)
     // for profiling `acta observe --bundle` against it.
     if std::env::var_os("ACTA_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    Ok(())
+    Ok(Observed {
+        seconds,
+        floor_sig,
+        floor_bare,
+        floor_sha,
+        peak_mib: peak,
+    })
 }
 
 /// Writes `notes` as a static C2SP tiled log under `dir/log/` with the

@@ -7,6 +7,7 @@ mod audit;
 mod bench;
 mod bench_audit;
 mod bench_forensics;
+mod bench_summary;
 mod center;
 mod ceremony;
 mod demo;
@@ -67,9 +68,9 @@ enum Command {
     /// A witness of a center's log, run by a party or an observer mission.
     #[command(subcommand)]
     Witness(witness::WitnessCmd),
-    /// Measure speeds beside their floors, measured in the same run.
-    #[command(subcommand)]
-    Bench(bench::BenchCmd),
+    /// Measure speeds beside their floors, measured in the same run: with
+    /// no subcommand, one table of every speed that matters.
+    Bench(bench::BenchArgs),
     /// Mirror a center, verify everything, re-add, and give a verdict.
     /// Exit code 0: consistent; 1: discrepancies found; 2: unusable input.
     Observe(observe::ObserveArgs),

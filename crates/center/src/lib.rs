@@ -184,6 +184,10 @@ pub(crate) struct Inner {
     pub(crate) totals: Mutex<HashMap<String, Arc<Totals>>>,
     pub(crate) area_totals: Mutex<Option<Arc<Vec<Totals>>>>,
     pub(crate) table_results: Mutex<Option<(u64, Arc<Vec<TableResult>>)>>,
+    /// The audit manifests and seeds logged so far, and the log size they
+    /// were read up to: a national audit logs a step per drawn table, and
+    /// each append must not read every step before it again.
+    pub(crate) audit_steps: Mutex<(u64, Vec<(acta_sheet::AuditNote, [u8; 32])>)>,
 }
 
 /// A running center (cheap to clone).
@@ -228,6 +232,7 @@ impl Center {
             totals: Mutex::new(HashMap::new()),
             area_totals: Mutex::new(None),
             table_results: Mutex::new(None),
+            audit_steps: Mutex::new((0, Vec::new())),
         }));
         center.first_checkpoint().await?;
         center.rebuild().await?;
@@ -355,16 +360,32 @@ impl Center {
         if let Some(s) = self.already_logged(&entry).await? {
             return Ok(s);
         }
-        let logged: Vec<(acta_sheet::AuditNote, [u8; 32])> = self
-            .entries_with(EntryKind::Audit, None)
-            .await?
-            .into_iter()
-            .filter_map(|e| {
-                let n = acta_note::Note::parse(e.note.as_bytes()).ok()?;
-                let hash = acta_sheet::body_hash(n.text);
-                Some((acta_sheet::AuditNote::parse(n.text).ok()?, hash))
-            })
-            .collect();
+        // The manifests and seeds logged so far (by any center process on
+        // this database): what was read before, and the audit entries since.
+        let mut steps = self.0.audit_steps.lock().await;
+        let from = steps.0;
+        let rows = self
+            .0
+            .store
+            .entries_with_from(EntryKind::Audit, from)
+            .await?;
+        for e in &rows {
+            steps.0 = steps.0.max(e.index + 1);
+            let Ok(n) = acta_note::Note::parse(e.note.as_bytes()) else {
+                continue;
+            };
+            let Ok(a) = acta_sheet::AuditNote::parse(n.text) else {
+                continue;
+            };
+            if matches!(
+                a.step,
+                acta_sheet::AuditStep::Commit(_) | acta_sheet::AuditStep::Seed { .. }
+            ) {
+                steps.1.push((a, acta_sheet::body_hash(n.text)));
+            }
+        }
+        let logged = steps.1.clone();
+        drop(steps);
         let refuse = |m: String| Err(Error::WrongKind(m));
         match step.step.commitment() {
             None => {

@@ -417,6 +417,22 @@ impl Store {
         rows.iter().map(entry_row).collect()
     }
 
+    /// Entries of `kind` from log index `from` on, in log order.
+    pub(crate) async fn entries_with_from(
+        &self,
+        kind: EntryKind,
+        from: u64,
+    ) -> Result<Vec<EntryRow>, Error> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf, body, kind, table_id, status, reason, note FROM log_entries WHERE kind = $1 AND idx >= $2 ORDER BY idx",
+        )
+        .bind(kind.as_str())
+        .bind(i64_of(from)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_row).collect()
+    }
+
     /// The tables of the held actas logged before `size`, sorted.
     pub(crate) async fn held_tables(&self, size: u64) -> Result<Vec<String>, Error> {
         Ok(sqlx::query(

@@ -122,18 +122,34 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let status = match &e {
             Error::Rejected(_) | Error::WrongKind(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Log(_) => StatusCode::BAD_REQUEST,
+            Error::Busy(_) | Error::Stopped | Error::NotYetWitnessed(_) | Error::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             // A database that went away (restarted, connections cut) makes
-            // the center unavailable, not wrong: whatever the request was,
-            // sending it again is safe.
-            Error::Busy(_)
-            | Error::Stopped
-            | Error::NotYetWitnessed(_)
-            | Error::Unavailable(_)
-            | Error::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // the center unavailable, not wrong: sending again is safe.
+            Error::Database(d) if database_gone(d) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError(status, e.to_string())
+    }
+}
+
+/// Whether a database error is the database being out of reach —
+/// connections cut or refused, the pool closed or exhausted, the server
+/// shutting down (SQLSTATE classes 08 and 57P) — rather than a fault of the
+/// request or of the center.
+fn database_gone(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 

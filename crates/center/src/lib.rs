@@ -95,6 +95,20 @@ pub enum Error {
     /// The sequencer stopped (the center is shutting down).
     #[error("the sequencer stopped before answering")]
     Stopped,
+    /// The note is longer than one log entry can be: an entry bundle's
+    /// uint16 length prefix (C2SP tlog-tiles §"Log entries") could not
+    /// carry it, and a log holding it could not be served as tiles.
+    #[error("a note of {0} bytes does not fit one log entry (at most {MAX_NOTE_BYTES} bytes)")]
+    TooLarge(usize),
+}
+
+/// Refuses a note no entry bundle could carry: the log never takes an
+/// entry it could not serve.
+pub(crate) fn fits(note: &[u8]) -> Result<(), Error> {
+    if note.len() > MAX_NOTE_BYTES {
+        return Err(Error::TooLarge(note.len()));
+    }
+    Ok(())
 }
 
 /// Start-up settings.
@@ -254,6 +268,7 @@ impl Center {
     /// Submits a signed note of `kind`: verified here, then pooled,
     /// sequenced, committed and witnessed; answered with its receipt.
     pub async fn submit(&self, note: &[u8], kind: EntryKind) -> Result<Submitted, Error> {
+        fits(note)?;
         match EntryKind::of(note) {
             Some(k) if k == kind && matches!(kind, EntryKind::Acta | EntryKind::Zero) => {}
             _ => {
@@ -347,6 +362,7 @@ impl Center {
     /// manifest yet. Whether each step is the one due is for the audit
     /// tool and every observer to re-derive (`acta_audit::workflow`).
     pub async fn append_audit(&self, note: &[u8]) -> Result<Submitted, Error> {
+        fits(note)?;
         if EntryKind::of(note) != Some(EntryKind::Audit) {
             return Err(Error::WrongKind(format!(
                 "only {} notes are audit steps",

@@ -170,6 +170,7 @@ impl Center {
                         root: state.tree.root(),
                     };
                     let note = totals::announcement(&self.0.election, cp, &t).sign(&self.0.key);
+                    crate::fits(note.as_bytes())?;
                     Entry::open(note.as_bytes(), &self.0.election)?
                 }
             };

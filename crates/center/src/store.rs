@@ -21,7 +21,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::Error;
 
-const SCHEMA: [&str; 7] = [
+const SCHEMA: [&str; 8] = [
     // The single row every writer locks before sequencing: one log, one order,
     // however many center processes share the database.
     "CREATE TABLE IF NOT EXISTS log_head (
@@ -41,6 +41,9 @@ const SCHEMA: [&str; 7] = [
         note TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS log_entries_table ON log_entries (table_id)",
     "CREATE INDEX IF NOT EXISTS log_entries_kind ON log_entries (kind, status)",
+    // The entries of one kind from an index on (the audit steps since the
+    // last one read).
+    "CREATE INDEX IF NOT EXISTS log_entries_kind_idx ON log_entries (kind, idx)",
     // The figures of each counted acta; `votes` is `contest choice n` lines.
     "CREATE TABLE IF NOT EXISTS table_results (
         table_id TEXT PRIMARY KEY,

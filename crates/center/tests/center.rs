@@ -465,3 +465,50 @@ async fn witnesses_cosign_and_gate_the_public_checkpoint() {
         "short of the quorum: not public"
     );
 }
+
+/// A note longer than one log entry can be (C2SP tlog-tiles: a uint16
+/// length prefix) is refused before anything is stored, on every path in:
+/// a station's submission and the audit tool's step. A national audit's
+/// first round listed 2,895 drawn tables in 69,676 bytes; logged, it made
+/// the whole log unservable as tiles.
+async fn notes_longer_than_an_entry_are_refused(backend: &str) {
+    let g = ceremony();
+    let dir = tempfile::tempdir().unwrap();
+    let c = open(&g, &database(backend, dir.path(), "toolarge").await)
+        .await
+        .unwrap();
+    let table = g.election.tables[0].id.clone();
+    let round = acta_sheet::AuditNote {
+        election: g.election.id.clone(),
+        audit: "POST-1".into(),
+        step: acta_sheet::AuditStep::Round {
+            commitment: [7; 32],
+            round: 1,
+            draws: vec![],
+            tables: vec![table; 4000],
+        },
+    }
+    .sign(&g.center);
+    assert!(round.len() > acta_center::MAX_NOTE_BYTES);
+    let before = c.size().await;
+    assert!(matches!(
+        c.append_audit(round.as_bytes()).await,
+        Err(acta_center::Error::TooLarge(n)) if n == round.len()
+    ));
+    let padded = format!("{}{}", g.package, " ".repeat(70_000));
+    assert!(matches!(
+        c.submit(padded.as_bytes(), EntryKind::Acta).await,
+        Err(acta_center::Error::TooLarge(_))
+    ));
+    assert_eq!(c.size().await, before, "nothing was logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_notes_longer_than_an_entry_are_refused() {
+    notes_longer_than_an_entry_are_refused("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notes_longer_than_an_entry_are_refused() {
+    notes_longer_than_an_entry_are_refused("postgres").await;
+}

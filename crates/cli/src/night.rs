@@ -439,7 +439,7 @@ pub async fn run(
         .await??
     };
     if on(Fault::StationCrash) {
-        counts.insert("stations crashed", crashing.len() as u64);
+        let mut restart_alarms = 0u64;
         let restarts: Vec<String> = crashing
             .iter()
             .map(|&i| {
@@ -449,13 +449,24 @@ pub async fn run(
                         .text,
                 )
                 .expect("the station's own acta");
-                format!(
-                    "{} ({} restart alarm)",
-                    g.election.tables[i].id,
-                    a.alarms[acta_sheet::Alarm::Restart.index()]
+                let restarts = a.alarms[acta_sheet::Alarm::Restart.index()];
+                (
+                    restarts,
+                    format!("{} ({restarts} restart alarm)", g.election.tables[i].id),
                 )
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(n, line)| {
+                restart_alarms += u64::from(n);
+                line
+            })
             .collect();
+        ensure!(
+            restart_alarms >= crashing.len() as u64,
+            "a station meant to crash mid-vote did not (its acta has no restart alarm)"
+        );
+        counts.insert("restart alarms", restart_alarms);
         lines.push(FaultLine {
             fault: Fault::StationCrash.name().into(),
             happened: format!(
@@ -504,8 +515,13 @@ pub async fn run(
                     } else {
                         vec![b'x'; 512]
                     };
-                    let _ = http.post(&url).body(body).send().await;
-                    sent.fetch_add(1, Ordering::Relaxed);
+                    match http.post(&url).body(body).send().await {
+                        Ok(_) => {
+                            sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // The center is down (killed): wait for it.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
                     i += 2;
                 }
                 Ok::<String, anyhow::Error>(String::new())
@@ -801,7 +817,7 @@ pub async fn run(
         lines.push(FaultLine {
             fault: Fault::Flood.name().into(),
             happened: format!(
-                "{} junk and forged requests from 127.0.0.2; none logged",
+                "{} junk and forged requests from 127.0.0.2 answered (refused or rate-limited); none logged",
                 flood_sent.load(Ordering::Relaxed)
             ),
         });
@@ -822,6 +838,7 @@ pub async fn run(
             fault: Fault::DbRestart.name().into(),
             happened: if postgres {
                 counts.insert("database connection cuts", cut.len() as u64);
+                counts.insert("database connections cut", cut.iter().sum::<u64>());
                 format!(
                     "every PostgreSQL connection of the center cut {} times ({} connections)",
                     cut.len(),
@@ -1081,10 +1098,13 @@ async fn exactly_once(
         .iter()
         .flat_map(|(z, a)| [z.as_str(), a.as_str()])
         .collect();
+    // Everything else in the log is foreign — but the one announcement.
+    let announcements = entries.iter().filter(|e| e.kind == "announcement").count();
     let foreign_entries = entries
         .iter()
         .filter(|e| e.kind != "announcement" && !ours.contains(e.note.as_str()))
-        .count();
+        .count()
+        + announcements.saturating_sub(1);
     let witnesses: Vec<_> = g
         .election
         .witness_keys()?

@@ -71,7 +71,11 @@ fn night(backend: &str) {
         serde_json::from_slice(&std::fs::read(out.join("faults.json")).unwrap()).unwrap();
     let count = |k: &str| report["counts"][k].as_u64().unwrap_or(0);
     assert_eq!(count("center kills"), 3, "{report:#}");
-    assert_eq!(count("stations crashed"), 3);
+    assert!(count("restart alarms") >= 3, "{report:#}");
+    assert!(
+        count("receipts short of the witness quorum") > 0,
+        "{report:#}"
+    );
     assert!(count("connections cut before the answer") > 0, "{report:#}");
     assert!(
         count("connections cut before the request") > 0,
@@ -83,6 +87,7 @@ fn night(backend: &str) {
     assert_eq!(count("attacks not refused"), 0);
     if backend == "postgres" {
         assert_eq!(count("database connection cuts"), 2);
+        assert!(count("database connections cut") > 0, "{report:#}");
     }
     assert_eq!(report["ok"], true);
 

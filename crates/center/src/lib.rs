@@ -532,7 +532,13 @@ impl Center {
 
     /// Entries `start..end` (clamped to the log and to [`acta_api::MAX_PAGE`]).
     pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<LoggedEntry>, Error> {
-        let size = self.size().await;
+        let mut size = self.size().await;
+        if end > size {
+            // Another center process may have logged more than this one
+            // has seen.
+            self.catch_up().await?;
+            size = self.size().await;
+        }
         let start = start.min(size);
         let end = end.min(size).min(start.saturating_add(acta_api::MAX_PAGE));
         let rows = self.0.store.entries_in(None, start, end.max(start)).await?;

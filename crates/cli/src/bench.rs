@@ -335,33 +335,15 @@ pub(crate) async fn ingest(
     let sent = Arc::new(AtomicU64::new(0));
     let mut flood = tokio::task::JoinSet::new();
     if flooded {
-        for k in 0..4usize {
-            let http = reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
-                .build()?;
-            let (url, stop, sent) = (
+        let junk = flood_bodies(notes);
+        for lane in 0..4usize {
+            flood.spawn(flood_lane(
                 format!("{url}{}", acta_api::ACTAS),
+                junk.clone(),
+                (lane, 4),
                 stop.clone(),
                 sent.clone(),
-            );
-            let junk: Vec<Vec<u8>> = notes
-                .iter()
-                .take(64)
-                .map(|n| n.replacen("\nballots ", "\nballots 9", 1).into_bytes())
-                .collect();
-            flood.spawn(async move {
-                let mut i = k;
-                while !stop.load(Ordering::Relaxed) {
-                    let body = if i % 2 == 0 {
-                        junk[i % junk.len()].clone()
-                    } else {
-                        vec![b'x'; 512]
-                    };
-                    let _ = http.post(&url).body(body).send().await;
-                    sent.fetch_add(1, Ordering::Relaxed);
-                    i += 4;
-                }
-            });
+            ));
         }
     }
     let progress = indicatif::ProgressBar::new(notes.len() as u64);
@@ -412,6 +394,48 @@ pub(crate) async fn ingest(
         center_cpu,
         stations_cpu,
     })
+}
+
+/// What a flood sends: genuine actas with a figure changed after signing,
+/// the forgery that costs a verifier the most.
+pub(crate) fn flood_bodies(notes: &[String]) -> Vec<Vec<u8>> {
+    notes
+        .iter()
+        .take(64)
+        .map(|n| n.replacen("\nballots ", "\nballots 9", 1).into_bytes())
+        .collect()
+}
+
+/// One lane `(k, of)` of an unauthenticated flood from 127.0.0.2 on `url`
+/// until `stop`: forged actas alternating with 512 bytes of garbage, as
+/// fast as the answers come; `answered` counts the requests answered (an
+/// unreachable center is waited out, not counted).
+pub(crate) async fn flood_lane(
+    url: String,
+    junk: Vec<Vec<u8>>,
+    (k, of): (usize, usize),
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    answered: Arc<AtomicU64>,
+) -> Result<()> {
+    let http = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()?;
+    let mut i = k;
+    while !stop.load(Ordering::Relaxed) {
+        let body = if i % 2 == 0 {
+            junk[i % junk.len()].clone()
+        } else {
+            vec![b'x'; 512]
+        };
+        match http.post(&url).body(body).send().await {
+            Ok(_) => {
+                answered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+        i += of;
+    }
+    Ok(())
 }
 
 /// utime + stime of process `pid` (or `self`) so far, in seconds (the
@@ -562,6 +586,35 @@ pub(crate) async fn observed(g: &acta_synth::Ceremony, notes: &[String]) -> Resu
     })
 }
 
+/// Writes the hash tiles of `tree` and the entry bundles of `notes` (its
+/// leaves) under `dir`, as C2SP tlog-tiles lays them out; returns the bytes
+/// written.
+pub(crate) fn write_tiles(dir: &Path, tree: &acta_tlog::Tree, notes: &[String]) -> Result<usize> {
+    let put = |path: &str, bytes: &[u8]| -> Result<()> {
+        let f = dir.join(path);
+        std::fs::create_dir_all(f.parent().context("path")?)?;
+        std::fs::write(f, bytes)?;
+        Ok(())
+    };
+    let mut written = 0;
+    for t in acta_tlog::Tile::hash_tiles(tree.size()) {
+        let b = tree.tile(&t).context("tile")?;
+        written += b.len();
+        put(&t.path(), &b)?;
+    }
+    for t in acta_tlog::Tile::entry_bundles(tree.size()) {
+        let first = t.first() as usize;
+        let b = acta_tlog::tile::write_bundle(
+            notes[first..first + usize::from(t.width)]
+                .iter()
+                .map(|n| n.as_bytes()),
+        )?;
+        written += b.len();
+        put(&t.path(), &b)?;
+    }
+    Ok(written)
+}
+
 /// Writes `notes` as a static C2SP tiled log under `dir/log/` with the
 /// center's signed checkpoint, plus the package and trust file, so that the
 /// directory is both a mirror to serve and an evidence-bundle-shaped copy.
@@ -576,21 +629,7 @@ fn write_static_log(dir: &Path, g: &acta_synth::Ceremony, notes: &[String]) -> R
         std::fs::write(f, bytes)?;
         Ok(())
     };
-    for t in acta_tlog::Tile::hash_tiles(tree.size()) {
-        put(
-            &format!("log/{}", t.path()),
-            &tree.tile(&t).context("tile")?,
-        )?;
-    }
-    for t in acta_tlog::Tile::entry_bundles(tree.size()) {
-        let first = t.first() as usize;
-        let b = acta_tlog::tile::write_bundle(
-            notes[first..first + usize::from(t.width)]
-                .iter()
-                .map(|n| n.as_bytes()),
-        )?;
-        put(&format!("log/{}", t.path()), &b)?;
-    }
+    write_tiles(&dir.join("log"), &tree, notes)?;
     let cp = acta_tlog::Checkpoint {
         origin: g.election.log_origin.clone(),
         size: tree.size(),

@@ -496,36 +496,17 @@ pub async fn run(
     // The flood: junk and forged bodies from 127.0.0.2, as fast as it can.
     let flood_sent = Arc::new(AtomicU64::new(0));
     if on(Fault::Flood) {
-        for k in 0..2usize {
-            let http = reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
-                .build()?;
-            let url = format!("{center_url}{}", acta_api::ACTAS);
-            let (stop, sent) = (stop.clone(), flood_sent.clone());
-            let junk: Vec<Vec<u8>> = days
-                .iter()
-                .take(32)
-                .map(|(_, a)| a.replacen("\nballots ", "\nballots 9", 1).into_bytes())
-                .collect();
-            background.spawn(async move {
-                let mut i = k;
-                while !stop.load(Ordering::Relaxed) {
-                    let body = if i % 2 == 0 {
-                        junk[i % junk.len()].clone()
-                    } else {
-                        vec![b'x'; 512]
-                    };
-                    match http.post(&url).body(body).send().await {
-                        Ok(_) => {
-                            sent.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // The center is down (killed): wait for it.
-                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                    }
-                    i += 2;
-                }
-                Ok::<String, anyhow::Error>(String::new())
-            });
+        let actas: Vec<String> = days.iter().map(|(_, a)| a.clone()).collect();
+        let junk = crate::bench::flood_bodies(&actas);
+        for lane in 0..2usize {
+            let flood = crate::bench::flood_lane(
+                format!("{center_url}{}", acta_api::ACTAS),
+                junk.clone(),
+                (lane, 2),
+                stop.clone(),
+                flood_sent.clone(),
+            );
+            background.spawn(async move { flood.await.map(|()| String::new()) });
         }
     }
     let total = days.len() as u64 * if on(Fault::Duplicates) { 3 } else { 2 };

@@ -201,8 +201,11 @@ pub(crate) struct Inner {
     /// The audit manifests and seeds logged so far, and the log size they
     /// were read up to: a national audit logs a step per drawn table, and
     /// each append must not read every step before it again.
-    pub(crate) audit_steps: Mutex<(u64, Vec<(acta_sheet::AuditNote, [u8; 32])>)>,
+    pub(crate) audit_steps: Mutex<(u64, Vec<AuditStepSeen>)>,
 }
+
+/// An audit manifest or seed already logged, with its body hash.
+pub(crate) type AuditStepSeen = (acta_sheet::AuditNote, [u8; 32]);
 
 /// A running center (cheap to clone).
 #[derive(Clone)]

@@ -186,7 +186,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     for pair in rows.windows(2) {
         if pair[1].what.ends_with("under flood") {
             println!(
-                "{}: legitimate ingest kept {:.0} % of its rate while the flood sent {} requests",
+                "{}: legitimate ingest kept {:.0} % of its rate while {} flood requests were answered",
                 pair[1].what,
                 100.0 * pair[0].seconds / pair[1].seconds,
                 pair[1].flood_sent

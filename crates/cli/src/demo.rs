@@ -93,17 +93,17 @@ impl Phases {
 
     fn print(&self) {
         println!(
-            "{:<16} {:>9} {:>10}  {}",
-            "phase", "time (s)", "peak so far", "what happened"
+            "{:<16} {:>9} {:>15}  what happened",
+            "phase", "time (s)", "peak MiB so far"
         );
         for (phase, what, secs, peak) in &self.done {
             println!(
-                "{phase:<16} {secs:>9.1} {:>10}  {what}",
+                "{phase:<16} {secs:>9.1} {:>15}  {what}",
                 peak.map_or("-".into(), |m| m.to_string())
             );
         }
         println!(
-            "{:<16} {:>9.1} {:>10}",
+            "{:<16} {:>9.1} {:>15}",
             "whole night",
             self.started.elapsed().as_secs_f64(),
             crate::peak_mib().map_or("-".into(), |m| m.to_string())

@@ -150,35 +150,50 @@ struct Proc {
     port: u16,
     log: PathBuf,
     child: Option<Child>,
+    early_exits: u64,
 }
 
 impl Proc {
+    /// Starts the process and waits until it listens. Like a service
+    /// manager, it starts it again when it exits first (a center whose
+    /// database is being cut at that moment stops with that error), up to
+    /// five times; `early_exits` counts those.
     async fn start(&mut self) -> Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)?;
-        let child = Command::new(std::env::current_exe()?)
-            .args(&self.args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting the {}", self.what))?;
-        self.child = Some(child);
-        for _ in 0..1200 {
-            if TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
-                return Ok(());
+        for _ in 0..5 {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.log)?;
+            let child = Command::new(std::env::current_exe()?)
+                .args(&self.args)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .with_context(|| format!("starting the {}", self.what))?;
+            self.child = Some(child);
+            let mut exited = false;
+            for _ in 0..1200 {
+                if TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                    return Ok(());
+                }
+                if let Some(Some(_)) = self.child.as_mut().map(|c| c.try_wait().ok().flatten()) {
+                    exited = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
             }
-            if let Some(Some(status)) = self.child.as_mut().map(|c| c.try_wait().ok().flatten()) {
-                bail!(
-                    "the {} exited with {status}; see {}",
-                    self.what,
-                    self.log.display()
-                );
+            if !exited {
+                bail!("the {} did not start listening", self.what);
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            self.child = None;
+            self.early_exits += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("the {} did not start listening", self.what)
+        bail!(
+            "the {} exited before listening five times; see {}",
+            self.what,
+            self.log.display()
+        )
     }
 
     fn kill(&mut self) {
@@ -370,6 +385,7 @@ pub async fn run(
             port,
             log: out.join(format!("witness-{party}.log")),
             child: None,
+            early_exits: 0,
         };
         p.start().await?;
         witness_procs.push(p);
@@ -402,6 +418,7 @@ pub async fn run(
         port: center_port,
         log: out.join("center.log"),
         child: None,
+        early_exits: 0,
     };
     eprintln!("[2/6] the center ({db}) and both witnesses, each its own process");
     center.start().await?;
@@ -574,7 +591,17 @@ pub async fn run(
                         }
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
-                    cut.push(terminate_connections(&db).await?);
+                    // A center just restarted may hold no connection yet:
+                    // cut when there is something to cut.
+                    let mut n = 0;
+                    for _ in 0..250 {
+                        n = terminate_connections(&db).await?;
+                        if n > 0 || done.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    cut.push(n);
                 }
             }
             anyhow::Ok(cut)
@@ -750,11 +777,13 @@ pub async fn run(
         crate::demo::write(&out.join("actas").join(format!("{}.note", t.id)), acta)?;
         crate::demo::write(&out.join("zero").join(format!("{}.note", t.id)), zero)?;
     }
+    // Each receipt beside the note it was given for.
     for (k, s) in sent.iter().enumerate() {
         crate::demo::write(
             &out.join("receipts").join(format!("{k:06}.tlog-proof")),
             &s.submitted.receipt,
         )?;
+        crate::demo::write(&out.join("receipts").join(format!("{k:06}.note")), &s.note)?;
     }
     let mut opts = acta_observer::Options::new(g.trust.clone());
     opts.state = Some(out.join("observer-state"));
@@ -808,9 +837,15 @@ pub async fn run(
         lines.push(FaultLine {
             fault: Fault::KillCenter.name().into(),
             happened: format!(
-                "center killed with SIGKILL {} times: {}",
+                "center killed with SIGKILL {} times: {}{}",
                 kills.len(),
-                kills.join("; ")
+                kills.join("; "),
+                match center.early_exits {
+                    0 => String::new(),
+                    n => format!(
+                        "; {n} restarts stopped on the database being cut at that moment and were started again"
+                    ),
+                }
             ),
         });
     }

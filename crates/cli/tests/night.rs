@@ -166,9 +166,16 @@ fn night(backend: &str) {
         .collect();
     let mut receipts = 0;
     for r in std::fs::read_dir(out.join("receipts")).unwrap() {
-        let proof = TlogProof::parse(&std::fs::read_to_string(r.unwrap().path()).unwrap()).unwrap();
+        let path = r.unwrap().path();
+        if path.extension().is_some_and(|e| e == "note") {
+            continue;
+        }
+        let proof = TlogProof::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let note = &entries[proof.index as usize];
         assert!(sent.contains(note), "a receipt for a note no station sent");
+        // The entry it proves is the very note the station was answered for.
+        let given = std::fs::read(path.with_extension("note")).unwrap();
+        assert_eq!(note, &given, "{} proves another note", path.display());
         let proven = proof
             .verify(note, &key, &election.log_origin, &witnesses, 0)
             .unwrap();

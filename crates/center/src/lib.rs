@@ -133,7 +133,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Settings with the default batching: 25 ms, up to 4,096 notes per
+    /// Settings with the default batching: 5 ms, up to 4,096 notes per
     /// batch, a pool of 16,384, witnesses given 5 s.
     pub fn new(
         database: &str,
@@ -146,7 +146,7 @@ impl Config {
             package,
             trust,
             key,
-            batch_interval: Duration::from_millis(25),
+            batch_interval: Duration::from_millis(5),
             batch_max: 4096,
             pool: 16_384,
             witness_timeout: Duration::from_secs(5),
@@ -807,6 +807,11 @@ pub(crate) fn absorb(
         if acta_note::canon::to_hex(&body) != r.body {
             return Err(Error::Corrupt(format!(
                 "log entry {want}: the stored text hash is not the note's"
+            )));
+        }
+        if let Some(first) = state.bodies.get(&body) {
+            return Err(Error::Corrupt(format!(
+                "log entry {want} repeats the text of entry {first}"
             )));
         }
         state.add(leaf, body, r.kind, &r.table);

@@ -29,11 +29,15 @@ const SCHEMA: [&str; 8] = [
         size BIGINT NOT NULL)",
     // Every logged note, in log order, exactly as received. `body` is the
     // SHA-256 of the note text: the entry's identity, unique (and with it
-    // the leaf, the hash of the whole note).
+    // the leaf, the hash of the whole note). Its uniqueness is checked, not
+    // indexed: the sequencer decides under the log lock from a view caught
+    // up with every committed entry, and every start re-reads the log and
+    // refuses one that repeats a text. An index of random hashes would cost
+    // one page write per entry.
     "CREATE TABLE IF NOT EXISTS log_entries (
         idx BIGINT PRIMARY KEY,
         leaf TEXT NOT NULL,
-        body TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL,
         kind TEXT NOT NULL,
         table_id TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -45,9 +49,12 @@ const SCHEMA: [&str; 8] = [
     // last one read).
     "CREATE INDEX IF NOT EXISTS log_entries_kind_idx ON log_entries (kind, idx)",
     // The figures of each counted acta; `votes` is `contest choice n` lines.
+    // Keyed by log index, so rows append; one row per table is what the
+    // sequencer writes (the first acta of a table is the one counted) and
+    // what every read of the totals checks.
     "CREATE TABLE IF NOT EXISTS table_results (
-        table_id TEXT PRIMARY KEY,
-        idx BIGINT NOT NULL,
+        idx BIGINT PRIMARY KEY,
+        table_id TEXT NOT NULL,
         registered BIGINT NOT NULL,
         authenticated BIGINT NOT NULL,
         ballots BIGINT NOT NULL,
@@ -178,6 +185,12 @@ impl Store {
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA busy_timeout = 30000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA cache_size = -65536")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA wal_autocheckpoint = 16384")
                             .execute(&mut *conn)
                             .await?;
                     }
@@ -491,8 +504,14 @@ impl Store {
                     .map_err(|_| Error::Corrupt(format!("votes row {line:?}")))?;
                 votes.entry(c.into()).or_default().insert(ch.into(), n);
             }
+            let table: String = r.get(0);
+            if out.last().is_some_and(|c: &Counted| c.table == table) {
+                return Err(Error::Corrupt(format!(
+                    "table {table} is counted twice in the stored results"
+                )));
+            }
             out.push(Counted {
-                table: r.get(0),
+                table,
                 index: u64_of(r.get(1))?,
                 registered: u64_of(r.get(2))?,
                 authenticated: u64_of(r.get(3))?,

@@ -250,6 +250,45 @@ async fn two_centers_make_one_log(backend: &str) {
     }
 }
 
+/// A table counted twice in the stored figures (a bug, or a hand in the
+/// database) stops every read of the totals instead of adding it twice.
+async fn a_table_counted_twice_stops_the_totals(backend: &str) {
+    let g = ceremony();
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, dir.path(), "counted_twice").await;
+    let center = open(&g, &db).await.unwrap();
+    for i in 0..3 {
+        center
+            .submit(g.day(i, 3).acta.as_bytes(), EntryKind::Acta)
+            .await
+            .unwrap();
+    }
+    assert_eq!(center.table_results().await.unwrap().len(), 3);
+    drop(center);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&db).await.unwrap();
+    sqlx::query(
+        "UPDATE table_results SET table_id = (SELECT table_id FROM table_results WHERE idx = 0) \
+         WHERE idx = 1",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let center = open(&g, &db).await.unwrap();
+    match center.table_results().await {
+        Err(acta_center::Error::Corrupt(m)) => assert!(m.contains("counted twice"), "{m}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(r) => panic!("a table counted twice was read as {} results", r.len()),
+    }
+    match center.announce().await {
+        Err(acta_center::Error::Corrupt(m)) => assert!(m.contains("counted twice"), "{m}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("an announcement was signed over a table counted twice"),
+    }
+}
+
 async fn corruption_stops_the_center(backend: &str) {
     let g = ceremony();
     let dir = tempfile::tempdir().unwrap();
@@ -280,6 +319,14 @@ async fn corruption_stops_the_center(backend: &str) {
             "rollback",
             "UPDATE log_head SET size = 2",
             "beyond the last committed size",
+        ),
+        (
+            // A text logged twice: nothing but the start's check forbids it.
+            "repeat",
+            "UPDATE log_entries SET note = (SELECT note FROM log_entries WHERE idx = 1), \
+             leaf = (SELECT leaf FROM log_entries WHERE idx = 1), \
+             body = (SELECT body FROM log_entries WHERE idx = 1) WHERE idx = 2",
+            "log entry 2 repeats the text of entry 1",
         ),
     ] {
         let db = database(backend, dir.path(), &format!("corrupt_{tag}")).await;
@@ -324,6 +371,14 @@ async fn sqlite_two_centers_make_one_log() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_centers_make_one_log() {
     two_centers_make_one_log("postgres").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_table_counted_twice_stops_the_totals() {
+    a_table_counted_twice_stops_the_totals("sqlite").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_table_counted_twice_stops_the_totals() {
+    a_table_counted_twice_stops_the_totals("postgres").await;
 }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_corruption_stops_the_center() {

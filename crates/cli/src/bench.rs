@@ -30,7 +30,7 @@ pub struct IngestArgs {
     #[arg(long)]
     pub(crate) flood: bool,
     /// The center's `--batch-ms`: how long its sequencer lets submissions gather.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 5)]
     pub(crate) batch_ms: u64,
 }
 

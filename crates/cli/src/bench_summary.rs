@@ -91,7 +91,7 @@ pub async fn run(args: SummaryArgs) -> Result<()> {
                 clients: 256,
                 stores: vec![],
                 flood: false,
-                batch_ms: 25,
+                batch_ms: 5,
             };
             let r = bench::ingest(&dir, &db, &notes, &ingest, false, name).await?;
             lines.push(Line {

@@ -19,7 +19,7 @@ pub enum CenterCmd {
         listen: String,
         /// How long the sequencer lets submissions gather before committing
         /// them in one transaction (milliseconds).
-        #[arg(long, default_value_t = 25)]
+        #[arg(long, default_value_t = 5)]
         batch_ms: u64,
         /// Connections open at once.
         #[arg(long, default_value_t = 4096)]

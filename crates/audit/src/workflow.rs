@@ -97,6 +97,14 @@ pub const MOST_DRAWS_PER_TABLE: u64 = 10;
 /// the audit ends in a full hand count.
 pub const MOST_POLLING_DRAWS: u64 = 1_000_000;
 
+/// The most bytes a round's `table` lines may take, so that the step fits
+/// one log entry (C2SP tlog-tiles: 65,535 bytes) with its header, draws and
+/// signature. A round that would add more tables stops its draws at the
+/// first one that brings its table lines within one line of this: the
+/// stop depends only on the draws before it, so every risk measured on
+/// the draws so far stays valid, and the next round carries on.
+pub const ROUND_TABLE_BYTES: usize = 60_000;
+
 /// One counted table as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
@@ -877,28 +885,58 @@ impl Audit {
             let n = n.min(most.saturating_sub(from - 1)).max(1);
             draws.push((p.contest.clone(), from, from + n - 1));
         }
+        // One table line at most: `table <id>\n`.
+        let line = self
+            .plans
+            .iter()
+            .flat_map(|p| p.weights.iter().map(|(t, _)| t.len()))
+            .max()
+            .unwrap_or(0)
+            + "table \n".len();
+        let full = ROUND_TABLE_BYTES.saturating_sub(line);
+        let mut bytes = 0;
         let mut tables = BTreeSet::new();
-        if polling {
-            let before = self.positions();
-            for (c, from, to) in &draws {
-                let p = self.plan(c).expect("drawn contests are planned");
-                for (t, k) in self.ballot_draws(p, *from, *to)? {
-                    if !before.get(&t).is_some_and(|ps| ps.contains(&k)) {
-                        tables.insert(t);
-                    }
-                }
-            }
+        let before_positions = if polling {
+            self.positions()
         } else {
-            let before = self.drawn();
-            for (c, from, to) in &draws {
-                let p = self.plan(c).expect("drawn contests are planned");
-                for t in self.draws(p, *from, *to)? {
-                    if !before.contains(t.as_str()) {
-                        tables.insert(t);
-                    }
+            BTreeMap::new()
+        };
+        let before = self.drawn();
+        let mut cut = Vec::with_capacity(draws.len());
+        for (c, from, to) in draws {
+            let p = self.plan(&c).expect("drawn contests are planned");
+            // Each draw's table, and whether it adds to the hand count.
+            let each: Vec<(String, bool)> = if polling {
+                self.ballot_draws(p, from, to)?
+                    .into_iter()
+                    .map(|(t, k)| {
+                        let new = !before_positions.get(&t).is_some_and(|ps| ps.contains(&k));
+                        (t, new)
+                    })
+                    .collect()
+            } else {
+                self.draws(p, from, to)?
+                    .into_iter()
+                    .map(|t| {
+                        let new = !before.contains(t.as_str());
+                        (t, new)
+                    })
+                    .collect()
+            };
+            let mut last = from - 1;
+            for (t, new) in each {
+                last += 1;
+                if new && !tables.contains(&t) {
+                    bytes += "table \n".len() + t.len();
+                    tables.insert(t);
+                }
+                if bytes >= full {
+                    break;
                 }
             }
+            cut.push((c, from, last));
         }
+        let draws = cut;
         Ok(AuditStep::Round {
             commitment: self.commitment,
             round: k,

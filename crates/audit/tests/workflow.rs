@@ -719,3 +719,97 @@ fn second_tries_at_a_sample_are_disputed() {
     .unwrap_err();
     assert!(e.to_string().contains("at most 0.1"), "{e}");
 }
+
+/// Turns contest `c` into a near tie between its two leading candidates
+/// (a candidate's votes are those of every party line `CANDIDATE/PARTY`
+/// naming it): on each table their votes are split evenly, the odd vote
+/// going to the first on one table in four; the actas and the manifest
+/// agree.
+fn nearly_tie(f: &mut Fixture, c: &str) {
+    let who = |k: &str| k.split('/').next().unwrap_or(k).to_string();
+    let mut national: BTreeMap<String, u64> = BTreeMap::new();
+    for a in f.actas.values() {
+        for cc in a.contests.iter().filter(|cc| cc.contest == c) {
+            for (k, n) in &cc.votes {
+                *national.entry(who(k)).or_default() += u64::from(*n);
+            }
+        }
+    }
+    let mut lead: Vec<(u64, String)> = national.into_iter().map(|(k, n)| (n, k)).collect();
+    lead.sort_by(|a, b| b.cmp(a));
+    let (first, second) = (lead[0].1.clone(), lead[1].1.clone());
+    for (i, a) in f.actas.values_mut().enumerate() {
+        for cc in a.contests.iter_mut().filter(|cc| cc.contest == c) {
+            let sum = |w: &str, cc: &acta_sheet::ContestCount| -> u32 {
+                cc.votes
+                    .iter()
+                    .filter(|(k, _)| who(k) == w)
+                    .map(|(_, n)| *n)
+                    .sum()
+            };
+            let (s0, s1) = (sum(&first, cc), sum(&second, cc));
+            let total = s0 + s1;
+            let want0 = total / 2 + if i % 4 == 0 { total % 2 } else { 0 };
+            // Move votes line by line from the one over its share.
+            let (from, to, mut moving) = if s0 > want0 {
+                (first.clone(), second.clone(), s0 - want0)
+            } else {
+                (second.clone(), first.clone(), want0 - s0)
+            };
+            let target = cc.votes.iter().position(|(k, _)| who(k) == to).unwrap();
+            for j in 0..cc.votes.len() {
+                if moving == 0 {
+                    break;
+                }
+                if who(&cc.votes[j].0) == from {
+                    let m = moving.min(cc.votes[j].1);
+                    cc.votes[j].1 -= m;
+                    cc.votes[target].1 += m;
+                    moving -= m;
+                }
+            }
+        }
+    }
+    for r in &mut f.population.counted {
+        let a = &f.actas[&r.table];
+        let cc = a.contests.iter().find(|cc| cc.contest == c).unwrap();
+        r.votes.insert(
+            c.to_string(),
+            cc.votes
+                .iter()
+                .map(|(k, n)| (k.clone(), u64::from(*n)))
+                .collect(),
+        );
+    }
+}
+
+#[test]
+fn a_round_longer_than_one_log_entry_is_cut_and_the_next_round_carries_on() {
+    let mut f = fixture(3600);
+    let c = plurality(&f.election);
+    nearly_tie(&mut f, &c);
+    let (log, a) = run(&f, std::slice::from_ref(&c), honest);
+    let rounds: Vec<(usize, usize)> = log
+        .iter()
+        .filter_map(|(_, _, n)| match &n.step {
+            AuditStep::Round { tables, .. } => Some((n.to_text().len(), tables.len())),
+            _ => None,
+        })
+        .collect();
+    // Uncut, round 1 would list nearly every table: more than one entry.
+    let line = "table \n".len() + f.population.counted[0].table.len();
+    assert!(
+        rounds[0].1 * line >= workflow::ROUND_TABLE_BYTES - line,
+        "round 1 was not cut: {rounds:?}"
+    );
+    assert!(rounds.len() >= 2, "the audit carried on: {rounds:?}");
+    eprintln!("rounds (bytes, tables): {rounds:?}");
+    for (len, _) in &rounds {
+        // The step and a center signature line fit one entry.
+        assert!(*len + 200 <= acta_tlog::tile::MAX_ENTRY_BYTES, "{rounds:?}");
+    }
+    assert_eq!(a.next(), Next::Done(Verdict::Confirmed));
+    let r = replay(&f, &log);
+    assert!(r.disputes.is_empty(), "{:?}", r.disputes);
+    assert_eq!(r.audits["POST-1"].next(), Next::Done(Verdict::Confirmed));
+}

@@ -34,6 +34,7 @@
 //! round 1
 //! draws PRES 1 30                     draws 1..=30 of the contest's PPEB stream
 //! table 01.001.0001-1                 the tables this round adds to the hand count
+//!                                     (cut so that the step fits one log entry)
 //! ```
 //!
 //! ```text

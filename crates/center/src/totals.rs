@@ -50,12 +50,7 @@ pub(crate) fn totals(
             t
         })
         .collect();
-    let prefix = format!("{area}.");
-    let in_area: Vec<_> = election
-        .tables
-        .iter()
-        .filter(|t| area.is_empty() || t.id.starts_with(&prefix))
-        .collect();
+    let in_area = tables_in(election, area);
     Totals {
         area: area.to_string(),
         size,
@@ -68,6 +63,20 @@ pub(crate) fn totals(
         ballots,
         contests,
     }
+}
+
+/// The package's tables in `area` (`""` for all): the package sorts
+/// tables by id, so an area's tables are one contiguous run, found by
+/// binary search (a scan per area would be quadratic in the country).
+fn tables_in<'e>(election: &'e Election, area: &str) -> &'e [acta_election::Table] {
+    let all = &election.tables[..];
+    if area.is_empty() {
+        return all;
+    }
+    let prefix = format!("{area}.");
+    let from = all.partition_point(|t| t.id.as_str() < prefix.as_str());
+    let to = from + all[from..].partition_point(|t| t.id.starts_with(&prefix));
+    &all[from..to]
 }
 
 /// The announcement of `totals` at `checkpoint`: every contest of the

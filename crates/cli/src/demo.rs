@@ -20,7 +20,9 @@ pub struct Args {
     tables: usize,
     /// A country-sized election: `national` is Venezuela's size (30,000
     /// tables, about 21 million registered voters, 24 states, 335
-    /// municipalities, some 15,000 voting centers).
+    /// municipalities, some 15,000 voting centers), every ballot cast
+    /// through the stations; `brazil` is 470,000 tables with the stations
+    /// simulated (center, witnesses and observer at that size).
     #[arg(long, value_enum)]
     scale: Option<Scale>,
     /// Seed of the synthetic election's content (never of its keys).
@@ -51,26 +53,31 @@ pub struct Args {
 pub enum Scale {
     /// Venezuela: 30,000 tables, about 21 million registered voters.
     National,
+    /// Brazil's 470,000 electoral sections: the center, its witnesses and
+    /// an observer at that size, the stations simulated (actas signed
+    /// directly by their machine keys).
+    Brazil,
 }
 
 impl Scale {
     fn tables(self) -> usize {
         match self {
             Scale::National => 30_000,
+            Scale::Brazil => crate::brazil::TABLES,
         }
     }
 }
 
 /// How long each phase of the night took, and the process's peak memory
 /// when it ended: the summary table printed last.
-struct Phases {
+pub(crate) struct Phases {
     started: Instant,
     last: Instant,
     done: Vec<(&'static str, String, f64, Option<u64>)>,
 }
 
 impl Phases {
-    fn new() -> Phases {
+    pub(crate) fn new() -> Phases {
         let now = Instant::now();
         Phases {
             started: now,
@@ -80,7 +87,7 @@ impl Phases {
     }
 
     /// Ends the current phase: `what` it did.
-    fn end(&mut self, phase: &'static str, what: String) {
+    pub(crate) fn end(&mut self, phase: &'static str, what: String) {
         let now = Instant::now();
         self.done.push((
             phase,
@@ -91,7 +98,7 @@ impl Phases {
         self.last = now;
     }
 
-    fn print(&self) {
+    pub(crate) fn print(&self) {
         println!(
             "{:<16} {:>9} {:>15}  what happened",
             "phase", "time (s)", "peak MiB so far"
@@ -113,7 +120,87 @@ impl Phases {
 
 /// Stations sending at once: a country's tables close together and
 /// transmit within minutes of each other.
-const STATIONS_SENDING: usize = 256;
+pub(crate) const STATIONS_SENDING: usize = 256;
+
+/// Two parties' witnesses of the log, bound on loopback before the
+/// ceremony so that the package can name them (and need both
+/// cosignatures on a public checkpoint); their keys are written to
+/// `keys/witness-<party>.key`.
+pub(crate) struct PartyWitnesses {
+    pub(crate) named: Vec<acta_election::Witness>,
+    bound: Vec<(
+        tokio::net::TcpListener,
+        acta_note::cosignature::Cosigner,
+        &'static str,
+    )>,
+}
+
+impl PartyWitnesses {
+    pub(crate) async fn bind(out: &Path) -> Result<PartyWitnesses> {
+        let mut bound = Vec::new();
+        let mut named = Vec::new();
+        for party in ["party-a", "party-b"] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let key = acta_note::Signer::generate(&format!("witness.{party}.example"))?;
+            write(
+                &out.join(format!("keys/witness-{party}.key")),
+                key.to_private_key() + "\n",
+            )?;
+            let cosigner = acta_note::cosignature::Cosigner::from_signer(&key);
+            named.push(acta_election::Witness {
+                key: cosigner.verifier().to_string(),
+                url: format!("http://{}", listener.local_addr()?),
+            });
+            bound.push((listener, cosigner, party));
+        }
+        Ok(PartyWitnesses { named, bound })
+    }
+
+    /// Serves each witness for the package's log, its state in
+    /// `witness-<party>/`.
+    pub(crate) fn serve(self, g: &Ceremony, out: &Path) -> Result<()> {
+        for (listener, cosigner, party) in self.bound {
+            let w = acta_witness::Witness::open(
+                cosigner,
+                vec![(g.election.log_origin.clone(), g.center.verifier())],
+                &out.join(format!("witness-{party}")),
+            )?;
+            tokio::spawn(async move {
+                axum::serve(listener.tap_io(crate::no_delay), acta_witness::router(w)).await
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Opens the center on `db` and serves it on loopback; its URL is written
+/// to `center-url.txt`.
+pub(crate) async fn start_center(
+    db: &str,
+    g: &Ceremony,
+    out: &Path,
+) -> Result<(acta_center::Center, String)> {
+    let center = acta_center::Center::open(acta_center::Config::new(
+        db,
+        g.package.clone().into_bytes(),
+        g.trust.clone(),
+        g.center.clone(),
+    ))
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    // Every simulated station sends from 127.0.0.1: the per-address
+    // limits, meant for one station or one attacker, would throttle the
+    // whole country.
+    let limits = acta_center::Limits {
+        per_address_burst: 1_000_000,
+        per_address_per_second: 1_000_000,
+        ..acta_center::Limits::default()
+    };
+    tokio::spawn(acta_center::serve(listener, center.clone(), limits));
+    write(&out.join("center-url.txt"), format!("{url}\n"))?;
+    Ok((center, url))
+}
 
 pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -164,6 +251,13 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
     if let Some(faults) = &args.faults {
         return crate::night::run(args.tables, args.seed, &out, args.db.clone(), faults).await;
     }
+    if args.scale == Some(Scale::Brazil) {
+        anyhow::ensure!(
+            args.tamper.is_none(),
+            "--scale brazil runs an honest night (its stations are simulated)"
+        );
+        return crate::brazil::run(args.seed, &out, args.db.clone()).await;
+    }
 
     eprintln!(
         "[1/7] key ceremony: two party witnesses and {} machines make their keys, the authority defines the package, {} auditors countersign (content seed {})",
@@ -171,30 +265,13 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
         ceremony::AUDITORS,
         args.seed
     );
-    // Two parties each run a witness of the log; the package names them
-    // and needs both cosignatures on a public checkpoint.
-    let mut witnesses = Vec::new();
-    let mut named = Vec::new();
-    for party in ["party-a", "party-b"] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let key = acta_note::Signer::generate(&format!("witness.{party}.example"))?;
-        write(
-            &out.join(format!("keys/witness-{party}.key")),
-            key.to_private_key() + "\n",
-        )?;
-        let cosigner = acta_note::cosignature::Cosigner::from_signer(&key);
-        named.push(acta_election::Witness {
-            key: cosigner.verifier().to_string(),
-            url: format!("http://{}", listener.local_addr()?),
-        });
-        witnesses.push((listener, cosigner, party));
-    }
+    let witnesses = PartyWitnesses::bind(&out).await?;
     let g = ceremony::run_with_witnesses(
         &acta_synth::generate::Options {
             seed: args.seed,
             tables: args.tables,
         },
-        named,
+        witnesses.named.clone(),
         2,
     );
     write_ceremony(&out, &g)?;
@@ -207,44 +284,14 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
             ceremony::AUDITORS
         ),
     );
-    for (listener, cosigner, party) in witnesses {
-        let w = acta_witness::Witness::open(
-            cosigner,
-            vec![(g.election.log_origin.clone(), g.center.verifier())],
-            &out.join(format!("witness-{party}")),
-        )?;
-        tokio::spawn(async move {
-            axum::serve(listener.tap_io(crate::no_delay), acta_witness::router(w)).await
-        });
-    }
+    witnesses.serve(&g, &out)?;
 
     let db = args
         .db
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", out.join("center.db").display()));
     eprintln!("[2/7] starting the center on loopback (store {db}), witnessed by two parties");
-    let center = acta_center::Center::open(acta_center::Config::new(
-        &db,
-        g.package.clone().into_bytes(),
-        g.trust.clone(),
-        g.center.clone(),
-    ))
-    .await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    {
-        let center = center.clone();
-        // Every simulated station sends from 127.0.0.1: the per-address
-        // limits, meant for one station or one attacker, would throttle the
-        // whole country.
-        let limits = acta_center::Limits {
-            per_address_burst: 1_000_000,
-            per_address_per_second: 1_000_000,
-            ..acta_center::Limits::default()
-        };
-        tokio::spawn(acta_center::serve(listener, center, limits));
-    }
-    write(&out.join("center-url.txt"), format!("{url}\n"))?;
+    let (center, url) = start_center(&db, &g, &out).await?;
 
     eprintln!(
         "[3/7] election day at {} tables: each station opens (zero report), every voter who turns out is authenticated and casts a ballot through the station, each station closes and signs its acta",
@@ -552,33 +599,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
         report.sums.ballots,
         100.0 * report.sums.ballots as f64 / report.sums.registered.max(1) as f64
     );
-    let national = acta_api::Client::new(&seen_at).results().await?;
-    for c in national.contests.iter().filter(|c| {
-        g.election
-            .contest(&c.contest)
-            .is_some_and(|d| d.scope.is_empty())
-    }) {
-        let def = g.election.contest(&c.contest).expect("filtered");
-        let total: u64 = c.votes.iter().map(|(_, n)| n).sum::<u64>().max(1);
-        println!("\n  {} — {}", c.contest, def.name);
-        for (choice, n) in &c.votes {
-            println!(
-                "    {:<10} {:>10} {:>6.2} % {}",
-                choice,
-                n,
-                100.0 * *n as f64 / total as f64,
-                bar(*n, total)
-            );
-        }
-        println!(
-            "    {:<10} {:>10}\n    {:<10} {:>10}",
-            "blank", c.blank, "null", c.null
-        );
-        if !c.seats.is_empty() {
-            let seats: Vec<String> = c.seats.iter().map(|(w, s)| format!("{w}: {s}")).collect();
-            println!("    seats/winner: {}", seats.join(", "));
-        }
-    }
+    print_national(&g.election, &acta_api::Client::new(&seen_at)).await?;
     println!();
     crate::observe::print_report(&report);
     println!();
@@ -627,6 +648,41 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
             ExitCode::from(1)
         },
     )
+}
+
+/// The national contests as the center publishes them, with bars.
+pub(crate) async fn print_national(
+    election: &acta_election::Election,
+    client: &acta_api::Client,
+) -> Result<()> {
+    let national = client.results().await?;
+    for c in national.contests.iter().filter(|c| {
+        election
+            .contest(&c.contest)
+            .is_some_and(|d| d.scope.is_empty())
+    }) {
+        let def = election.contest(&c.contest).expect("filtered");
+        let total: u64 = c.votes.iter().map(|(_, n)| n).sum::<u64>().max(1);
+        println!("\n  {} — {}", c.contest, def.name);
+        for (choice, n) in &c.votes {
+            println!(
+                "    {:<10} {:>10} {:>6.2} % {}",
+                choice,
+                n,
+                100.0 * *n as f64 / total as f64,
+                bar(*n, total)
+            );
+        }
+        println!(
+            "    {:<10} {:>10}\n    {:<10} {:>10}",
+            "blank", c.blank, "null", c.null
+        );
+        if !c.seats.is_empty() {
+            let seats: Vec<String> = c.seats.iter().map(|(w, s)| format!("{w}: {s}")).collect();
+            println!("    seats/winner: {}", seats.join(", "));
+        }
+    }
+    Ok(())
 }
 
 /// The forensic screens over what the observer verified, with every
@@ -700,7 +756,7 @@ fn record(
 }
 
 /// The size of the center's latest public (witnessed) checkpoint.
-async fn public_size(center: &acta_center::Center) -> Result<u64> {
+pub(crate) async fn public_size(center: &acta_center::Center) -> Result<u64> {
     match center.checkpoint().await {
         Ok(n) => Ok(acta_tlog::Checkpoint::parse(acta_note::Note::parse(n.as_bytes())?.text)?.size),
         Err(_) => Ok(0),

@@ -8,6 +8,7 @@ mod bench;
 mod bench_audit;
 mod bench_forensics;
 mod bench_summary;
+mod brazil;
 mod center;
 mod ceremony;
 mod demo;

@@ -89,13 +89,17 @@ pub fn run_with_witnesses(
     let software = software();
     content.definition.center_key = center.verifier().to_string();
     content.definition.software = acta_note::canon::to_hex(&software);
+    // Every machine makes its own key at once, and every table's roll is
+    // committed to independently: on every core.
+    use rayon::prelude::*;
     let (machines, requests): (Vec<Signer>, Vec<String>) = content
         .definition
         .tables
-        .iter()
+        .par_iter()
         .map(|t| machine_keygen(&content.definition.id, &t.machine, software))
         .unzip();
     let rolls = (0..content.definition.tables.len())
+        .into_par_iter()
         .map(|i| content.roll(i).0.commitment())
         .collect::<Vec<_>>();
     let request_bytes: Vec<Vec<u8>> = requests.iter().map(|r| r.as_bytes().to_vec()).collect();

@@ -64,7 +64,9 @@ pub fn acta(g: &Ceremony, index: usize, seed: u64) -> String {
 
 /// Every table's acta.
 pub fn actas(g: &Ceremony, seed: u64) -> Vec<String> {
+    use rayon::prelude::*;
     (0..g.election.tables.len())
+        .into_par_iter()
         .map(|i| acta(g, i, seed))
         .collect()
 }

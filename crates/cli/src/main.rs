@@ -207,6 +207,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = rt.block_on(run(cli));
+    // What the command did is done: servers still running in the
+    // background (a demo's center, witnesses) are not waited for, nor a
+    // long computation a failed request left behind.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -346,12 +346,15 @@ pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) ->
             }
         }
     }
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    // Each area's published totals, found once (a scan of every area's
+    // totals per area of the package would be quadratic in the country).
+    let mut by_area: BTreeMap<&str, Vec<&Totals>> = BTreeMap::new();
     for t in all {
-        *count.entry(t.area.as_str()).or_default() += 1;
+        by_area.entry(t.area.as_str()).or_default().push(t);
     }
     for (code, (tables, registered)) in &package {
-        match count.get(code).copied().unwrap_or(0) {
+        let published_here = by_area.get(code).map_or(&[][..], Vec::as_slice);
+        match published_here.len() {
             0 => out.push(published(
                 code,
                 "totals",
@@ -366,7 +369,7 @@ pub fn areas(election: &Election, ledger: &Ledger, size: u64, all: &[Totals]) ->
                 "one area, one set of totals".into(),
             )),
         }
-        for t in all.iter().filter(|t| t.area == *code) {
+        for t in published_here {
             if t.tables_total != *tables {
                 out.push(published(
                     code,

@@ -97,13 +97,19 @@ pub const MOST_DRAWS_PER_TABLE: u64 = 10;
 /// the audit ends in a full hand count.
 pub const MOST_POLLING_DRAWS: u64 = 1_000_000;
 
-/// The most bytes a round's `table` lines may take, so that the step fits
-/// one log entry (C2SP tlog-tiles: 65,535 bytes) with its header, draws and
-/// signature. A round that would add more tables stops its draws at the
-/// first one that brings its table lines within one line of this: the
-/// stop depends only on the draws before it, so every risk measured on
-/// the draws so far stays valid, and the next round carries on.
-pub const ROUND_TABLE_BYTES: usize = 60_000;
+/// The most bytes a round step's text may take, so that it fits one log
+/// entry (C2SP tlog-tiles: 65,535 bytes) with the center's signature. A
+/// round that would add more tables stops its draws at the first one that
+/// brings its text within reach of this (room is kept for a `draws` line
+/// and one more table line per contest, and for the step's header): the
+/// stop depends only on the draws before it, so every risk measured on the
+/// draws so far stays valid. Such a round is *cut*: the next round carries
+/// on, and a cut round does not count toward `max-rounds`.
+pub const ROUND_STEP_BYTES: usize = 64_000;
+
+/// Room for a round step's header: format, election, audit, step,
+/// commitment and round lines.
+const ROUND_HEADER_BYTES: usize = 1_024;
 
 /// One counted table as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -573,6 +579,10 @@ pub struct Round {
     /// Polling: the receipts the round drew, by table (positions in the
     /// box, derived from the seed; empty for a batch audit).
     pub positions: BTreeMap<String, BTreeSet<u64>>,
+    /// Whether its draws stopped short so that its step fits one log entry
+    /// ([`ROUND_STEP_BYTES`]); a cut round does not count toward
+    /// `max-rounds`.
+    pub cut: bool,
 }
 
 /// What the audit needs next.
@@ -846,6 +856,11 @@ impl Audit {
 
     /// The round that must come next (when [`Audit::next`] says so).
     pub fn derive_round(&self) -> Result<AuditStep, Error> {
+        self.round_due().map(|(step, _)| step)
+    }
+
+    /// The round due, and whether it was cut to fit one log entry.
+    fn round_due(&self) -> Result<(AuditStep, bool), Error> {
         let Next::Round(k) = self.next() else {
             return Err(Error::Workflow(format!(
                 "no round is due: the audit needs {}",
@@ -885,7 +900,8 @@ impl Audit {
             let n = n.min(most.saturating_sub(from - 1)).max(1);
             draws.push((p.contest.clone(), from, from + n - 1));
         }
-        // One table line at most: `table <id>\n`.
+        // One table line at most: `table <id>\n`; one draws line at most:
+        // `draws <contest> <from> <to>\n`, numbers of up to 20 digits.
         let line = self
             .plans
             .iter()
@@ -893,7 +909,13 @@ impl Audit {
             .max()
             .unwrap_or(0)
             + "table \n".len();
-        let full = ROUND_TABLE_BYTES.saturating_sub(line);
+        let draws_line = |c: &str| "draws   \n".len() + c.len() + 40;
+        let reserved: usize = draws.iter().map(|(c, _, _)| draws_line(c) + line).sum();
+        // Table lines stop at the draw that reaches `full`; each contest
+        // after it adds at most one line (its first draw), which
+        // `reserved` keeps room for.
+        let full = ROUND_STEP_BYTES.saturating_sub(ROUND_HEADER_BYTES + reserved);
+        let mut cut_short = false;
         let mut bytes = 0;
         let mut tables = BTreeSet::new();
         let before_positions = if polling {
@@ -934,15 +956,25 @@ impl Audit {
                     break;
                 }
             }
+            cut_short |= last < to;
             cut.push((c, from, last));
         }
         let draws = cut;
-        Ok(AuditStep::Round {
-            commitment: self.commitment,
-            round: k,
-            draws,
-            tables: tables.into_iter().collect(),
-        })
+        Ok((
+            AuditStep::Round {
+                commitment: self.commitment,
+                round: k,
+                draws,
+                tables: tables.into_iter().collect(),
+            },
+            cut_short,
+        ))
+    }
+
+    /// Rounds that count toward `max-rounds`: every round but those cut to
+    /// fit one log entry.
+    fn full_rounds(&self) -> u32 {
+        self.rounds.iter().filter(|r| !r.cut).count() as u32
     }
 
     fn plan(&self, contest: &str) -> Option<&ContestPlan> {
@@ -981,7 +1013,7 @@ impl Audit {
             })?;
             let to = self.drawn_to(&p.contest);
             if self.commit.method == AuditMethod::Polling {
-                out.push(self.polling_risk(contest, p, k, to)?);
+                out.push(self.polling_risk(contest, p, to)?);
                 continue;
             }
             let mut taints = Vec::with_capacity(to as usize);
@@ -1016,7 +1048,7 @@ impl Audit {
                 Verdict::FullHandCount
             } else if risk <= alpha {
                 Verdict::Confirmed
-            } else if k >= self.commit.max_rounds
+            } else if self.full_rounds() >= self.commit.max_rounds
                 || to
                     >= MOST_DRAWS_PER_TABLE
                         * p.weights.iter().filter(|(_, w)| *w > 0).count() as u64
@@ -1061,7 +1093,6 @@ impl Audit {
         &self,
         contest: &Contest,
         p: &ContestPlan,
-        k: u32,
         to: u64,
     ) -> Result<ContestRisk, Error> {
         let alpha = self.alpha();
@@ -1087,7 +1118,10 @@ impl Audit {
         }
         let verdict = if risk <= alpha {
             Verdict::Confirmed
-        } else if k >= self.commit.max_rounds || to >= p.ballots || to >= MOST_POLLING_DRAWS {
+        } else if self.full_rounds() >= self.commit.max_rounds
+            || to >= p.ballots
+            || to >= MOST_POLLING_DRAWS
+        {
             Verdict::FullHandCount
         } else {
             // Double the sample: as many more draws as so far.
@@ -1207,7 +1241,7 @@ impl Audit {
                 Ok(())
             }
             (AuditStep::Round { .. }, Next::Round(_)) => {
-                let want = self.derive_round().map_err(|e| e.to_string())?;
+                let (want, cut) = self.round_due().map_err(|e| e.to_string())?;
                 if &want != step {
                     return Err(format!(
                         "the round is not the one the seed and the manifest give: expected\n{}",
@@ -1244,6 +1278,7 @@ impl Audit {
                     draws,
                     tables,
                     positions,
+                    cut,
                 });
                 Ok(())
             }

@@ -9,7 +9,8 @@
 //!   the entries it covers, and every stored checkpoint's root is the root of
 //!   the tree at its size;
 //! - `table_results` holds one row per counted acta, written in the same
-//!   transaction as its log entry.
+//!   transaction as its log entry; a table with two rows stops every read
+//!   of the totals (checked on each read, not on start).
 
 use std::collections::BTreeMap;
 

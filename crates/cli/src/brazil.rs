@@ -151,23 +151,7 @@ pub(crate) async fn run(seed: u64, out: &Path, db: Option<String>) -> Result<Exi
     eprintln!("[6/6] independent observer: mirror the tiles, verify every signature on every core, re-add, compare");
     let mut opts = acta_observer::Options::new(g.trust.clone());
     opts.state = Some(out.join("observer-state"));
-    let report = acta_observer::observe(
-        &acta_observer::Source::Center(acta_api::Client::new(&url)),
-        &opts,
-        &crate::observe::progress_bar(false),
-    )
-    .await?;
-    write(
-        &out.join("observer-report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    phases.end(
-        "verification",
-        format!(
-            "observer: {} actas verified and re-added; {}",
-            report.tables_reported, report.headline
-        ),
-    );
+    let report = crate::demo::observe_into(&url, &opts, out, &mut phases).await?;
 
     println!();
     println!(

@@ -561,23 +561,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
     }
     let seen_at = proxy.clone().unwrap_or_else(|| url.clone());
     opts.record = Some(out.join("evidence"));
-    let report = acta_observer::observe(
-        &acta_observer::Source::Center(acta_api::Client::new(&seen_at)),
-        &opts,
-        &crate::observe::progress_bar(false),
-    )
-    .await?;
-    write(
-        &out.join("observer-report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    phases.end(
-        "verification",
-        format!(
-            "observer: {} actas verified and re-added; {}",
-            report.tables_reported, report.headline
-        ),
-    );
+    let report = observe_into(&seen_at, &opts, &out, &mut phases).await?;
     let screens = forensic_screens(&out, &g.trust);
     crate::observe::write_html(
         &report,
@@ -648,6 +632,34 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
             ExitCode::from(1)
         },
     )
+}
+
+/// The observer's run at `url`: its report written to
+/// `observer-report.json`, the verification phase ended.
+pub(crate) async fn observe_into(
+    url: &str,
+    opts: &acta_observer::Options,
+    out: &Path,
+    phases: &mut Phases,
+) -> Result<acta_observer::verify::Report> {
+    let report = acta_observer::observe(
+        &acta_observer::Source::Center(acta_api::Client::new(url)),
+        opts,
+        &crate::observe::progress_bar(false),
+    )
+    .await?;
+    write(
+        &out.join("observer-report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    phases.end(
+        "verification",
+        format!(
+            "observer: {} actas verified and re-added; {}",
+            report.tables_reported, report.headline
+        ),
+    );
+    Ok(report)
 }
 
 /// The national contests as the center publishes them, with bars.

@@ -32,18 +32,7 @@ pub(crate) async fn run(seed: u64, out: &Path, db: Option<String>) -> Result<Exi
         "      SIMULATED STATIONS: at this size no ballot goes through the station code. Each table's acta is signed directly by its certified machine key from simulated counts when the table transmits, and no zero report is sent (--scale national votes every ballot through the stations)."
     );
     let witnesses = PartyWitnesses::bind(out).await?;
-    let named = witnesses.named.clone();
-    let g = tokio::task::spawn_blocking(move || {
-        ceremony::run_with_witnesses(
-            &acta_synth::generate::Options {
-                seed,
-                tables: TABLES,
-            },
-            named,
-            2,
-        )
-    })
-    .await?;
+    let g = crate::demo::run_ceremony(seed, TABLES, witnesses.named.clone()).await?;
     write(&out.join("package.note"), &g.package)?;
     write(&out.join("trust.txt"), g.trust.to_text())?;
     write(

@@ -266,14 +266,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
         args.seed
     );
     let witnesses = PartyWitnesses::bind(&out).await?;
-    let g = ceremony::run_with_witnesses(
-        &acta_synth::generate::Options {
-            seed: args.seed,
-            tables: args.tables,
-        },
-        witnesses.named.clone(),
-        2,
-    );
+    let g = run_ceremony(args.seed, args.tables, witnesses.named.clone()).await?;
     write_ceremony(&out, &g)?;
     phases.end(
         "ceremony",
@@ -725,6 +718,35 @@ fn write_box(out: &Path, table: &str, day: &acta_synth::simulate::TableDay) -> R
         day.records.concat(),
     )?;
     write(&out.join("zero").join(format!("{table}.note")), &day.zero)
+}
+
+/// The key ceremony for `tables` tables and the two parties' witnesses,
+/// on every core, with a spinner while it runs (at 470,000 tables it takes
+/// minutes).
+pub(crate) async fn run_ceremony(
+    seed: u64,
+    tables: usize,
+    witnesses: Vec<acta_election::Witness>,
+) -> Result<Ceremony> {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("      {spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(format!(
+        "{tables} machines making their keys, rolls committed, package defined and countersigned"
+    ));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let g = tokio::task::spawn_blocking(move || {
+        ceremony::run_with_witnesses(
+            &acta_synth::generate::Options { seed, tables },
+            witnesses,
+            2,
+        )
+    })
+    .await?;
+    spinner.finish_and_clear();
+    Ok(g)
 }
 
 pub(crate) fn phase_bar(len: u64, what: &str) -> indicatif::ProgressBar {

@@ -403,8 +403,10 @@ impl Center {
                 steps.1.push((a, acta_sheet::body_hash(n.text)));
             }
         }
+        // The gate stays held until this step is logged: two steps sent at
+        // once (two seeds for one manifest) are checked one after the
+        // other, never both against a log that has neither.
         let logged = steps.1.clone();
-        drop(steps);
         let refuse = |m: String| Err(Error::WrongKind(m));
         match step.step.commitment() {
             None => {
@@ -445,6 +447,7 @@ impl Center {
             .await
             .map_err(|_| Error::Stopped)?;
         let done = answer.await.map_err(|_| Error::Stopped)??;
+        drop(steps);
         Ok(Submitted {
             outcome: done.outcome,
             receipt: done.receipt,

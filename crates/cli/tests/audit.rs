@@ -631,3 +631,79 @@ async fn an_audit_of_a_checkpoint_older_than_the_announcement_is_disputed() {
         f.machines
     );
 }
+
+/// Two seeds for one manifest sent at once (the authority's tool run twice,
+/// or a retry racing the first try): the center checks them one after the
+/// other, so exactly one is logged and the other is refused; nothing the
+/// observers would have to dispute reaches the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_seeds_sent_at_once_log_one() {
+    let l = live(40, false).await;
+    let plurality =
+        l.g.election
+            .contests
+            .iter()
+            .find(|c| c.scope.is_empty() && c.kind == acta_election::Kind::Plurality)
+            .unwrap()
+            .id
+            .clone();
+    let (ok, _, err) = l.audit("commit", &["--audit", "RACE", "--contest", &plurality]);
+    assert!(ok, "{err}");
+    let audit_entries = || async {
+        l.center
+            .entries_with(acta_sheet::EntryKind::Audit, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                let n = acta_note::Note::parse(e.note.as_bytes()).unwrap();
+                let a = acta_sheet::AuditNote::parse(n.text).unwrap();
+                (a, acta_sheet::body_hash(n.text))
+            })
+            .collect::<Vec<_>>()
+    };
+    let commitment = audit_entries()
+        .await
+        .into_iter()
+        .find(|(a, _)| a.audit == "RACE")
+        .map(|(_, h)| h)
+        .unwrap();
+    let seed = |digits: &str| {
+        acta_sheet::AuditNote {
+            election: l.g.election.id.clone(),
+            audit: "RACE".into(),
+            step: acta_sheet::AuditStep::Seed {
+                commitment,
+                contributions: vec![
+                    ("A".into(), digits[..12].to_string()),
+                    ("B".into(), digits[12..].to_string()),
+                ],
+                seed: digits.to_string(),
+            },
+        }
+        .sign(&l.g.center)
+    };
+    let (a, b) = (
+        seed("111111111111222222222222"),
+        seed("333333333333444444444444"),
+    );
+    let (ra, rb) = tokio::join!(
+        l.center.append_audit(a.as_bytes()),
+        l.center.append_audit(b.as_bytes())
+    );
+    assert_eq!(
+        ra.is_ok() as u8 + rb.is_ok() as u8,
+        1,
+        "exactly one seed is logged: {:?} / {:?}",
+        ra.as_ref().err(),
+        rb.as_ref().err()
+    );
+    let refused = ra.err().or(rb.err()).unwrap().to_string();
+    assert!(refused.contains("already has its seed"), "{refused}");
+    let seeds = audit_entries()
+        .await
+        .into_iter()
+        .filter(|(a, _)| a.audit == "RACE" && matches!(a.step, acta_sheet::AuditStep::Seed { .. }))
+        .count();
+    assert_eq!(seeds, 1, "one seed in the log");
+}

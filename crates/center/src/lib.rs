@@ -184,6 +184,8 @@ impl LogState {
 
 pub(crate) struct Inner {
     pub(crate) election: Election,
+    /// The package's contests and slots, numbered for the stored figures.
+    pub(crate) layout: store::Layout,
     pub(crate) package: Vec<u8>,
     pub(crate) key: Signer,
     pub(crate) store: store::Store,
@@ -233,6 +235,7 @@ impl Center {
         let (tx, rx) = mpsc::channel(config.pool.max(1));
         let center = Center(Arc::new(Inner {
             witness_quorum: election.witness_quorum as usize,
+            layout: store::Layout::of(&election),
             election,
             package: config.package,
             key: config.key,
@@ -588,8 +591,19 @@ impl Center {
                 return Ok(t.clone());
             }
         }
-        let (counted, held) = self.0.store.counted(None, area, size).await?;
-        let t = Arc::new(totals::totals(&self.0.election, area, size, &counted, held));
+        let (counted, held) = self
+            .0
+            .store
+            .counted(None, &self.0.layout, area, size)
+            .await?;
+        let t = Arc::new(totals::totals(
+            &self.0.election,
+            &self.0.layout,
+            area,
+            size,
+            &counted,
+            held,
+        ));
         self.0
             .totals
             .lock()
@@ -608,11 +622,12 @@ impl Center {
                 return Ok(t.clone());
             }
         }
-        let (counted, held) = self.0.store.counted(None, "", size).await?;
+        let (counted, held) = self.0.store.counted(None, &self.0.layout, "", size).await?;
         let held_tables = self.0.store.held_tables(size).await?;
         let election = &self.0.election;
         let mut all = Vec::with_capacity(election.areas.len() + 1);
-        all.push(totals::totals(election, "", size, &counted, held));
+        let layout = &self.0.layout;
+        all.push(totals::totals(election, layout, "", size, &counted, held));
         let ids: Vec<&str> = counted.iter().map(|c| c.table.as_str()).collect();
         let held_ids: Vec<&str> = held_tables.iter().map(String::as_str).collect();
         for area in &election.areas {
@@ -626,6 +641,7 @@ impl Center {
             let (hf, ht) = run(&held_ids);
             all.push(totals::totals(
                 election,
+                layout,
                 &area.code,
                 size,
                 &counted[from..to],
@@ -645,11 +661,12 @@ impl Center {
                 return Ok(t.clone());
             }
         }
-        let (counted, _) = self.0.store.counted(None, "", size).await?;
+        let layout = &self.0.layout;
+        let (counted, _) = self.0.store.counted(None, layout, "", size).await?;
         let t = Arc::new(
             counted
                 .into_iter()
-                .map(TableResult::from)
+                .map(|c| c.result(layout))
                 .collect::<Vec<_>>(),
         );
         *self.0.table_results.lock().await = Some((size, t.clone()));

@@ -162,8 +162,10 @@ impl Center {
                     // The totals must include this batch's entries so far.
                     flush(&mut tx, &mut rows, &mut counted).await?;
                     let size = state.tree.size();
-                    let (c, held) = store.counted(Some(&mut tx), "", size).await?;
-                    let t = totals::totals(&self.0.election, "", size, &c, held);
+                    let (c, held) = store
+                        .counted(Some(&mut tx), &self.0.layout, "", size)
+                        .await?;
+                    let t = totals::totals(&self.0.election, &self.0.layout, "", size, &c, held);
                     let cp = Checkpoint {
                         origin: self.0.election.log_origin.clone(),
                         size,

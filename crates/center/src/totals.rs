@@ -1,47 +1,57 @@
 //! Totals and announcements from the counted actas' figures.
 
-use std::collections::BTreeMap;
-
 use acta_api::Totals;
 use acta_election::{Election, BLANK, NULL};
 use acta_sheet::{Announcement, Tally};
 use acta_tlog::Checkpoint;
 
-use crate::store::Counted;
+use crate::store::{Counted, Layout};
 
 /// Adds up the counted figures of an area at a log size.
 pub(crate) fn totals(
     election: &Election,
+    layout: &Layout,
     area: &str,
     size: u64,
     counted: &[Counted],
     held: u64,
 ) -> Totals {
-    let mut by: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    // Per contest of the layout, its slots' sums and whether any acta
+    // named each slot (a slot no acta names is not published).
+    let mut by: Vec<Option<(Vec<u64>, Vec<bool>)>> = vec![None; layout.contests.len()];
     let (mut registered, mut authenticated, mut ballots) = (0u64, 0u64, 0u64);
     for c in counted {
         registered += c.registered;
         authenticated += c.authenticated;
         ballots += c.ballots;
-        for (contest, choices) in &c.votes {
-            let t = by.entry(contest).or_default();
-            for (choice, n) in choices {
-                *t.entry(choice).or_default() += n;
-            }
+        for &(k, slot, n) in &c.votes {
+            let (sums, named) = by[k as usize].get_or_insert_with(|| {
+                let len = layout.slots[k as usize].len();
+                (vec![0; len], vec![false; len])
+            });
+            sums[slot as usize] += n;
+            named[slot as usize] = true;
         }
     }
     let contests = by
         .into_iter()
-        .map(|(contest, choices)| {
+        .enumerate()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .map(|(k, (sums, named))| {
+            let contest = &layout.contests[k];
             let mut t = Tally {
-                contest: contest.to_string(),
+                contest: contest.clone(),
                 ..Tally::default()
             };
-            for (choice, n) in choices {
-                match choice {
+            // Slots in name order, as the published figures list them.
+            let mut order: Vec<usize> = (0..sums.len()).filter(|&i| named[i]).collect();
+            order.sort_by(|&a, &b| layout.slots[k][a].cmp(&layout.slots[k][b]));
+            for i in order {
+                let n = sums[i];
+                match layout.slots[k][i].as_str() {
                     BLANK => t.blank = n,
                     NULL => t.null = n,
-                    _ => t.votes.push((choice.to_string(), n)),
+                    choice => t.votes.push((choice.to_string(), n)),
                 }
             }
             if let Some(def) = election.contest(contest) {

@@ -406,10 +406,21 @@ impl Center {
                 steps.1.push((a, acta_sheet::body_hash(n.text)));
             }
         }
-        // The gate stays held until this step is logged: two steps sent at
-        // once (two seeds for one manifest) are checked one after the
-        // other, never both against a log that has neither.
+        // For a manifest or a seed the gate stays held until the step is
+        // logged: two sent at once (two seeds for one manifest) are checked
+        // one after the other, never both against a log that has neither.
+        // Other steps are not checked here and go at once (a round's counts
+        // come by the thousand).
         let logged = steps.1.clone();
+        let gate = if matches!(
+            step.step,
+            acta_sheet::AuditStep::Commit(_) | acta_sheet::AuditStep::Seed { .. }
+        ) {
+            Some(steps)
+        } else {
+            drop(steps);
+            None
+        };
         let refuse = |m: String| Err(Error::WrongKind(m));
         match step.step.commitment() {
             None => {
@@ -450,7 +461,7 @@ impl Center {
             .await
             .map_err(|_| Error::Stopped)?;
         let done = answer.await.map_err(|_| Error::Stopped)??;
-        drop(steps);
+        drop(gate);
         Ok(Submitted {
             outcome: done.outcome,
             receipt: done.receipt,

@@ -124,16 +124,7 @@ impl Layout {
     pub(crate) fn of(election: &acta_election::Election) -> Layout {
         Layout {
             contests: election.contests.iter().map(|c| c.id.clone()).collect(),
-            slots: election
-                .contests
-                .iter()
-                .map(|c| {
-                    let mut s = c.choices();
-                    s.push(BLANK.to_string());
-                    s.push(NULL.to_string());
-                    s
-                })
-                .collect(),
+            slots: election.contests.iter().map(|c| c.slots()).collect(),
         }
     }
 

@@ -140,6 +140,15 @@ pub struct Contest {
 pub const REFERENDUM_CHOICES: [&str; 2] = ["NO", "YES"];
 
 impl Contest {
+    /// Every figure an acta counts for this contest: its
+    /// [`choices`](Contest::choices), then [`BLANK`] and [`NULL`].
+    pub fn slots(&self) -> Vec<String> {
+        let mut out = self.choices();
+        out.push(BLANK.to_string());
+        out.push(NULL.to_string());
+        out
+    }
+
     /// The codes counted on the acta for this contest, in canonical (byte) order:
     /// `candidate/party` per card for plurality, `NO`/`YES` for a referendum,
     /// the party id for a list.

@@ -351,16 +351,7 @@ impl Ledger {
             ballots: u64,
             votes: Vec<Option<Vec<u64>>>,
         }
-        let layouts: Vec<Vec<String>> = election
-            .contests
-            .iter()
-            .map(|c| {
-                let mut ch = c.choices();
-                ch.push(BLANK.into());
-                ch.push(NULL.into());
-                ch
-            })
-            .collect();
+        let layouts: Vec<Vec<String>> = election.contests.iter().map(|c| c.slots()).collect();
         let mut acc: std::collections::HashMap<&str, Acc> =
             areas.iter().map(|a| (*a, Acc::default())).collect();
         for (t, _, f) in self.counted_before(size) {

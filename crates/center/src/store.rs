@@ -154,6 +154,20 @@ pub(crate) struct Store {
     pool: AnyPool,
 }
 
+/// Every SQLite connection's settings: durable at commit (one fsync of the
+/// write-ahead log); a writer waits for another process's lock rather
+/// than failing; 64 MiB of page cache, so that a batch's index pages are
+/// not read back from the file; the write-ahead log folded into the
+/// database every 64 MiB, so that a page rewritten by many batches is
+/// copied once.
+const SQLITE_PRAGMAS: [&str; 5] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 30000",
+    "PRAGMA cache_size = -65536",
+    "PRAGMA wal_autocheckpoint = 16384",
+];
+
 /// Rows per multi-row INSERT. Binding a `$n` parameter in SQLite looks its
 /// name up among all the statement's parameters, so the cost per row grows
 /// with the statement: a few dozen rows amortize the statement without that.
@@ -222,22 +236,9 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
-                        // Durable at commit (one fsync of the write-ahead log).
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = FULL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 30000")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA cache_size = -65536")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA wal_autocheckpoint = 16384")
-                            .execute(&mut *conn)
-                            .await?;
+                        for pragma in SQLITE_PRAGMAS {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
                     }
                     Ok(())
                 })

@@ -66,14 +66,9 @@ pub(crate) async fn run(seed: u64, out: &Path, db: Option<String>) -> Result<Exi
     let mut cosigned_short = 0u64;
     let mut sends = tokio::task::JoinSet::new();
     let mut count = |r: (acta_api::Submitted, usize)| {
-        let kind = match r.0.outcome {
-            acta_api::Outcome::Accepted { .. } => "accepted",
-            acta_api::Outcome::Held { .. } => "held",
-            acta_api::Outcome::Duplicate { .. } => "duplicate",
-            acta_api::Outcome::Conflict { .. } => "conflict",
-            _ => "other",
-        };
-        *outcomes.entry(kind).or_default() += 1;
+        *outcomes
+            .entry(crate::demo::outcome_name(&r.0.outcome))
+            .or_default() += 1;
         if r.1 < g.election.witness_quorum as usize {
             cosigned_short += 1;
         }

@@ -778,15 +778,19 @@ fn record(
         return Ok(());
     };
     write(&dir.join(format!("{table}.acta.tlog-proof")), &acta.receipt)?;
-    let kind = match acta.outcome {
+    *outcomes.entry(outcome_name(&acta.outcome)).or_default() += 1;
+    Ok(())
+}
+
+/// What happened to an acta, as the demo's summary counts it.
+pub(crate) fn outcome_name(outcome: &acta_api::Outcome) -> &'static str {
+    match outcome {
         acta_api::Outcome::Accepted { .. } => "accepted",
         acta_api::Outcome::Held { .. } => "held",
         acta_api::Outcome::Duplicate { .. } => "duplicate",
         acta_api::Outcome::Conflict { .. } => "conflict",
         _ => "other",
-    };
-    *outcomes.entry(kind).or_default() += 1;
-    Ok(())
+    }
 }
 
 /// The size of the center's latest public (witnessed) checkpoint.
